@@ -1,0 +1,468 @@
+"""The standard figures for an ionpump results file (matplotlib, headless Agg backend).
+
+:func:`plot_file` reads a results table (``.csv`` or ``.parquet``, with ``FILE.meta.json``
+beside it when present) and picks the view:
+
+- **sweep** (the table has varied-key columns: ``meta["vary"]`` in ``FILE.meta.json``, or
+  columns named by a dotted scenario key such as ``ions.na.inside_mM``): pump turnover
+  against each varied key, mean ± 95 % CI over replicates, with a fitted Hill curve; the
+  half-saturation K½ and Hill coefficient n are printed on the figure.
+- **tracer** (``tracer_in``/``tracer_efflux`` with labelled Na⁺, and a ``phase`` column with a
+  K-free or poison (DNP, cyanide) phase or at least three phases): the Hodgkin-Keynes
+  Figure 4.11 view, tracer efflux on a log axis against time, phases shaded and labelled
+  with their efflux rate constant.
+- **run** (anything else): 2×2 panels of concentrations, membrane potential, cumulative
+  cycles and ions pumped, and pump-state occupancy against time.
+
+Figures are written at 150 dpi; the format follows the extension (``.png``, ``.svg``,
+``.pdf``). A table with several replicates is drawn as the mean over replicates.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+from typing import Mapping
+
+import matplotlib
+
+matplotlib.use("Agg")  # headless: never needs a display
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from particles import stats  # noqa: E402
+
+__all__ = ["read_table", "read_meta", "table_kind", "plot_file", "plot_run", "plot_tracer",
+           "plot_sweep", "FORMATS"]
+
+FORMATS = (".png", ".svg", ".pdf")
+DPI = 150
+
+#: Axis labels for common scenario keys.
+KEY_LABELS = {
+    "ions.na.inside_mM": "[Na⁺] inside (mM)",
+    "ions.na.outside_mM": "[Na⁺] outside (mM)",
+    "ions.k.inside_mM": "[K⁺] inside (mM)",
+    "ions.k.outside_mM": "[K⁺] outside (mM)",
+    "pumps.count": "pumps",
+    "atp.initial_mM": "[ATP] (mM)",
+    "atp.mM": "[ATP] (mM)",
+}
+
+#: Figures a sweep can be drawn against, with their axis labels.
+Y_LABELS = {
+    "cycles_per_pump_per_s": "pump turnover (cycles pump⁻¹ s⁻¹)",
+    "na_efflux_per_pump_per_s": "Na⁺ efflux (ions pump⁻¹ s⁻¹)",
+    "na_efflux_per_s": "Na⁺ efflux (ions s⁻¹)",
+}
+
+PHASE_COLOURS = {"k-free": "#4C78A8", "dnp": "#E45756", "poison": "#E45756",
+                 "cyanide": "#E45756", "ouabain": "#B279A2", "washout": "#72B7B2"}
+TRACER_PHASES = re.compile(r"k[- ]?free|dnp|poison|cyanide", re.IGNORECASE)
+
+
+# ------------------------------------------------------------------------------ reading
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Read a results table from ``.csv`` or ``.parquet``.
+
+    Raises:
+        ValueError: another extension.
+    """
+    p = Path(path)
+    suf = p.suffix.lower()
+    if suf == ".csv":
+        return pd.read_csv(p)
+    if suf in (".parquet", ".pq"):
+        return pd.read_parquet(p)
+    raise ValueError(f"{p}: results file must end in .csv or .parquet")
+
+
+def read_meta(path: str | Path) -> dict:
+    """``FILE.meta.json`` beside a results file, or ``{}`` when absent or unreadable."""
+    meta = Path(str(path) + ".meta.json")
+    try:
+        return json.loads(meta.read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _has_tracer(df: pd.DataFrame) -> bool:
+    return {"tracer_in", "tracer_efflux"} <= set(df.columns) and float(df["tracer_in"].max()) > 0
+
+
+def table_kind(df: pd.DataFrame, meta: Mapping | None = None) -> str:
+    """Which view a table gets: ``"sweep"``, ``"tracer"`` or ``"run"`` (see module doc)."""
+    if stats.sweep_keys(df, meta):
+        return "sweep"
+    if _has_tracer(df) and "phase" in df.columns:
+        phases = df["phase"].astype(str).unique()
+        if len(phases) >= 3 or any(TRACER_PHASES.search(p) for p in phases):
+            return "tracer"
+    return "run"
+
+
+def plot_file(path_in: str | Path, path_out: str | Path, kind: str | None = None) -> str:
+    """Draw the standard figure for a results file.
+
+    Args:
+        path_in: results table (``.csv``/``.parquet``); ``path_in + ".meta.json"`` is read
+            when present (sweep keys, scenario name).
+        path_out: figure file; ``.png``, ``.svg`` or ``.pdf``.
+        kind: force ``"run"``, ``"tracer"`` or ``"sweep"``; default :func:`table_kind`.
+
+    Returns:
+        The view drawn.
+
+    Raises:
+        ValueError: unknown extension or kind, or a table without ``time_ms``.
+    """
+    out = Path(path_out)
+    if out.suffix.lower() not in FORMATS:
+        raise ValueError(f"{out}: figure file must end in {', '.join(FORMATS)}")
+    df = read_table(path_in)
+    if "time_ms" not in df.columns:
+        raise ValueError(f"{path_in}: not an ionpump results table (no time_ms column)")
+    meta = read_meta(path_in)
+    kind = kind or table_kind(df, meta)
+    title = _title(meta, path_in)
+    if kind == "sweep":
+        fig = plot_sweep(df, meta=meta, title=title)
+    elif kind == "tracer":
+        fig = plot_tracer(df, title=title)
+    elif kind == "run":
+        fig = plot_run(df, title=title)
+    else:
+        raise ValueError(f"unknown figure kind {kind!r} (run, tracer or sweep)")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=DPI)
+    plt.close(fig)
+    return kind
+
+
+# ------------------------------------------------------------------------------ helpers
+
+
+def _title(meta: Mapping, path) -> str:
+    sc = meta.get("scenario")
+    name = None
+    if isinstance(sc, Mapping):
+        name = sc.get("name") or sc.get("title")
+    elif isinstance(sc, str):
+        name = sc
+    return str(name) if name else Path(path).name
+
+
+def _time_axis(t_ms: np.ndarray) -> tuple[float, str]:
+    """(divisor, unit) so that the time axis reads in ms, s or min."""
+    span = float(np.nanmax(t_ms) - np.nanmin(t_ms)) if len(t_ms) else 0.0
+    if span >= 120_000:
+        return 60_000.0, "min"
+    if span >= 2_000:
+        return 1_000.0, "s"
+    return 1.0, "ms"
+
+
+def _mean_over_replicates(df: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """Mean of numeric columns per time over replicates (phase of the first replicate)."""
+    if "replicate" not in df.columns or df["replicate"].nunique() <= 1:
+        return df.sort_values("time_ms", kind="stable").reset_index(drop=True), 1
+    n = int(df["replicate"].nunique())
+    num = df.select_dtypes("number").groupby("time_ms", sort=True).mean().reset_index()
+    if "phase" in df.columns:
+        first = df[df["replicate"] == df["replicate"].min()].drop_duplicates("time_ms")
+        num = num.merge(first[["time_ms", "phase"]], on="time_ms", how="left")
+    return num, n
+
+
+def _phase_segments(t: np.ndarray, phase: np.ndarray) -> list[tuple[str, float, float]]:
+    """Contiguous (label, start, end) periods; a phase starts where its first sample lies."""
+    segs: list[tuple[str, float, float]] = []
+    start = 0
+    for i in range(1, len(phase) + 1):
+        if i == len(phase) or phase[i] != phase[start]:
+            t0 = t[start - 1] if start > 0 else t[0]  # change happened after the previous sample
+            segs.append((str(phase[start]), float(t0), float(t[i - 1])))
+            start = i
+    return segs
+
+
+def _phase_colour(label: str) -> str:
+    low = label.lower()
+    for key, colour in PHASE_COLOURS.items():
+        if key in low:
+            return colour
+    return "#9D9D9D"
+
+
+def _shade_phases(ax, segs, scale, baseline: str | None, label: bool = True,
+                  annotations: Mapping[int, str] | None = None):
+    """Shade every period whose label differs from ``baseline`` and name it at the top."""
+    for j, (lab, a, b) in enumerate(segs):
+        if lab == baseline:
+            continue
+        ax.axvspan(a / scale, b / scale, color=_phase_colour(lab), alpha=0.15, lw=0)
+        if label:
+            text = lab + (f"\n{annotations[j]}" if annotations and j in annotations else "")
+            ax.text((a + b) / 2 / scale, 0.97, text, transform=ax.get_xaxis_transform(),
+                    ha="center", va="top", fontsize=8, color=_phase_colour(lab),
+                    fontweight="bold")
+
+
+# ------------------------------------------------------------------------------ run view
+
+
+def plot_run(df: pd.DataFrame, title: str = "") -> plt.Figure:
+    """2×2 panels: concentrations, potential, cycles and ions pumped, pump-state occupancy.
+
+    Args:
+        df: results table of one run (or several replicates, drawn as their mean).
+        title: figure title.
+
+    Returns:
+        The figure (caller saves and closes it).
+    """
+    run, n_rep = _mean_over_replicates(df)
+    t = run["time_ms"].to_numpy(dtype=float)
+    scale, unit = _time_axis(t)
+    x = t / scale
+    fig, axes = plt.subplots(2, 2, figsize=(10, 7), sharex=True)
+    (ax_c, ax_v), (ax_n, ax_p) = axes
+    segs = (_phase_segments(t, run["phase"].astype(str).to_numpy())
+            if "phase" in run.columns else [])
+    baseline = segs[0][0] if segs else None
+
+    # Concentrations (mM when the table has them, else free ion counts).
+    series = [("na_in", "Na⁺ in", "#E45756", "-"), ("na_out", "Na⁺ out", "#E45756", "--"),
+              ("k_in", "K⁺ in", "#4C78A8", "-"), ("k_out", "K⁺ out", "#4C78A8", "--")]
+    use_mM = all(f"{c}_mM" in run.columns for c, *_ in series)
+    vals = []
+    for col, lab, colour, ls in series:
+        c = f"{col}_mM" if use_mM else col
+        if c in run.columns:
+            y = run[c].to_numpy(dtype=float)
+            vals.append(y)
+            ax_c.plot(x, y, color=colour, ls=ls, lw=1.4, label=lab)
+    if vals:
+        pos = np.concatenate(vals)
+        pos = pos[pos > 0]
+        if pos.size and pos.max() / pos.min() > 5:
+            ax_c.set_yscale("log")
+    ax_c.set_ylabel("concentration (mM)" if use_mM else "free ions (count)")
+    ax_c.set_title("Concentrations")
+    ax_c.legend(fontsize=8, ncol=2, loc="best")
+
+    # Potential.
+    if "v_mV" in run.columns:
+        ax_v.plot(x, run["v_mV"], color="#222222", lw=1.4)
+    ax_v.set_ylabel("membrane potential (mV)")
+    ax_v.set_title("Potential")
+    ax_v.yaxis.get_major_formatter().set_useOffset(False)
+
+    # Cycles and ions moved by the pumps.
+    npump = stats.n_pumps(run)
+    for col, lab, colour in (("na_pumped_out", "Na⁺ pumped out", "#E45756"),
+                             ("k_pumped_in", "K⁺ pumped in", "#4C78A8"),
+                             ("cycles", "cycles", "#222222")):
+        if col in run.columns:
+            ax_n.plot(x, run[col], color=colour, lw=1.4, label=lab)
+    ax_n.set_ylabel("cumulative count (all pumps)")
+    fig_rate = stats.run_figures(run, fano=False)["cycles_per_pump_per_s"]
+    ax_n.set_title("Pump cycles" + (f": {fig_rate:.3g} cycles pump⁻¹ s⁻¹"
+                                     if np.isfinite(fig_rate) else ""))
+    ax_n.legend(fontsize=8, loc="upper left")
+
+    # Pump-state occupancy (fraction of pumps in each state, stacked).
+    pcols = [c for c in run.columns if isinstance(c, str) and c.startswith("pumps_")]
+    if pcols and npump > 0:
+        occ = run[pcols].to_numpy(dtype=float).T / npump
+        colours = plt.get_cmap("tab10").colors
+        ax_p.stackplot(x, occ, labels=[c[len("pumps_"):].replace("_", "·") for c in pcols],
+                       colors=colours[:len(pcols)], alpha=0.85, lw=0)
+        ax_p.set_ylim(0, 1)
+        ax_p.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+    ax_p.set_ylabel("fraction of pumps")
+    ax_p.set_title(f"Pump states ({npump} pumps)")
+
+    for ax in axes.flat:
+        if len(segs) > 1:
+            _shade_phases(ax, segs, scale, baseline, label=ax is ax_c or ax is ax_v)
+        ax.grid(alpha=0.3, lw=0.5)
+    for ax in axes[1]:
+        ax.set_xlabel(f"time ({unit})")
+    sup = title + (f" (mean of {n_rep} replicates)" if n_rep > 1 else "")
+    if sup:
+        fig.suptitle(sup, fontsize=12)
+    fig.tight_layout()
+    return fig
+
+
+# ------------------------------------------------------------------------------ tracer view
+
+
+def _binned_efflux(run: pd.DataFrame, max_points: int = 120) -> pd.DataFrame:
+    """Tracer efflux in bins of whole sample intervals that never straddle a phase change."""
+    iv = stats.tracer_efflux_intervals(run)
+    b = max(1, int(math.ceil(len(iv) / max_points)))
+    seg = (iv["phase"] != iv["phase"].shift()).cumsum()
+    pos = iv.groupby(seg).cumcount() // b
+    g = iv.groupby([seg, pos], sort=False)
+    out = g.agg(t0=("t_start_ms", "min"), t1=("time_ms", "max"), efflux=("efflux", "sum"),
+                exposure=("exposure", "sum"), phase=("phase", "first")).reset_index(drop=True)
+    out["dt_ms"] = out["t1"] - out["t0"]
+    return out
+
+
+def plot_tracer(df: pd.DataFrame, title: str = "") -> plt.Figure:
+    """Hodgkin-Keynes (Figure 4.11) view: tracer efflux on a log axis against time.
+
+    Efflux is the labelled Na⁺ released per unit time, in bins of whole sample intervals
+    (at most ~120 bins, never straddling a phase change); empty bins are left out of the log
+    axis. Every phase other than the first is shaded and labelled with its efflux rate
+    constant k (per minute of simulated time).
+
+    Args:
+        df: results table with ``time_ms``, ``tracer_in``, ``tracer_efflux``, ``phase``.
+        title: figure title.
+
+    Returns:
+        The figure.
+    """
+    run, n_rep = _mean_over_replicates(df)
+    if "phase" not in run.columns:
+        run = run.assign(phase="all")
+    t = run["time_ms"].to_numpy(dtype=float)
+    scale, unit = _time_axis(t)
+    bins = _binned_efflux(run)
+    rate = bins["efflux"] / (bins["dt_ms"] / scale)  # ions per time unit
+    mid = (bins["t0"] + bins["t1"]) / 2 / scale
+
+    fig, ax = plt.subplots(figsize=(8, 4.8))
+    segs = _phase_segments(t, run["phase"].astype(str).to_numpy())
+    ks = stats.efflux_rate_constants(run, by="segment")
+    notes = {int(r.segment): f"k = {r.k_per_min:.3g} min⁻¹" for r in ks.itertuples()
+             if np.isfinite(r.k_per_min)}
+    ok = rate > 0
+    ax.semilogy(mid[ok], rate[ok], "o-", ms=3.5, lw=1.0, color="#222222",
+                label="²⁴Na⁺ efflux")
+    ymin, ymax = (rate[ok].min(), rate[ok].max()) if ok.any() else (1, 10)
+    ax.set_ylim(ymin / 3, ymax * 4)  # headroom for the phase labels
+    _shade_phases(ax, segs, scale, segs[0][0] if segs else None, annotations=notes)
+    if segs and 0 in notes:
+        ax.text(0.01, 0.02, f"{segs[0][0]}: {notes[0]}", transform=ax.transAxes, fontsize=8,
+                color="#444444")
+    ax.set_xlabel(f"time ({unit})")
+    ax.set_ylabel(f"²⁴Na⁺ efflux (ions {unit}⁻¹, log scale)")
+    ax.grid(alpha=0.3, which="both", lw=0.5)
+    ax.legend(fontsize=8, loc="lower left", bbox_to_anchor=(0.0, 0.06))
+    sup = "Tracer efflux" + (f": {title}" if title else "")
+    if n_rep > 1:
+        sup += f" (mean of {n_rep} replicates)"
+    ax.set_title(sup)
+    fig.tight_layout()
+    return fig
+
+
+# ------------------------------------------------------------------------------ sweep view
+
+
+def _key_label(key: str) -> str:
+    if key in KEY_LABELS:
+        return KEY_LABELS[key]
+    m = re.search(r"_(mM|ms|um|mV)$", key)
+    return f"{key} ({m.group(1).replace('um', 'µm')})" if m else key
+
+
+def _unit_suffix(key: str) -> str:
+    """' mM' for a key labelled '... (mM)', else ''."""
+    lab = _key_label(key)
+    return " " + lab[lab.rindex("(") + 1:-1] if lab.endswith(")") and "(" in lab else ""
+
+
+def _fmt(v: float, se: float) -> str:
+    if not np.isfinite(se) or se == 0:
+        return f"{v:.3g}"
+    return f"{v:.3g} ± {se:.2g}"
+
+
+def plot_sweep(df: pd.DataFrame, meta: Mapping | None = None, title: str = "",
+               y: str = "cycles_per_pump_per_s", warmup_fraction: float = 0.2,
+               confidence: float = 0.95) -> plt.Figure:
+    """Flux against each varied key, mean ± CI over replicates, with a fitted Hill curve.
+
+    The rate of each run is taken after a warm-up of ``warmup_fraction`` of its duration
+    (pumps start empty). With two or more varied keys, each panel draws one series per
+    combination of the other keys.
+
+    Args:
+        df: sweep table (varied-key columns, ``replicate``, results columns).
+        meta: parsed ``FILE.meta.json`` (for ``vary``), optional.
+        title: figure title.
+        y: figure of :func:`particles.stats.run_figures` on the y axis.
+        warmup_fraction: fraction of each run's duration skipped before measuring rates.
+        confidence: coverage of the error bars.
+
+    Returns:
+        The figure.
+    """
+    keys = stats.sweep_keys(df, meta)
+    if not keys:
+        raise ValueError("not a sweep table: no varied-key columns")
+    t = df["time_ms"].to_numpy(dtype=float)
+    warmup = warmup_fraction * float(np.nanmax(t) - np.nanmin(t))
+    runs = stats.per_run_figures(df, keys, warmup_ms=warmup, fano=False)
+    n_keys = len(keys)
+    fig, axes = plt.subplots(1, n_keys, figsize=(6.4 * n_keys, 4.8), squeeze=False)
+    colours = plt.get_cmap("tab10").colors
+    for ax, key in zip(axes[0], keys):
+        others = [k for k in keys if k != key]
+        groups = runs.groupby(others, sort=True) if others else [((), runs)]
+        boxes = []
+        for j, (okey, g) in enumerate(groups):
+            okey = okey if isinstance(okey, tuple) else (okey,)
+            colour = colours[j % len(colours)]
+            summ = []
+            for xv, gg in g.groupby(key, sort=True):
+                summ.append({"x": float(xv), **stats.mean_ci(gg[y].to_numpy(float), confidence)})
+            s = pd.DataFrame(summ)
+            err = (s["ci_high"] - s["mean"]).to_numpy()
+            has_err = np.isfinite(err).all()
+            name = ", ".join(f"{_key_label(k).split(' (')[0]} = {v:g}{_unit_suffix(k)}"
+                             for k, v in zip(others, okey))
+            ax.errorbar(s["x"], s["mean"], yerr=err if has_err else None, fmt="o", ms=5,
+                        capsize=3, color=colour, label=name or "simulation (mean ± 95 % CI)"
+                        if has_err else name or "simulation")
+            try:
+                sigma = s["sem"].to_numpy() if has_err and (s["sem"] > 0).all() else None
+                fit = stats.fit_hill(s["x"], s["mean"], sigma=sigma)
+            except (ValueError, RuntimeError, np.linalg.LinAlgError):
+                fit = None
+            if fit is None or not np.isfinite(fit.K):
+                ax.plot(s["x"], s["mean"], color=colour, lw=0.8, alpha=0.6)
+            else:
+                xs = np.linspace(0, float(s["x"].max()) * 1.05, 300)
+                ax.plot(xs, fit(xs), color=colour, lw=1.4, label="Hill fit" if not others
+                        else None)
+                boxes.append((colour, f"{name + ': ' if name else ''}K½ = {_fmt(fit.K, fit.K_se)}"
+                              f"{_unit_suffix(key)}, n = {_fmt(fit.n, fit.n_se)}, "
+                              f"Vmax = {_fmt(fit.Vmax, fit.Vmax_se)}"
+                              f"{' s⁻¹' if y.endswith('_per_s') else ''}"))
+        for i, (colour, text) in enumerate(boxes):
+            ax.text(0.98, 0.04 + 0.07 * (len(boxes) - 1 - i), text, transform=ax.transAxes,
+                    ha="right", va="bottom", fontsize=8, color=colour,
+                    bbox=dict(boxstyle="round,pad=0.3", fc="white", ec=colour, alpha=0.9))
+        ax.set_xlabel(_key_label(key))
+        ax.set_ylabel(Y_LABELS.get(y, y))
+        ax.set_xlim(left=0)
+        ax.set_ylim(bottom=0)
+        ax.grid(alpha=0.3, lw=0.5)
+        ax.legend(fontsize=8, loc="upper left")
+    n_rep = int(df["replicate"].nunique()) if "replicate" in df.columns else 1
+    fig.suptitle((title + ": " if title else "") + f"saturation ({n_rep} replicate"
+                 f"{'s' if n_rep != 1 else ''} per point)", fontsize=12)
+    fig.tight_layout()
+    return fig

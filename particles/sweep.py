@@ -1,0 +1,245 @@
+"""Parameter sweeps and replicates on Dask ``distributed``.
+
+A sweep is the product of the varied values × replicate seeds (Mesa's batch runner shape).
+Each run is one call of :func:`run_one`, a pure function of (scenario, overrides, seed,
+duration) that returns a tidy table; Dask runs them on a ``LocalCluster`` sized to the
+machine, or on an existing cluster given its scheduler address::
+
+    dask scheduler                      # on one machine; prints tcp://HOST:8786
+    dask worker tcp://HOST:8786 --nworkers 4 --nthreads 1   # on each machine
+    ionpump sweep saturation --vary ions.na.inside_mM=5,10,20,40 --replicates 4 \\
+        --scheduler tcp://HOST:8786 --out sat.parquet
+
+Seeds: replicate ``r`` of every sweep point runs with seed ``seed + r``, so all points share
+the same random streams (common random numbers: differences between points are not blurred
+by seed noise), and the same (seed, replicates) give the same table on any cluster.
+
+Table layout: one row per sample per run. The first columns are the varied keys, named by
+their dotted scenario key (e.g. ``ions.na.inside_mM``; results columns never contain a dot),
+then ``replicate`` and ``seed``, then the results columns of :meth:`Simulation.timeseries`.
+Rows are ordered by sweep point (in the order of the product of the ``vary`` lists), then
+replicate, then time, whatever order the runs completed in. ``df.attrs["vary"]`` holds the
+varied keys and their values; :func:`sweep_meta` returns what to write to ``FILE.meta.json``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sys
+import time
+from typing import Any, Callable, Mapping, Sequence
+
+import pandas as pd
+
+__all__ = ["run_one", "sweep_points", "run_sweep", "sweep_meta", "default_workers"]
+
+
+def default_workers() -> int:
+    """Workers for a local cluster: the CPU cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _scenario(scenario_ref, overrides: Mapping[str, Any] | None):
+    """A validated Scenario from a name/path, a ``Scenario.to_dict()`` dict or a Scenario."""
+    from particles.config import Scenario, load_scenario, scenario_from_dict
+
+    if isinstance(scenario_ref, Scenario):
+        sc = scenario_ref
+    elif isinstance(scenario_ref, Mapping):
+        sc = scenario_from_dict(dict(scenario_ref))
+    else:
+        return load_scenario(scenario_ref, dict(overrides) if overrides else None)
+    return sc.with_overrides(dict(overrides)) if overrides else sc
+
+
+def run_one(
+    scenario_ref,
+    overrides: Mapping[str, Any] | None = None,
+    seed: int = 0,
+    duration_ms: float | None = None,
+    *,
+    columns: Mapping[str, Any] | None = None,
+    numba_threads: int | None = None,
+) -> pd.DataFrame:
+    """Run one simulation and return its results table (the unit of work of a sweep).
+
+    Pure: the same arguments give the same table on any machine. Picklable, so Dask can ship
+    it to workers.
+
+    Args:
+        scenario_ref: built-in name, path to a TOML file, a ``Scenario.to_dict()`` dict (what
+            :func:`run_sweep` ships, so remote workers need no scenario file) or a Scenario.
+        overrides: dotted key -> value applied on top of the scenario.
+        seed: the run's seed.
+        duration_ms: simulated time (ms); None runs the scenario's ``time.duration_ms``.
+        columns: extra constant columns put first in the table (e.g. the varied keys and
+            ``replicate``); ``seed`` is always added after them.
+        numba_threads: if given, ``numba.set_num_threads`` for this run (1 in a sweep: the
+            parallelism is across runs).
+
+    Returns:
+        The run's ``timeseries()`` with ``columns`` and ``seed`` prepended.
+    """
+    from particles import Simulation
+
+    if numba_threads is not None:
+        import numba
+
+        numba.set_num_threads(max(1, min(int(numba_threads), numba.config.NUMBA_NUM_THREADS)))
+    sc = _scenario(scenario_ref, overrides)
+    sim = Simulation(sc, seed=int(seed))
+    sim.run(duration_ms=duration_ms, progress=False)
+    df = sim.timeseries().reset_index(drop=True)
+    front = dict(columns or {})
+    front["seed"] = int(seed)
+    for i, (k, v) in enumerate(front.items()):
+        if k in df.columns:
+            df = df.drop(columns=k)
+        df.insert(i, k, v)
+    return df
+
+
+def sweep_points(vary: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
+    """The product of the varied values, in order (last key varies fastest).
+
+    Args:
+        vary: dotted key -> list of values, e.g. ``{"ions.na.inside_mM": [5, 10, 20]}``.
+
+    Returns:
+        One dict key -> value per sweep point; ``[{}]`` when nothing varies.
+    """
+    keys = list(vary)
+    for k in keys:
+        if len(vary[k]) == 0:
+            raise ValueError(f"--vary {k}: no values given")
+    return [dict(zip(keys, combo)) for combo in itertools.product(*(vary[k] for k in keys))]
+
+
+def _validate(scenario_ref, points, overrides):
+    """Load every sweep point locally; the loader's ScenarioError stops the sweep here."""
+    return [_scenario(scenario_ref, {**overrides, **p}) for p in points]
+
+
+def sweep_meta(df: pd.DataFrame) -> dict[str, Any]:
+    """What a sweep adds to ``FILE.meta.json``: ``vary``, ``replicates``, ``seeds``."""
+    return {k: df.attrs[k] for k in ("vary", "replicates", "seeds", "base_seed", "scenario",
+                                     "duration_ms", "overrides", "wall_s") if k in df.attrs}
+
+
+def _column_value(v):
+    """A value for a table column: numbers stay numbers, strings as typed become numbers."""
+    if isinstance(v, str):
+        for cast in (int, float):
+            try:
+                return cast(v)
+            except ValueError:
+                pass
+    return v
+
+
+def run_sweep(
+    scenario_ref,
+    vary: Mapping[str, Sequence[Any]] | None = None,
+    replicates: int = 1,
+    seed: int = 0,
+    duration_ms: float | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    scheduler: str | None = None,
+    progress: bool = True,
+    *,
+    n_workers: int | None = None,
+    numba_threads: int | None = 1,
+    retries: int = 2,
+    task: Callable[..., pd.DataFrame] = run_one,
+) -> pd.DataFrame:
+    """Run the product of ``vary`` values × ``replicates`` seeds on Dask; one tidy table.
+
+    Every sweep point is loaded and validated here first: bad input raises the loader's
+    :class:`particles.config.ScenarioError` before anything is submitted. Each run is
+    submitted with ``retries`` and ``pure=False``; a worker that dies mid-run has its runs
+    rescheduled on the others, so the table is complete.
+
+    Args:
+        scenario_ref: built-in scenario name or TOML path.
+        vary: dotted key -> values; the product of all lists is swept.
+        replicates: runs per sweep point; replicate r uses seed ``seed + r``.
+        seed: base seed.
+        duration_ms: simulated time per run (ms); None: the scenario's ``time.duration_ms``.
+        overrides: dotted key -> value applied to every run (``--set``).
+        scheduler: address of an existing Dask scheduler (``tcp://host:8786``); None starts a
+            ``LocalCluster`` of ``n_workers`` single-threaded worker processes (with
+            ``NUMBA_NUM_THREADS=1``) and closes it afterwards.
+        progress: show a tqdm bar over runs (only when stderr is a terminal).
+        n_workers: local cluster size; default :func:`default_workers`.
+        numba_threads: numba threads per run (``numba.set_num_threads``); None leaves the
+            workers' setting alone.
+        retries: automatic retries of a run whose worker died or that raised.
+        task: the run function (signature of :func:`run_one`); for tests and custom runs.
+
+    Returns:
+        DataFrame: varied-key columns, ``replicate``, ``seed``, then the results columns;
+        ordered by sweep point, replicate and time. ``attrs`` carries the sweep description
+        (see :func:`sweep_meta`).
+
+    Raises:
+        particles.config.ScenarioError: a sweep point is not a valid scenario.
+        ValueError: replicates < 1 or an empty value list.
+    """
+    from distributed import Client, LocalCluster, as_completed
+    from tqdm.auto import tqdm
+
+    vary = {k: [_column_value(v) for v in vals] for k, vals in (vary or {}).items()}
+    overrides = dict(overrides or {})
+    replicates = int(replicates)
+    if replicates < 1:
+        raise ValueError(f"--replicates must be >= 1, got {replicates}")
+    points = sweep_points(vary)
+    scenarios = _validate(scenario_ref, points, overrides)
+    seeds = [int(seed) + r for r in range(replicates)]
+    specs = [(i, r) for i in range(len(points)) for r in range(replicates)]
+
+    t0 = time.perf_counter()
+    cluster = None
+    if scheduler is None:
+        import logging
+
+        cluster = LocalCluster(
+            n_workers=n_workers or default_workers(), threads_per_worker=1, processes=True,
+            dashboard_address=None, silence_logs=logging.ERROR,
+            env={"NUMBA_NUM_THREADS": "1"} if numba_threads == 1 else None)
+        client = Client(cluster)
+    else:
+        client = Client(scheduler)
+    results: dict[tuple[int, int], pd.DataFrame] = {}
+    try:
+        futures = {}
+        for i, r in specs:
+            cols = {**points[i], "replicate": r}
+            fut = client.submit(task, scenarios[i].to_dict(), None, seeds[r], duration_ms,
+                                columns=cols, numba_threads=numba_threads,
+                                retries=retries, pure=False)
+            futures[fut] = (i, r)
+        bar = tqdm(total=len(specs), unit="run", desc="sweep",
+                   disable=not (progress and sys.stderr.isatty()))
+        try:
+            for fut in as_completed(futures):
+                results[futures[fut]] = fut.result()
+                bar.update(1)
+        finally:
+            bar.close()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    df = pd.concat([results[s] for s in specs], ignore_index=True)
+    df.attrs.update({
+        "vary": {k: list(v) for k, v in vary.items()}, "replicates": replicates,
+        "base_seed": int(seed), "seeds": seeds, "scenario": str(scenario_ref),
+        "duration_ms": duration_ms, "overrides": overrides,
+        "wall_s": round(time.perf_counter() - t0, 3),
+    })
+    return df

@@ -1,0 +1,147 @@
+"""Figures: plot_file writes non-empty figures for a run, a tracer experiment and a sweep.
+
+The tables are synthetic (built here with numpy, in the results-table layout of
+INTERFACE.md), so these tests do not depend on the simulation core.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from particles import plotting, stats
+
+STATES = ["E1", "E1_3NA", "E1P_3NA", "E2P", "E2P_2K", "E2_2K", "BLOCKED"]
+
+
+def synthetic_run(seed: int = 0, n_pumps: int = 20, t_end_ms: float = 200.0,
+                  dt_ms: float = 1.0, phases=None, tracer: float = 0.0,
+                  turnover_per_ms: float = 0.05, replicate: int | None = None) -> pd.DataFrame:
+    """A results table: cycles of n_pumps Poisson pumps, counts that follow them."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(0.0, t_end_ms + dt_ms / 2, dt_ms)
+    n = t.size
+    phase = np.array(["control"] * n, dtype=object)
+    rate = np.full(n, turnover_per_ms * n_pumps)
+    k_tr = np.full(n, 0.002)  # tracer rate constant per ms
+    for label, a, b, factor in phases or []:
+        sel = (t > a) & (t <= b)
+        phase[sel] = label
+        rate[sel] *= factor
+        k_tr[sel] *= factor
+    dcyc = rng.poisson(rate[1:] * dt_ms)
+    cycles = np.concatenate([[0], np.cumsum(dcyc)])
+    tin = np.empty(n)
+    eff = np.zeros(n)
+    tin[0] = tracer
+    for i in range(1, n):
+        e = rng.binomial(int(tin[i - 1]), 1 - np.exp(-k_tr[i] * dt_ms))
+        tin[i] = tin[i - 1] - e
+        eff[i] = eff[i - 1] + e
+    occ = rng.multinomial(n_pumps, [0.3, 0.1, 0.2, 0.15, 0.1, 0.15, 0.0], size=n)
+    df = pd.DataFrame({
+        "time_ms": t, "na_in": 5000 + 3 * cycles[::-1] // 10, "na_out": 40000 + 3 * cycles,
+        "k_in": 40000 + 2 * cycles, "k_out": 2000 - cycles // 10,
+        "na_bound": rng.integers(0, 30, n), "k_bound": rng.integers(0, 20, n),
+        "cycles": cycles, "na_pumped_out": 3 * cycles, "k_pumped_in": 2 * cycles,
+        "na_pumped_in": np.zeros(n, int), "tracer_in": tin, "tracer_efflux": eff,
+        "atp_mM": 3.0 - 1e-4 * cycles, "v_mV": -60.0 - 2.0 * (1 - np.exp(-t / 50.0)),
+        **{f"pumps_{s}": occ[:, j] for j, s in enumerate(STATES)},
+        "bath_na_added": 0, "bath_na_removed": 0, "bath_k_added": 0, "bath_k_removed": 0,
+        "phase": phase,
+    })
+    if replicate is not None:
+        df.insert(0, "replicate", replicate)
+    return df
+
+
+def synthetic_hodgkin_keynes(seed: int = 0) -> pd.DataFrame:
+    """Tracer-loaded axon: control, K-free (efflux / 2), control, DNP (/ 20), washout."""
+    phases = [("K-free", 400, 700, 0.5), ("DNP", 1100, 1800, 0.05), ("washout", 1800, 2400, 1.0)]
+    return synthetic_run(seed, t_end_ms=2400.0, dt_ms=4.0, phases=phases, tracer=20000)
+
+
+def synthetic_sweep(seed: int = 0, values=(2, 5, 10, 20, 40, 80), replicates: int = 3,
+                    K=12.0, n=1.5, vmax_per_s=50.0, second=None) -> pd.DataFrame:
+    """A sweep over ions.na.inside_mM whose turnover follows a known Hill curve."""
+    frames = []
+    seconds = second or [None]
+    for s2 in seconds:
+        for c in values:
+            for r in range(replicates):
+                scale = 1.0 if s2 is None else s2 / (s2 + 1.0)
+                rate = stats.hill(c, K, n, vmax_per_s) * scale / 1000.0
+                df = synthetic_run(seed * 1000 + r + 17 * int(c), turnover_per_ms=rate,
+                                   t_end_ms=500.0, dt_ms=5.0)
+                front = {"ions.na.inside_mM": float(c)}
+                if s2 is not None:
+                    front["ions.k.outside_mM"] = float(s2)
+                front.update(replicate=r, seed=seed + r)
+                for i, (k, v) in enumerate(front.items()):
+                    df.insert(i, k, v)
+                frames.append(df)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _check_png(path):
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert len(data) > 20_000  # a real figure, not an empty canvas
+
+
+def test_run_figure(tmp_path):
+    src = tmp_path / "run.csv"
+    synthetic_run().to_csv(src, index=False)
+    out = tmp_path / "run.png"
+    assert plotting.plot_file(src, out) == "run"
+    _check_png(out)
+
+
+def test_run_figure_replicates_parquet_svg(tmp_path):
+    df = pd.concat([synthetic_run(r, replicate=r) for r in range(3)], ignore_index=True)
+    src = tmp_path / "reps.parquet"
+    df.to_parquet(src)
+    out = tmp_path / "reps.svg"
+    assert plotting.plot_file(src, out) == "run"
+    assert out.read_text().lstrip().startswith(("<?xml", "<svg"))
+
+
+def test_tracer_figure(tmp_path):
+    src = tmp_path / "hk.csv"
+    synthetic_hodgkin_keynes().to_csv(src, index=False)
+    out = tmp_path / "hk.png"
+    assert plotting.plot_file(src, out) == "tracer"
+    _check_png(out)
+
+
+def test_sweep_figure_dotted_columns(tmp_path):
+    src = tmp_path / "sweep.parquet"
+    synthetic_sweep().to_parquet(src)
+    out = tmp_path / "sweep.png"
+    assert plotting.plot_file(src, out) == "sweep"
+    _check_png(out)
+
+
+def test_sweep_figure_two_keys_from_meta(tmp_path):
+    df = synthetic_sweep(values=(2, 5, 10, 20, 40), replicates=2, second=[1.0, 10.0])
+    # meta.json names the varied keys; the column names need no dot then.
+    df = df.rename(columns={"ions.na.inside_mM": "na_inside", "ions.k.outside_mM": "k_out_mM"})
+    src = tmp_path / "sweep2.csv"
+    df.to_csv(src, index=False)
+    (tmp_path / "sweep2.csv.meta.json").write_text(
+        json.dumps({"vary": {"na_inside": [2, 5, 10, 20, 40], "k_out_mM": [1, 10]}}))
+    out = tmp_path / "sweep2.pdf"
+    assert plotting.plot_file(src, out) == "sweep"
+    assert out.read_bytes()[:5] == b"%PDF-"
+
+
+def test_bad_extensions(tmp_path):
+    src = tmp_path / "run.csv"
+    synthetic_run().to_csv(src, index=False)
+    with pytest.raises(ValueError, match="must end in"):
+        plotting.plot_file(src, tmp_path / "x.jpg")
+    with pytest.raises(ValueError, match="must end in"):
+        plotting.plot_file(tmp_path / "run.txt", tmp_path / "x.png")
