@@ -60,6 +60,7 @@ __all__ = [
     "run_groups",
     "per_run_figures",
     "summarize_replicates",
+    "format_summary",
     "fluctuation_report",
     "sweep_keys",
 ]
@@ -733,7 +734,8 @@ def run_figures(run: pd.DataFrame, *, warmup_ms: float = 0.0,
     Returns:
         dict: ``cycles_per_pump_per_s`` (1/s), ``na_efflux_per_s`` (Na+ pumped out per second,
         whole membrane), ``na_efflux_per_pump_per_s``, ``na_k_ratio`` (Na+ out / K+ in by the
-        pumps), ``atp_used`` (molecules, one per cycle), ``delta_atp_mM`` (end - start),
+        pumps), ``atp_used`` (molecules; the ``atp_used`` column when present, else one per
+        cycle), ``delta_atp_mM`` (end - start),
         ``delta_v_mV`` (end - start), ``membrane_fano`` and, when the run has tracer,
         ``tracer_k_per_min:<phase>`` for each phase label.
     """
@@ -760,7 +762,7 @@ def run_figures(run: pd.DataFrame, *, warmup_ms: float = 0.0,
         out["na_efflux_per_pump_per_s"] = (dna / (npump * dur_s) if npump and dur_s > 0
                                            else math.nan)
         out["na_k_ratio"] = dna / dk if dk and dk > 0 else math.nan
-    out["atp_used"] = dcyc
+    out["atp_used"] = delta("atp_used") if "atp_used" in sub.columns else dcyc
     out["delta_atp_mM"] = (float(run["atp_mM"].iloc[-1] - run["atp_mM"].iloc[0])
                            if "atp_mM" in run.columns else math.nan)
     out["delta_v_mV"] = (float(run["v_mV"].iloc[-1] - run["v_mV"].iloc[0])
@@ -831,6 +833,31 @@ def summarize_replicates(df: pd.DataFrame, group_cols: Sequence[str] | None = No
             rows.append({**dict(zip(group_cols, key)), "figure": fig, "unit": unit,
                          **mean_ci(g[fig].to_numpy(dtype=float), confidence)})
     return pd.DataFrame(rows)
+
+
+def format_summary(summary: pd.DataFrame) -> str:
+    """Plain-text table of :func:`summarize_replicates` output, one line per figure.
+
+    Columns: figure (unit), mean, sd, 95 % CI (as ``[low, high]``) and n; sweep-point columns,
+    if any, head each block.
+    """
+    if summary.empty:
+        return ""
+    keys = [c for c in summary.columns if c not in
+            ("figure", "unit", "n", "mean", "sd", "sem", "ci_low", "ci_high")]
+    lines = []
+    blocks = summary.groupby(keys, sort=False) if keys else [((), summary)]
+    for key, g in blocks:
+        key = key if isinstance(key, tuple) else (key,)
+        if keys:
+            lines.append("  " + ", ".join(f"{k} = {v}" for k, v in zip(keys, key)))
+        names = [f"{r.figure} ({r.unit})" if r.unit else r.figure for r in g.itertuples()]
+        w = max(len(n) for n in names)
+        lines.append(f"  {'figure':<{w}}  {'mean':>10}  {'sd':>9}  {'95 % CI':>23}  n")
+        for name, r in zip(names, g.itertuples()):
+            ci = (f"[{r.ci_low:.4g}, {r.ci_high:.4g}]" if np.isfinite(r.ci_low) else "")
+            lines.append(f"  {name:<{w}}  {r.mean:>10.4g}  {r.sd:>9.3g}  {ci:>23}  {r.n}")
+    return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------------------

@@ -32,7 +32,21 @@ from typing import Any, Callable, Mapping, Sequence
 
 import pandas as pd
 
-__all__ = ["run_one", "sweep_points", "run_sweep", "sweep_meta", "default_workers"]
+__all__ = ["run_one", "sweep_points", "run_sweep", "sweep_meta", "default_workers",
+           "parse_vary", "sweep_command", "SweepInterrupted"]
+
+
+class SweepInterrupted(KeyboardInterrupt):
+    """Ctrl-C (or SIGTERM under :func:`sweep_command`) during a sweep.
+
+    Attributes:
+        table: the runs completed so far, in the sweep's order (possibly empty), with the
+            same ``attrs`` as a complete table plus ``attrs["complete"] = False``.
+    """
+
+    def __init__(self, table: pd.DataFrame):
+        super().__init__("sweep interrupted")
+        self.table = table
 
 
 def default_workers() -> int:
@@ -121,13 +135,15 @@ def sweep_points(vary: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
 
 def _validate(scenario_ref, points, overrides):
     """Load every sweep point locally; the loader's ScenarioError stops the sweep here."""
-    return [_scenario(scenario_ref, {**overrides, **p}) for p in points]
+    base = _scenario(scenario_ref, overrides)
+    return [base.with_overrides(p, source="--vary") if p else base for p in points]
 
 
 def sweep_meta(df: pd.DataFrame) -> dict[str, Any]:
     """What a sweep adds to ``FILE.meta.json``: ``vary``, ``replicates``, ``seeds``."""
     return {k: df.attrs[k] for k in ("vary", "replicates", "seeds", "base_seed", "scenario",
-                                     "duration_ms", "overrides", "wall_s") if k in df.attrs}
+                                     "duration_ms", "overrides", "runs", "runs_done",
+                                     "complete", "wall_s") if k in df.attrs}
 
 
 def _column_value(v):
@@ -229,17 +245,141 @@ def run_sweep(
             for fut in as_completed(futures):
                 results[futures[fut]] = fut.result()
                 bar.update(1)
+        except KeyboardInterrupt:
+            interrupted = True
+        else:
+            interrupted = False
         finally:
             bar.close()
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
-    df = pd.concat([results[s] for s in specs], ignore_index=True)
+    done = [results[s] for s in specs if s in results]
+    df = pd.concat(done, ignore_index=True) if done else pd.DataFrame()
     df.attrs.update({
         "vary": {k: list(v) for k, v in vary.items()}, "replicates": replicates,
-        "base_seed": int(seed), "seeds": seeds, "scenario": str(scenario_ref),
+        "base_seed": int(seed), "seeds": seeds, "scenario": scenarios[0].name,
         "duration_ms": duration_ms, "overrides": overrides,
+        "runs": len(specs), "runs_done": len(done), "complete": not interrupted,
         "wall_s": round(time.perf_counter() - t0, 3),
     })
+    if interrupted:
+        raise SweepInterrupted(df)
     return df
+
+
+def parse_vary(items: Sequence[str] | None) -> dict[str, list[Any]]:
+    """Parse ``--vary KEY=V1,V2,...`` options into ``{key: [values]}``.
+
+    Each value is read as the scenario loader reads ``--set`` values (TOML syntax or a bare
+    word); the key is checked later, with the rest of the sweep, by :func:`run_sweep`.
+
+    Raises:
+        particles.config.ScenarioError: a malformed option or a key given twice.
+    """
+    from particles.config import ScenarioError, parse_assignment
+
+    out: dict[str, list[Any]] = {}
+    for text in items or []:
+        if "=" not in text:
+            raise ScenarioError("--vary", None, f"expected KEY=V1,V2,..., got {text!r}")
+        key, raw = (t.strip() for t in text.split("=", 1))
+        parts = [p.strip() for p in raw.split(",")]
+        if not key or not raw or any(p == "" for p in parts):
+            raise ScenarioError("--vary", key or None, f"expected KEY=V1,V2,..., got {text!r}")
+        if key in out:
+            raise ScenarioError("--vary", key, "given twice; list all its values in one --vary")
+        out[key] = [parse_assignment(f"{key}={p}", "--vary")[1] for p in parts]
+    return out
+
+
+def _print_sweep_summary(df: pd.DataFrame, out) -> None:
+    """Turnover per sweep point (mean ± 95 % CI over replicates) and a Hill fit per key."""
+    from particles import stats
+
+    keys = list(df.attrs.get("vary", {}))
+    if df.empty:
+        return
+    t = df["time_ms"].to_numpy(dtype=float)
+    warmup = 0.2 * float(t.max() - t.min())
+    runs = stats.per_run_figures(df, keys, warmup_ms=warmup, fano=False)
+    fig = "cycles_per_pump_per_s"
+    print(f"  turnover (cycles pump⁻¹ s⁻¹, after {warmup:g} ms warm-up; mean ± 95 % CI, "
+          f"{df.attrs.get('replicates', 1)} replicate(s))")
+    groups = runs.groupby(keys, sort=False) if keys else [((), runs)]
+    for key, g in groups:
+        key = key if isinstance(key, tuple) else (key,)
+        s = stats.mean_ci(g[fig].to_numpy(dtype=float))
+        half = s["ci_high"] - s["mean"]
+        label = ", ".join(f"{k}={v}" for k, v in zip(keys, key)) or "all"
+        err = f" ± {half:.3g}" if half == half else ""
+        print(f"    {label:<40} {s['mean']:.4g}{err}")
+    if len(keys) == 1:
+        g = runs.groupby(keys[0])[fig]
+        x = pd.to_numeric(pd.Series(list(g.groups)), errors="coerce").to_numpy()
+        if len(x) >= 3 and (x == x).all():
+            try:
+                m = g.mean().to_numpy()
+                sem = g.sem().to_numpy()
+                fit = stats.fit_hill(x, m, sigma=sem if (sem > 0).all() else None)
+                print(f"  Hill fit against {keys[0]}: K½ = {fit.K:.3g} ± {fit.K_se:.2g}, "
+                      f"n = {fit.n:.3g} ± {fit.n_se:.2g}, Vmax = {fit.Vmax:.3g} ± "
+                      f"{fit.Vmax_se:.2g} s⁻¹")
+            except (ValueError, RuntimeError):
+                print("  Hill fit: did not converge")
+    print(f"  results  {out}")
+
+
+def sweep_command(args) -> int:
+    """``ionpump sweep``: run the sweep, write the table and ``FILE.meta.json``, print a summary.
+
+    Args:
+        args: argparse namespace with ``scenario``, ``vary`` (list of ``KEY=V1,V2``), ``set``,
+            ``seed``, ``replicates``, ``duration``, ``scheduler``, ``out``, ``force`` and
+            optionally ``quiet``.
+
+    Returns:
+        0 done; 130 interrupted (the completed runs are written, ``complete`` false in the
+        meta). Bad input raises :class:`particles.config.ScenarioError` (exit 2 in the CLI)
+        before any run starts.
+    """
+    import signal
+
+    from particles.config import ScenarioError, parse_assignment
+    from particles.output import TABLE_SUFFIXES, check_output, write_meta, write_table
+
+    out = check_output(args.out, TABLE_SUFFIXES, getattr(args, "force", False))
+    vary = parse_vary(args.vary)
+    overrides = dict(parse_assignment(t) for t in (args.set or []))
+    if args.replicates is None or args.replicates < 1:
+        raise ScenarioError("command line", "--replicates", f"must be >= 1, got {args.replicates}")
+    if args.seed < 0:
+        raise ScenarioError("command line", "--seed", f"must be >= 0, got {args.seed}")
+    if args.duration is not None and not args.duration > 0:
+        raise ScenarioError("command line", "--duration", f"must be > 0, got {args.duration}")
+    base = _scenario(args.scenario, overrides)
+    quiet = getattr(args, "quiet", False)
+
+    def _term(signum, frame):
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGTERM, _term)
+    status = 0
+    try:
+        df = run_sweep(args.scenario, vary, args.replicates, args.seed, args.duration,
+                       overrides, args.scheduler, progress=not quiet)
+    except SweepInterrupted as e:
+        df, status = e.table, 130
+    finally:
+        signal.signal(signal.SIGTERM, old)
+    write_table(df, out)
+    write_meta(out, {**sweep_meta(df), "scenario": base.to_dict(), "seed": args.seed,
+                     "scheduler": args.scheduler, "command": sys.argv})
+    if status:
+        print(f"interrupted: {df.attrs['runs_done']} of {df.attrs['runs']} runs written to "
+              f"{out}", file=sys.stderr)
+        return status
+    if not quiet:
+        _print_sweep_summary(df, out)
+    return 0

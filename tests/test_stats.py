@@ -259,6 +259,8 @@ def test_summarize_replicates():
     assert abs(s.loc["membrane_fano", "mean"] - 1.0) < 0.3
     runs = stats.per_run_figures(df)
     assert list(runs["replicate"]) == [0, 1, 2, 3, 4]
+    text = stats.format_summary(stats.summarize_replicates(df))
+    assert "cycles_per_pump_per_s (1/s)" in text and "95 % CI" in text
 
 
 def test_summarize_sweep_groups_by_dotted_keys():

@@ -1,0 +1,7 @@
+"""``python -m particles`` is the ``ionpump`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,542 @@
+"""Scenario files: schema, units, loading and validation.
+
+A scenario is a TOML document (see ``scenarios/*.toml``). Every key it may hold is listed in
+:data:`SCHEMA` with its unit, type, allowed range and default; a document is merged onto the
+defaults, ``--set``-style overrides are applied, and every value is validated. Any problem is
+raised as one :class:`ScenarioError` whose message names the file, the key and what is wrong.
+
+Units: lengths µm, times ms, concentrations mM, diffusion coefficients µm²/ms, rates 1/ms,
+voltages mV, conductances mS/cm², capacitance µF/cm².
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import math
+import sys
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+class ScenarioError(ValueError):
+    """A scenario file or value is unusable. ``str(err)`` is one line: file, key and problem."""
+
+    def __init__(self, source: str, key: str | None, problem: str):
+        self.source, self.key, self.problem = source, key, problem
+        where = f"{source}: {key}: " if key else f"{source}: "
+        super().__init__(where + problem)
+
+
+@dataclass(frozen=True)
+class Key:
+    """One scenario key: its default, unit and validation rule."""
+
+    default: Any
+    unit: str
+    help: str
+    kind: type = float
+    min: float | None = None
+    max: float | None = None
+    min_open: bool = False  # True: value must be > min (strictly)
+    choices: tuple | None = None
+
+
+def _k(default, unit, help, kind=float, lo=None, hi=None, strict=False, choices=None) -> Key:
+    return Key(default, unit, help, kind, lo, hi, strict, choices)
+
+
+POS = dict(lo=0.0, strict=True)  # strictly positive
+NONNEG = dict(lo=0.0)
+
+#: Every key a scenario may set, with defaults. Dotted names map to TOML tables.
+SCHEMA: dict[str, Key] = {
+    "scenario.title": _k("Untitled scenario", "", "title shown in lists and videos", str),
+    "scenario.description": _k("", "", "one-line description", str),
+    # time
+    "time.dt_ms": _k(1.5e-4, "ms", "time step", **POS),
+    "time.duration_ms": _k(20.0, "ms", "default simulated duration of a run", **POS),
+    "time.sample_ms": _k(0.5, "ms", "interval between rows of the results table", **POS),
+    # domain
+    "domain.width_um": _k(1.0, "µm", "box width (x); membrane splits it", **POS),
+    "domain.height_um": _k(1.0, "µm", "box height (y), the membrane length", **POS),
+    "domain.depth_um": _k(0.0002, "µm", "slab depth h mapping counts to concentrations", **POS),
+    "domain.membrane_x_um": _k(-1.0, "µm", "membrane centre (x); -1 = width/2"),
+    "domain.membrane_thickness_um": _k(0.005, "µm", "membrane (bilayer) thickness", **POS),
+    # ions
+    "ions.na.D": _k(1.33, "µm²/ms", "Na+ diffusion coefficient", **POS),
+    "ions.k.D": _k(1.96, "µm²/ms", "K+ diffusion coefficient", **POS),
+    "ions.na.inside_mM": _k(12.0, "mM", "Na+ inside at start", **NONNEG),
+    "ions.na.outside_mM": _k(145.0, "mM", "Na+ outside at start", **NONNEG),
+    "ions.k.inside_mM": _k(140.0, "mM", "K+ inside at start", **NONNEG),
+    "ions.k.outside_mM": _k(5.0, "mM", "K+ outside at start", **NONNEG),
+    "ions.max_count": _k(20_000_000, "ions", "refuse scenarios with more ions than this", int, 1),
+    # pumps: geometry and capture
+    "pumps.count": _k(10, "pumps", "number of pumps, evenly spaced along the membrane", int, 0),
+    "pumps.face_um": _k(0.05, "µm", "width of a pump's capture face along the membrane", **POS),
+    "pumps.kon_na_per_mM_ms": _k(
+        0.04, "1/(mM·ms)", "capture rate of Na+ by an open inner Na+ site, per mM", **NONNEG),
+    "pumps.kon_k_per_mM_ms": _k(
+        0.27, "1/(mM·ms)", "capture rate of K+ by an open outer K+ site, per mM", **NONNEG),
+    "pumps.kon_na_congener_per_mM_ms": _k(
+        0.0014, "1/(mM·ms)", "capture rate of Na+ by an open outer K+ site (congener), per mM",
+        **NONNEG),
+    # pumps: first-order rates (1/ms); defaults from MODEL.md §2, see scenarios for sources
+    "pumps.k_phos_per_ms": _k(1.0, "1/ms", "E1·3Na -> E1P(3Na) at saturating ATP", **NONNEG),
+    "pumps.km_atp_mM": _k(0.008, "mM", "ATP half-saturation of phosphorylation", **POS),
+    "pumps.k_occlusion_per_ms": _k(0.5, "1/ms", "E1P(3Na) -> E2P (electrogenic step)", **NONNEG),
+    "pumps.k_na_release_per_ms": _k(5.0, "1/ms", "release of each Na+ from E2P", **NONNEG),
+    "pumps.k_dephos_per_ms": _k(2.0, "1/ms", "E2P(2K) -> E2(2K) dephosphorylation", **NONNEG),
+    "pumps.k_return_per_ms": _k(0.05, "1/ms", "E2(2K) -> E1 without ATP", **NONNEG),
+    "pumps.k_return_atp_per_ms": _k(0.4, "1/ms", "E2(2K) -> E1 at saturating ATP", **NONNEG),
+    "pumps.km_atp_low_mM": _k(0.3, "mM", "low-affinity ATP site speeding E2 -> E1", **POS),
+    "pumps.occlusion_charge": _k(
+        0.0, "e", "fraction of a charge crossing the field in E1P->E2P (0 = voltage-independent)",
+        lo=0.0, hi=1.0),
+    # energy
+    "atp.initial_mM": _k(3.0, "mM", "intracellular ATP at start", **NONNEG),
+    "atp.production_mM_per_ms": _k(
+        -1.0, "mM/ms", "steady ATP production; -1 = basal_per_ms × initial_mM"),
+    "atp.regen_per_ms": _k(
+        1.0, "1/ms", "rate at which metabolism restores ATP towards initial_mM", **NONNEG),
+    "atp.basal_per_ms": _k(0.01, "1/ms", "first-order ATP use by everything but the pumps",
+                           **NONNEG),
+    "atp.poisoned": _k(False, "", "metabolic poison (DNP) present: no ATP production", bool),
+    # ouabain
+    "ouabain.concentration_mM": _k(0.0, "mM", "ouabain in the bath", **NONNEG),
+    "ouabain.k_on_per_mM_ms": _k(100.0, "1/(mM·ms)", "ouabain binding to empty E2P", **NONNEG),
+    "ouabain.k_off_per_ms": _k(3e-7, "1/ms", "ouabain unbinding (Erdmann & Hasse 1975)",
+                               **NONNEG),
+    # membrane potential (MODEL.md §4)
+    "membrane.C_uF_per_cm2": _k(1.0, "µF/cm²", "specific capacitance", **POS),
+    "membrane.g_leak_mS_per_cm2": _k(0.3, "mS/cm²", "leak conductance g_L", **POS),
+    "membrane.E_leak_mV": _k(-65.0, "mV", "leak reversal potential E_L"),
+    "membrane.v_initial_mV": _k(-65.0, "mV", "membrane potential at start"),
+    "membrane.current_window_ms": _k(
+        5.0, "ms", "averaging window of the patch's pump current before it drives V", **POS),
+    "membrane.pump_density_per_um2": _k(
+        0.0, "1/µm²", "pump density of the cell the patch stands for (0: the patch's own)",
+        **NONNEG),
+    # bath
+    "bath.clamped": _k(False, "", "outside is a perfused bath held at its concentrations", bool),
+    "bath.zone_um": _k(0.5, "µm", "width of the far-field exchange zone at the outer wall",
+                       **POS),
+    "bath.every_ms": _k(0.05, "ms", "interval between bath exchanges", **POS),
+    # tracer
+    "tracer.fraction": _k(0.0, "", "fraction of inside Na+ labelled (24Na) at start", lo=0.0,
+                          hi=1.0),
+    # rendering and video (read by render/, ignored by the simulation)
+    "render.ms_per_second": _k(1.0, "ms/s", "simulated ms shown per second of window or video",
+                               **POS),
+    "render.captions": _k(False, "", "show step captions of the pump cycle", bool),
+    "render.follow_pump": _k(-1, "", "pump highlighted at start (-1: none)", int, -1),
+}
+
+#: Protocol event names and the parameters each accepts (see particles/protocol.py).
+PROTOCOL_EVENTS: dict[str, tuple[str, ...]] = {
+    "phase": (),
+    "set": ("key", "value"),
+    "k_free": (),
+    "restore_k": (),
+    "poison": (),
+    "washout": (),
+    "ouabain": ("mM",),
+    "action_potential": ("count", "interval_ms"),
+    "load_tracer": ("fraction",),
+}
+
+
+def _bad(source, key, problem):
+    return ScenarioError(source, key, problem)
+
+
+def _flatten(d: dict, prefix: str = "") -> dict[str, Any]:
+    out = {}
+    for k, v in d.items():
+        name = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(_flatten(v, name + "."))
+        else:
+            out[name] = v
+    return out
+
+
+def _nest(flat: dict[str, Any]) -> dict:
+    out: dict = {}
+    for name, v in flat.items():
+        parts = name.split(".")
+        d = out
+        for p in parts[:-1]:
+            d = d.setdefault(p, {})
+        d[parts[-1]] = v
+    return out
+
+
+def suggest(name: str, options) -> str:
+    """' (did you mean X?)' for the closest of ``options``, or ''."""
+    close = difflib.get_close_matches(name, list(options), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+def coerce(source: str, key: str, value: Any) -> Any:
+    """Check one value against :data:`SCHEMA` and return it in the schema's type."""
+    if key not in SCHEMA:
+        raise _bad(source, key, "unknown key" + suggest(key, SCHEMA))
+    spec = SCHEMA[key]
+    unit = f" {spec.unit}" if spec.unit else ""
+    if spec.kind is bool:
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            value = value.lower() == "true"
+        if not isinstance(value, bool):
+            raise _bad(source, key, f"expected true or false, got {value!r}")
+        return value
+    if spec.kind is str:
+        if not isinstance(value, str):
+            raise _bad(source, key, f"expected text, got {value!r}")
+        return value
+    if isinstance(value, bool):
+        raise _bad(source, key, f"expected a number{unit}, got {value!r}")
+    if isinstance(value, str):
+        try:
+            value = float(value) if spec.kind is float else int(value)
+        except ValueError:
+            raise _bad(source, key, f"expected a number{unit}, got {value!r}") from None
+    if not isinstance(value, (int, float)):
+        raise _bad(source, key, f"expected a number{unit}, got {value!r}")
+    if spec.kind is int:
+        if isinstance(value, float) and not value.is_integer():
+            raise _bad(source, key, f"expected a whole number, got {value!r}")
+        value = int(value)
+    else:
+        value = float(value)
+        if not math.isfinite(value):
+            raise _bad(source, key, f"must be a finite number{unit}, got {value!r}")
+    if spec.min is not None:
+        if spec.min_open and not value > spec.min:
+            raise _bad(source, key, f"must be > {spec.min:g}{unit}, got {value!r}")
+        if value < spec.min:
+            raise _bad(source, key, f"must be >= {spec.min:g}{unit}, got {value!r}")
+    if spec.max is not None and value > spec.max:
+        raise _bad(source, key, f"must be <= {spec.max:g}{unit}, got {value!r}")
+    return value
+
+
+def parse_assignment(text: str, source: str = "--set") -> tuple[str, Any]:
+    """Parse ``KEY=VALUE`` (VALUE in TOML syntax, or a bare word) into (key, value)."""
+    if "=" not in text:
+        raise _bad(source, None, f"expected KEY=VALUE, got {text!r}")
+    key, raw = (s.strip() for s in text.split("=", 1))
+    if not key or not raw:
+        raise _bad(source, key or None, f"expected KEY=VALUE, got {text!r}")
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw  # bare word, e.g. a phase label
+    return key, value
+
+
+@dataclass
+class Event:
+    """One protocol event: at ``at_ms`` do ``action`` with ``params``; optional phase label."""
+
+    at_ms: float
+    action: str
+    params: dict[str, Any] = field(default_factory=dict)
+    phase: str | None = None
+
+
+@dataclass
+class Scenario:
+    """A validated scenario: flat key -> value, plus its protocol.
+
+    Attributes:
+        name: built-in name or file stem.
+        source: path or ``builtin:NAME`` (used in error messages).
+        values: every key of :data:`SCHEMA`, validated, in its unit.
+        protocol: timed events, sorted by time.
+        initial_phase: label of the phase in force at t = 0.
+    """
+
+    name: str
+    source: str
+    values: dict[str, Any]
+    protocol: list[Event]
+    initial_phase: str = "control"
+
+    def get(self, key: str) -> Any:
+        return self.values[key]
+
+    def __getitem__(self, key: str) -> Any:
+        return self.values[key]
+
+    @property
+    def title(self) -> str:
+        return self.values["scenario.title"]
+
+    @property
+    def description(self) -> str:
+        return self.values["scenario.description"]
+
+    @property
+    def data(self) -> dict:
+        """Nested dict view (TOML layout)."""
+        return _nest(self.values)
+
+    def to_dict(self) -> dict:
+        """Plain JSON-able dict of everything needed to rebuild this scenario."""
+        return {
+            "name": self.name,
+            "source": self.source,
+            "values": dict(self.values),
+            "initial_phase": self.initial_phase,
+            "protocol": [
+                {"at_ms": e.at_ms, "action": e.action, "params": dict(e.params), "phase": e.phase}
+                for e in self.protocol
+            ],
+        }
+
+    def with_overrides(self, overrides: dict[str, Any], source: str = "--set") -> "Scenario":
+        """A copy with dotted-key overrides applied and the whole scenario re-validated."""
+        values = dict(self.values)
+        for key, v in overrides.items():
+            values[key] = coerce(source, key, v)
+        new = Scenario(self.name, self.source, values, copy.deepcopy(self.protocol),
+                       self.initial_phase)
+        validate(new)
+        return new
+
+
+def builtin_names() -> list[str]:
+    """Names of the scenario files shipped in the ``scenarios`` package."""
+    files = resources.files("scenarios")
+    return sorted(p.name[:-5] for p in files.iterdir() if p.name.endswith(".toml"))
+
+
+def _read_source(ref: str | Path) -> tuple[str, str, str]:
+    """Return (name, source label, TOML text) for a built-in name or a file path."""
+    ref_s = str(ref)
+    if ref_s in builtin_names():
+        text = resources.files("scenarios").joinpath(ref_s + ".toml").read_text("utf-8")
+        return ref_s, f"scenarios/{ref_s}.toml", text
+    path = Path(ref_s)
+    if path.suffix == ".toml" or path.exists():
+        try:
+            return path.stem, ref_s, path.read_text("utf-8")
+        except FileNotFoundError:
+            raise _bad(ref_s, None, "no such scenario file") from None
+        except (OSError, UnicodeDecodeError) as e:
+            raise _bad(ref_s, None, f"cannot read file: {e}") from None
+    raise _bad(ref_s, None, "unknown scenario" + suggest(ref_s, builtin_names())
+               + "; built-in scenarios: " + ", ".join(builtin_names()))
+
+
+def _parse_protocol(source: str, raw: Any) -> tuple[list[Event], str]:
+    if raw is None:
+        return [], "control"
+    if isinstance(raw, dict):
+        initial = raw.get("initial_phase", "control")
+        events = raw.get("events", [])
+        extra = set(raw) - {"initial_phase", "events"}
+        if extra:
+            k = sorted(extra)[0]
+            raise _bad(source, f"protocol.{k}", "unknown key" + suggest(
+                k, ["initial_phase", "events"]))
+    else:
+        raise _bad(source, "protocol", "expected a table with [[protocol.events]]")
+    if not isinstance(initial, str):
+        raise _bad(source, "protocol.initial_phase", "expected text")
+    if not isinstance(events, list):
+        raise _bad(source, "protocol.events", "expected an array of tables")
+    out = []
+    for i, ev in enumerate(events):
+        where = f"protocol.events[{i}]"
+        if not isinstance(ev, dict):
+            raise _bad(source, where, "expected a table")
+        ev = dict(ev)
+        at = ev.pop("at_ms", None)
+        action = ev.pop("do", None)
+        phase = ev.pop("phase", None)
+        if isinstance(at, bool) or not isinstance(at, (int, float)) or not math.isfinite(at) \
+                or at < 0:
+            raise _bad(source, where + ".at_ms", f"expected a time >= 0 ms, got {at!r}")
+        if action is None and phase is not None:
+            action = "phase"
+        if action not in PROTOCOL_EVENTS:
+            raise _bad(source, where + ".do", f"unknown event {action!r}" + suggest(
+                str(action), PROTOCOL_EVENTS) + "; events: " + ", ".join(PROTOCOL_EVENTS))
+        if phase is not None and not isinstance(phase, str):
+            raise _bad(source, where + ".phase", "expected text")
+        allowed = PROTOCOL_EVENTS[action]
+        for k in ev:
+            if k not in allowed:
+                raise _bad(source, f"{where}.{k}", f"not a parameter of {action!r}" + suggest(
+                    k, allowed))
+        if action == "set":
+            if "key" not in ev or "value" not in ev:
+                raise _bad(source, where, "a 'set' event needs key and value")
+            ev["value"] = coerce(source, str(ev["key"]), ev["value"])
+        for k in ("mM", "fraction", "interval_ms"):
+            if k in ev:
+                v = ev[k]
+                if isinstance(v, bool) or not isinstance(v, (int, float)) or not \
+                        math.isfinite(v) or v < 0:
+                    raise _bad(source, f"{where}.{k}", f"expected a number >= 0, got {v!r}")
+        if "fraction" in ev and ev["fraction"] > 1:
+            raise _bad(source, f"{where}.fraction", "must be <= 1")
+        if "count" in ev and (isinstance(ev["count"], bool) or not isinstance(ev["count"], int)
+                              or ev["count"] < 1):
+            raise _bad(source, f"{where}.count", "expected a whole number >= 1")
+        out.append(Event(float(at), action, ev, phase))
+    out.sort(key=lambda e: e.at_ms)
+    return out, initial
+
+
+def parse(text: str, source: str, name: str) -> Scenario:
+    """Parse and validate TOML text into a :class:`Scenario`."""
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise _bad(source, None, f"malformed TOML: {e}") from None
+    if not doc:
+        raise _bad(source, None, "empty scenario file")
+    protocol_raw = doc.pop("protocol", None)
+    values = {k: v.default for k, v in SCHEMA.items()}
+    for key, v in _flatten(doc).items():
+        values[key] = coerce(source, key, v)
+    events, initial = _parse_protocol(source, protocol_raw)
+    sc = Scenario(name, source, values, events, initial)
+    validate(sc)
+    return sc
+
+
+def load_scenario(ref: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
+    """Load a built-in scenario by name, or a TOML file by path, and apply overrides.
+
+    Args:
+        ref: built-in name (``ionpump scenarios`` lists them) or path to a ``.toml`` file.
+        overrides: dotted key -> value, e.g. ``{"pumps.count": 40}``; values may be strings
+            as typed on the command line.
+
+    Raises:
+        ScenarioError: one-line message naming the file, key and problem.
+    """
+    name, source, text = _read_source(ref)
+    sc = parse(text, source, name)
+    if overrides:
+        sc = sc.with_overrides(overrides)
+    return sc
+
+
+def scenario_from_dict(d: dict) -> Scenario:
+    """Inverse of :meth:`Scenario.to_dict` (used by checkpoints and Dask workers)."""
+    events = [Event(e["at_ms"], e["action"], dict(e["params"]), e["phase"]) for e in d["protocol"]]
+    sc = Scenario(d["name"], d["source"], dict(d["values"]), events, d["initial_phase"])
+    validate(sc)
+    return sc
+
+
+# ---------------------------------------------------------------- cross-key validation
+
+AVOGADRO_PER_UM3_MM = 602_214.076
+"""Particles per µm³ at 1 mM (MODEL.md §1)."""
+
+BYTES_PER_ION = 26
+"""Memory held per ion by the state arrays and scratch (see particles/state.py)."""
+
+
+def mM_to_count(c_mM: float, area_um2: float, depth_um: float) -> int:
+    """Number of particles at concentration ``c_mM`` in ``area_um2`` × ``depth_um``."""
+    return int(round(c_mM * area_um2 * depth_um * AVOGADRO_PER_UM3_MM))
+
+
+def count_to_mM(n: float, area_um2: float, depth_um: float) -> float:
+    """Concentration (mM) of ``n`` particles in ``area_um2`` × ``depth_um``."""
+    return n / (area_um2 * depth_um * AVOGADRO_PER_UM3_MM)
+
+
+def membrane_x(values: dict) -> float:
+    x = values["domain.membrane_x_um"]
+    return values["domain.width_um"] / 2 if x < 0 else x
+
+
+def compartment_areas(values: dict) -> tuple[float, float]:
+    """(inside, outside) free areas in µm², excluding the membrane band."""
+    xm, t = membrane_x(values), values["domain.membrane_thickness_um"]
+    h = values["domain.height_um"]
+    return (xm - t / 2) * h, (values["domain.width_um"] - xm - t / 2) * h
+
+
+def adsorption_coefficients(values: dict) -> tuple[float, float, float]:
+    """Adsorption coefficients κ (µm/ms) of open faces: (Na inner, K outer, Na outer).
+
+    A face of width w in a slab of depth h, exposed to concentration c, captures
+    ``κ · c · h · 602214 · w`` ions per ms; the scenario gives that rate per mM (k_on), so
+    ``κ = k_on / (h · 602214 · w)`` and the affinity does not depend on h or w."""
+    scale = values["domain.depth_um"] * AVOGADRO_PER_UM3_MM * values["pumps.face_um"]
+    return (values["pumps.kon_na_per_mM_ms"] / scale, values["pumps.kon_k_per_mM_ms"] / scale,
+            values["pumps.kon_na_congener_per_mM_ms"] / scale)
+
+
+def max_safe_dt(values: dict) -> float:
+    """Largest dt (ms) for which no ion can step past a capture face or a compartment.
+
+    Rules: the rms step ``sqrt(2 D dt)`` of the fastest species is at most half a pump face
+    and a fifth of the narrowest compartment, and the per-crossing sticking probability
+    ``κ sqrt(π dt / D)`` (Andrews 2009) stays at or below 0.5 for every face and species.
+    """
+    D_na, D_k = values["ions.na.D"], values["ions.k.D"]
+    D_max = max(D_na, D_k)
+    xm, t = membrane_x(values), values["domain.membrane_thickness_um"]
+    narrow = min(xm - t / 2, values["domain.width_um"] - xm - t / 2, values["domain.height_um"])
+    limits = [narrow ** 2 / (25 * 2 * D_max)]
+    if values["pumps.count"] > 0:
+        limits.append((values["pumps.face_um"] / 2) ** 2 / (2 * D_max))
+        for kappa, D in zip(adsorption_coefficients(values), (D_na, D_k, D_na)):
+            if kappa > 0:
+                limits.append(D / math.pi * (0.5 / kappa) ** 2)
+    return min(limits)
+
+
+def validate(sc: Scenario) -> None:
+    """Cross-key checks: geometry, time step safety, memory. Raises ScenarioError."""
+    v, src = sc.values, sc.source
+    W, H = v["domain.width_um"], v["domain.height_um"]
+    xm, t = membrane_x(v), v["domain.membrane_thickness_um"]
+    if not (t / 2 < xm < W - t / 2):
+        raise _bad(src, "domain.membrane_x_um", f"membrane at {xm:g} µm lies outside the box "
+                   f"(width {W:g} µm)")
+    n_p = v["pumps.count"]
+    if n_p > 0 and n_p * v["pumps.face_um"] > H:
+        raise _bad(src, "pumps.count", f"{n_p} pumps of face {v['pumps.face_um']:g} µm do not "
+                   f"fit on a membrane {H:g} µm long (at most {int(H / v['pumps.face_um'])})")
+    if v["bath.clamped"] and v["bath.zone_um"] >= W - xm - t / 2:
+        raise _bad(src, "bath.zone_um", "bath exchange zone is wider than the outside "
+                   "compartment")
+    if v["time.sample_ms"] < v["time.dt_ms"]:
+        raise _bad(src, "time.sample_ms", f"sampling interval {v['time.sample_ms']:g} ms is "
+                   f"shorter than dt = {v['time.dt_ms']:g} ms")
+    safe = max_safe_dt(v)
+    if v["time.dt_ms"] > safe * (1 + 1e-9):
+        raise _bad(src, "time.dt_ms", f"dt = {v['time.dt_ms']:g} ms lets ions step past a "
+                   f"capture face or compartment; the largest safe dt is {safe:.3g} ms")
+    a_in, a_out = compartment_areas(v)
+    h = v["domain.depth_um"]
+    n = sum(mM_to_count(v[f"ions.{s}.{side}_mM"], a, h)
+            for s in ("na", "k") for side, a in (("inside", a_in), ("outside", a_out)))
+    if n > v["ions.max_count"]:
+        raise _bad(src, "domain", f"{n:,} ions would need about {n * BYTES_PER_ION / 2**30:.1f} "
+                   f"GiB; the limit is ions.max_count = {v['ions.max_count']:,} (shrink the "
+                   "domain, the depth or the concentrations)")
+
+
+def describe_keys() -> list[tuple[str, str, str, str]]:
+    """(key, default, unit, help) rows for the README and ``--help``."""
+    return [(k, repr(s.default), s.unit, s.help) for k, s in SCHEMA.items()]
+

@@ -1,0 +1,445 @@
+"""numba kernels: pure functions over arrays and scalars (no Python objects).
+
+One simulation step, in the order of :meth:`particles.simulation.Simulation.step`:
+
+1. :func:`_move` (parallel over chunks of ions): Brownian displacement, reflection at the
+   walls and at the membrane, and *proposals* of captures by pump faces; an ion that
+   proposes is reflected like any other for now.
+2. :func:`_accept` (serial, in chunk then ion-index order): proposals are accepted while the
+   pump still has an open site; the first ion in index order wins, losers stay reflected.
+3. :func:`_pump_transitions` (serial over pumps): first-order conformational changes and
+   release of bound ions as free particles beside the other face.
+
+Units: µm, ms, mM. Array shapes: ions ``(n,)``, pumps ``(m,)``, ``sites (m, 5)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from .jit import JIT, JIT_PARALLEL
+from .rng import (STREAM_BATH, STREAM_MOVE, STREAM_MOVE_TAIL, STREAM_PLACE, STREAM_PUMP,
+                  STREAM_STICK, draw, normal_pair, step_key, uniforms)
+
+# Codes duplicated from particles.state as plain ints for numba.
+NA, K = 0, 1
+INSIDE, OUTSIDE, RESERVOIR = 0, 1, 2
+E1, E1_3NA, E1P_3NA, E2P, E2P_2K, E2_2K, BLOCKED = 0, 1, 2, 3, 4, 5, 6
+
+CHUNK = 4096
+"""Ions per chunk of the parallel move; proposals are collected per chunk."""
+
+# Index layout of the per-step transition probabilities passed to _pump_transitions.
+P_PHOS, P_OCC, P_NAREL, P_DEPHOS, P_RET, P_OUA_ON, P_OUA_OFF = range(7)
+N_PROB = 7
+
+# Index layout of the cumulative event counters (int64 array).
+C_CYCLES = 0  # completed cycles, all pumps
+C_NA_OUT = 1  # Na+ released outside by pumps
+C_K_IN = 2  # K+ released inside by pumps
+C_NA_IN = 3  # Na+ carried inside on the K+ sites (congener, Na/Na exchange)
+C_TRACER_EFFLUX = 4  # labelled Na+ released outside by pumps
+C_ATP_USED = 5  # phosphorylations (ATP consumed by pumps)
+C_NA_CAPTURED = 6  # Na+ captured at inner faces
+C_K_CAPTURED = 7  # ions captured at outer faces (K+ or congener Na+)
+C_BATH_ADDED = 8  # 8: Na+ added by the bath, 9: K+ added
+C_BATH_REMOVED = 10  # 10: Na+ removed by the bath, 11: K+ removed
+C_CHARGE_OUT = 12  # net elementary charges carried outward by pumps
+N_COUNTERS = 16  # room for later counters (channels)
+
+
+@njit(**JIT)
+def _pump_at(y, n_pumps, height, pump_y, face_half):
+    """Index of the pump whose face covers membrane coordinate ``y`` (µm), or -1.
+
+    Pumps are evenly spaced, so the candidate is the bin ``floor(y · m / height)``: O(1)."""
+    if n_pumps == 0 or y < 0.0 or y >= height:
+        return -1
+    p = int(y * n_pumps / height)
+    if p >= n_pumps:
+        p = n_pumps - 1
+    if abs(y - pump_y[p]) <= face_half:
+        return p
+    return -1
+
+
+@njit(**JIT)
+def _open_inner(p, species, state, n_na):
+    """True if pump ``p`` accepts an ion of ``species`` at its inner face now."""
+    return species == NA and state[p] == E1 and n_na[p] < 3
+
+
+@njit(**JIT)
+def _open_outer(p, state, n_na, n_k):
+    """True if pump ``p`` accepts an ion at its outer (K+) sites now."""
+    return state[p] == E2P and n_na[p] == 0 and n_k[p] < 2
+
+
+@njit(**JIT_PARALLEL)
+def _move(x, y, species, side, bound, sigma, seed, step, width, height, x_in, x_out,
+          pump_y, pump_state, pump_nna, pump_nk, face_half, p_stick,
+          prop_ion, prop_pump, prop_count):
+    """Move every free ion one step; collect capture proposals per chunk.
+
+    Args:
+        x, y: positions (µm), ``(n,)`` float64, updated in place.
+        species, side, bound: ion codes, ``(n,)``; ``side`` may be RESERVOIR (not moved).
+        sigma: rms step per axis per species, ``sqrt(2 D dt)`` (µm), ``(2,)``.
+        seed, step: key of the counter-based random numbers.
+        width, height: box (µm); x_in, x_out: membrane inner/outer faces (µm).
+        pump_y, pump_state, pump_nna, pump_nk: pump arrays ``(m,)`` (read only here).
+        face_half: half width of a pump face (µm).
+        p_stick: sticking probability per crossing of an open face: ``[Na at inner face,
+            K at outer face, Na at outer face (congener)]``.
+        prop_ion, prop_pump: ``(n,)`` int32 scratch; chunk ``c`` writes its proposals at
+            ``[c·CHUNK, c·CHUNK + prop_count[c])``.
+        prop_count: ``(n_chunks,)`` int64, number of proposals per chunk.
+    """
+    n = x.shape[0]
+    m = pump_y.shape[0]
+    n_chunks = (n + CHUNK - 1) // CHUNK
+    kmove = step_key(seed, STREAM_MOVE, step)
+    ktail = step_key(seed, STREAM_MOVE_TAIL, step)
+    kstick = step_key(seed, STREAM_STICK, step)
+    for c in prange(n_chunks):
+        start = c * CHUNK
+        stop = min(n, start + CHUNK)
+        cnt = 0
+        for i in range(start, stop):
+            if bound[i] or side[i] == RESERVOIR:
+                continue
+            s = species[i]
+            z1, z2 = normal_pair(draw(kmove, i), ktail, i)
+            x0 = x[i]
+            y0 = y[i]
+            xn = x0 + sigma[s] * z1
+            yn = y0 + sigma[s] * z2
+            if side[i] == INSIDE:
+                if xn < 0.0:
+                    xn = -xn
+                if xn >= x_in:
+                    # Hit the inner face: where along the membrane?
+                    yc = y0 + (yn - y0) * (x_in - x0) / (xn - x0)
+                    p = _pump_at(yc, m, height, pump_y, face_half)
+                    if p >= 0 and _open_inner(p, s, pump_state, pump_nna):
+                        u, _ = uniforms(draw(kstick, i))
+                        if u < p_stick[0]:
+                            prop_ion[start + cnt] = i
+                            prop_pump[start + cnt] = p
+                            cnt += 1
+                    xn = 2.0 * x_in - xn
+                    if xn >= x_in or xn < 0.0:  # far tail: never leave the compartment
+                        xn = x_in * 0.5
+            else:
+                if xn > width:
+                    xn = 2.0 * width - xn
+                if xn <= x_out:
+                    yc = y0 + (yn - y0) * (x_out - x0) / (xn - x0)
+                    p = _pump_at(yc, m, height, pump_y, face_half)
+                    if p >= 0 and _open_outer(p, pump_state, pump_nna, pump_nk):
+                        u, _ = uniforms(draw(kstick, i))
+                        if u < p_stick[1 + 1 * (s == NA)]:
+                            prop_ion[start + cnt] = i
+                            prop_pump[start + cnt] = p
+                            cnt += 1
+                    xn = 2.0 * x_out - xn
+                    if xn <= x_out or xn > width:
+                        xn = 0.5 * (x_out + width)
+            if yn < 0.0:
+                yn = -yn
+            elif yn > height:
+                yn = 2.0 * height - yn
+            if yn < 0.0 or yn > height:
+                yn = 0.5 * height
+            x[i] = xn
+            y[i] = yn
+        prop_count[c] = cnt
+
+
+@njit(**JIT)
+def _accept(x, y, species, side, bound, pump_y, pump_state, pump_nna, pump_nk, sites,
+            site_dx, site_dy, x_mem, prop_ion, prop_pump, prop_count, counters):
+    """Accept capture proposals in deterministic order (chunk, then ion index).
+
+    A proposal is accepted if its pump still has an open site on that face; the ion becomes
+    bound and is placed on the site (``x_mem + site_dx[k]``, ``pump_y + site_dy[k]``).
+    Filling the last Na+ site moves the pump to E1_3NA, the last K+ site to E2P_2K.
+    """
+    n_chunks = prop_count.shape[0]
+    for c in range(n_chunks):
+        base = c * CHUNK
+        for j in range(prop_count[c]):
+            i = prop_ion[base + j]
+            p = prop_pump[base + j]
+            if side[i] == INSIDE:
+                if not _open_inner(p, species[i], pump_state, pump_nna):
+                    continue
+                k = pump_nna[p]
+                pump_nna[p] += 1
+                if pump_nna[p] == 3:
+                    pump_state[p] = E1_3NA
+                counters[C_NA_CAPTURED] += 1
+            else:
+                if not _open_outer(p, pump_state, pump_nna, pump_nk):
+                    continue
+                k = 3 + pump_nk[p]
+                pump_nk[p] += 1
+                if pump_nk[p] == 2:
+                    pump_state[p] = E2P_2K
+                counters[C_K_CAPTURED] += 1
+            sites[p, k] = i
+            bound[i] = True
+            x[i] = x_mem + site_dx[k]
+            y[i] = pump_y[p] + site_dy[k]
+
+
+@njit(**JIT)
+def _release(i, to_side, face_x, yp, face_half, reach, key, slot, x, y, side, bound):
+    """Free ion ``i`` beside the face at ``face_x`` on ``to_side``, within ``reach`` µm of it."""
+    u1, u2 = uniforms(draw(key, slot))
+    if to_side == OUTSIDE:
+        x[i] = face_x + u1 * reach
+    else:
+        x[i] = face_x - u1 * reach
+    y[i] = yp + (2.0 * u2 - 1.0) * face_half
+    side[i] = to_side
+    bound[i] = False
+
+
+@njit(**JIT)
+def _pump_transitions(seed, step, prob, x, y, species, side, bound, tracer, pump_y,
+                      pump_state, pump_nna, pump_nk, sites, cycles, x_in, x_out, face_half,
+                      reach, counters):
+    """Fire first-order pump transitions for one step (serial over pumps).
+
+    Args:
+        prob: ``(N_PROB,)`` probabilities ``1 - exp(-k dt)`` of each transition this step,
+            indexed by the ``P_*`` constants (ATP- and voltage-dependent ones already
+            evaluated for this step).
+        reach: released ions land within this distance of the face (µm).
+        counters: ``(N_COUNTERS,)`` int64 cumulative counters, updated in place.
+    """
+    m = pump_y.shape[0]
+    kp = step_key(seed, STREAM_PUMP, step)
+    kplace = step_key(seed, STREAM_PLACE, step)
+    for p in range(m):
+        st = pump_state[p]
+        if st == E1:
+            continue
+        u, _ = uniforms(draw(kp, p))
+        if st == E1_3NA:
+            if u < prob[P_PHOS]:
+                pump_state[p] = E1P_3NA
+                counters[C_ATP_USED] += 1
+        elif st == E1P_3NA:
+            if u < prob[P_OCC]:
+                pump_state[p] = E2P
+        elif st == E2P:
+            if pump_nna[p] > 0:
+                if u < prob[P_NAREL]:
+                    k = pump_nna[p] - 1
+                    i = sites[p, k]
+                    sites[p, k] = -1
+                    pump_nna[p] = k
+                    _release(i, OUTSIDE, x_out, pump_y[p], face_half, reach, kplace, 4 * p,
+                             x, y, side, bound)
+                    counters[C_NA_OUT] += 1
+                    counters[C_CHARGE_OUT] += 1
+                    if tracer[i]:
+                        counters[C_TRACER_EFFLUX] += 1
+            elif pump_nk[p] == 0 and u < prob[P_OUA_ON]:
+                pump_state[p] = BLOCKED
+        elif st == E2P_2K:
+            if u < prob[P_DEPHOS]:
+                pump_state[p] = E2_2K
+        elif st == E2_2K:
+            if u < prob[P_RET]:
+                for k in range(3, 5):
+                    i = sites[p, k]
+                    sites[p, k] = -1
+                    _release(i, INSIDE, x_in, pump_y[p], face_half, reach, kplace, 4 * p + k - 2,
+                             x, y, side, bound)
+                    counters[C_CHARGE_OUT] -= 1
+                    if species[i] == K:
+                        counters[C_K_IN] += 1
+                    else:
+                        counters[C_NA_IN] += 1
+                pump_nk[p] = 0
+                pump_state[p] = E1
+                cycles[p] += 1
+                counters[C_CYCLES] += 1
+        elif st == BLOCKED:
+            if u < prob[P_OUA_OFF]:
+                pump_state[p] = E2P
+
+
+@njit(**JIT_PARALLEL)
+def _count(species, side, bound, tracer, out):
+    """Count ions into ``out`` (int64, shape ``(7,)``): free Na in, Na out, K in, K out,
+    bound Na, bound K, labelled Na+ on the inside (free, or bound but not yet released
+    outside)."""
+    n = species.shape[0]
+    n_chunks = (n + CHUNK - 1) // CHUNK
+    part = np.zeros((n_chunks, 7), np.int64)
+    for c in prange(n_chunks):
+        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            sd = side[i]
+            if sd == RESERVOIR:
+                continue
+            s = species[i]
+            if bound[i]:
+                part[c, 4 + s] += 1
+            else:
+                part[c, 2 * s + sd] += 1
+            if tracer[i] and sd == INSIDE:
+                part[c, 6] += 1
+    for j in range(7):
+        out[j] = part[:, j].sum()
+
+
+@njit(**JIT)
+def _bath_exchange(seed, step, x, y, species, side, bound, tracer, zone_x0, width, height,
+                   x_out, target, counters):
+    """Perfused bath: replace every free ion in the far-field zone ``x > zone_x0`` (µm) with
+    fresh unlabelled ions from the reservoir, ``target[s]`` of each species ``s`` at random
+    places in the zone. Removed ions are parked in the reservoir (side RESERVOIR).
+
+    Counters ``C_BATH_NA_ADDED..C_BATH_K_REMOVED`` record every exchange, so that
+    free + bound − added + removed stays constant per species. Returns False if the
+    reservoir ran short of a species (the zone then holds fewer ions until the next
+    exchange; the caller grows the reservoir).
+    """
+    n = x.shape[0]
+    for i in range(n):
+        if side[i] == OUTSIDE and not bound[i] and x[i] > zone_x0:
+            side[i] = RESERVOIR
+            tracer[i] = False
+            counters[C_BATH_REMOVED + species[i]] += 1
+    key = step_key(seed, STREAM_BATH, step)
+    need0 = target[0]
+    need1 = target[1]
+    span = width - zone_x0
+    for i in range(n):
+        if need0 == 0 and need1 == 0:
+            break
+        if side[i] != RESERVOIR:
+            continue
+        s = species[i]
+        if s == NA and need0 > 0:
+            need0 -= 1
+        elif s == K and need1 > 0:
+            need1 -= 1
+        else:
+            continue
+        u1, u2 = uniforms(draw(key, i))
+        x[i] = zone_x0 + u1 * span
+        y[i] = u2 * height
+        side[i] = OUTSIDE
+        counters[C_BATH_ADDED + s] += 1
+    return need0 == 0 and need1 == 0
+
+
+@njit(**JIT)
+def _label_tracer(seed, step, fraction, species, side, tracer):
+    """Label each Na+ on the inside (free or bound) with probability ``fraction``."""
+    key = step_key(seed, STREAM_BATH, step)
+    n = species.shape[0]
+    labelled = 0
+    for i in range(n):
+        if species[i] == NA and side[i] == INSIDE and not tracer[i]:
+            u, _ = uniforms(draw(key, i))
+            if u < fraction:
+                tracer[i] = True
+                labelled += 1
+    return labelled
+
+
+# Index layout of ``par`` (constant per run) for _advance.
+(PAR_DT, PAR_K_PHOS, PAR_KM_ATP, PAR_K_OCC, PAR_K_NAREL, PAR_K_DEPHOS, PAR_K_RET0, PAR_K_RET_ATP,
+ PAR_KM_ATP_LOW, PAR_K_OUA_ON, PAR_K_OUA_OFF, PAR_Z_OCC, PAR_ATP_PROD, PAR_ATP_BASAL,
+ PAR_MM_PER_ATP, PAR_C, PAR_GL, PAR_EL, PAR_J_PER_CHARGE, PAR_TAU_J, PAR_BATH_EVERY,
+ PAR_ATP_REGEN, PAR_ATP_SET) = range(23)
+N_PAR = 23
+# Index layout of ``env`` (state that changes and that events may change) for _advance.
+ENV_ATP, ENV_V, ENV_J, ENV_OUABAIN, ENV_POISONED, ENV_BATH_ON = range(6)
+N_ENV = 6
+
+V_T_MV = 26.7
+"""Thermal voltage kT/e at 37 °C (mV), for the voltage dependence of E1P -> E2P."""
+
+
+@njit(**JIT)
+def _probabilities(par, env, prob):
+    """Per-step transition probabilities ``1 - exp(-k dt)`` from rates, ATP and V."""
+    dt = par[PAR_DT]
+    atp = env[ENV_ATP]
+    k_phos = par[PAR_K_PHOS] * atp / (atp + par[PAR_KM_ATP])
+    k_occ = par[PAR_K_OCC] * np.exp(par[PAR_Z_OCC] * env[ENV_V] / (2.0 * V_T_MV))
+    k_ret = par[PAR_K_RET0] + (par[PAR_K_RET_ATP] - par[PAR_K_RET0]) * atp / (
+        atp + par[PAR_KM_ATP_LOW])
+    prob[P_PHOS] = -np.expm1(-k_phos * dt)
+    prob[P_OCC] = -np.expm1(-k_occ * dt)
+    prob[P_NAREL] = -np.expm1(-par[PAR_K_NAREL] * dt)
+    prob[P_DEPHOS] = -np.expm1(-par[PAR_K_DEPHOS] * dt)
+    prob[P_RET] = -np.expm1(-k_ret * dt)
+    prob[P_OUA_ON] = -np.expm1(-par[PAR_K_OUA_ON] * env[ENV_OUABAIN] * dt)
+    prob[P_OUA_OFF] = -np.expm1(-par[PAR_K_OUA_OFF] * dt)
+
+
+@njit(**JIT)
+def _energy_and_potential(par, env, d_atp_used, d_charge_out):
+    """Advance ATP (mM) and the membrane potential (mV) by one step (explicit Euler).
+
+    ATP: ``dA/dt = P + k_regen·max(A0 - A, 0) - k_basal·A - (pump use)``; production (both
+    terms) stops while a metabolic poison is present (MODEL.md §3).
+    ``d_atp_used``: ATP molecules the pumps used this step; ``d_charge_out``: net elementary
+    charges they moved outward. The patch's pump current density (µA/cm²) is averaged with
+    an exponential window ``PAR_TAU_J`` (the patch stands for the whole membrane), then
+    ``C dV/dt = -J - g_L (V - E_L)`` (MODEL.md §4)."""
+    dt = par[PAR_DT]
+    atp = env[ENV_ATP]
+    prod = 0.0
+    if env[ENV_POISONED] == 0:
+        prod = par[PAR_ATP_PROD] + par[PAR_ATP_REGEN] * max(par[PAR_ATP_SET] - atp, 0.0)
+    atp += dt * (prod - par[PAR_ATP_BASAL] * atp) - d_atp_used * par[PAR_MM_PER_ATP]
+    env[ENV_ATP] = max(atp, 0.0)
+    j_now = d_charge_out * par[PAR_J_PER_CHARGE]
+    env[ENV_J] += (j_now - env[ENV_J]) * min(1.0, dt / par[PAR_TAU_J])
+    v = env[ENV_V]
+    env[ENV_V] = v + dt * (-env[ENV_J] - par[PAR_GL] * (v - par[PAR_EL])) / par[PAR_C]
+
+
+@njit(**JIT)
+def _advance(nsteps, step0, seed, par, env, bath_target, sigma, width, height, x_in, x_out,
+             x_mem, face_half, reach, p_stick, zone_x0, site_dx, site_dy,
+             x, y, species, side, bound, tracer,
+             pump_y, pump_state, pump_nna, pump_nk, sites, cycles,
+             prop_ion, prop_pump, prop_count, counters, prob):
+    """Advance the simulation ``nsteps`` steps from step index ``step0``.
+
+    The order within a step (DESIGN.md): move and propose captures -> accept captures ->
+    pump transitions and releases -> ATP and potential -> bath exchange. Everything is
+    updated in place. Returns the number of steps done, negated when the bath reservoir ran
+    short in the last of them (the caller grows it and goes on).
+    """
+    for s in range(nsteps):
+        step = step0 + s
+        _probabilities(par, env, prob)
+        _move(x, y, species, side, bound, sigma, seed, step, width, height, x_in, x_out,
+              pump_y, pump_state, pump_nna, pump_nk, face_half, p_stick,
+              prop_ion, prop_pump, prop_count)
+        _accept(x, y, species, side, bound, pump_y, pump_state, pump_nna, pump_nk, sites,
+                site_dx, site_dy, x_mem, prop_ion, prop_pump, prop_count, counters)
+        used0 = counters[C_ATP_USED]
+        charge0 = counters[C_CHARGE_OUT]
+        _pump_transitions(seed, step, prob, x, y, species, side, bound, tracer, pump_y,
+                          pump_state, pump_nna, pump_nk, sites, cycles, x_in, x_out, face_half,
+                          reach, counters)
+        _energy_and_potential(par, env, counters[C_ATP_USED] - used0,
+                              counters[C_CHARGE_OUT] - charge0)
+        if env[ENV_BATH_ON] > 0 and (step + 1) % int(par[PAR_BATH_EVERY]) == 0:
+            if not _bath_exchange(seed, step, x, y, species, side, bound, tracer, zone_x0,
+                                  width, height, x_out, bath_target, counters):
+                return -(s + 1)
+    return nsteps

@@ -1,0 +1,130 @@
+"""Observers: read the state, never change it. The results table and the run summary.
+
+The recorder samples every ``time.sample_ms`` (a trigger) and records one row (what) with the
+columns of INTERFACE.md. Units are in the column names where they are not counts.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from . import kernels as kn
+from .state import PumpState, Side, Species
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .simulation import Simulation
+
+COUNTER_COLUMNS = {
+    "cycles": kn.C_CYCLES,
+    "na_pumped_out": kn.C_NA_OUT,
+    "k_pumped_in": kn.C_K_IN,
+    "na_pumped_in": kn.C_NA_IN,
+    "tracer_efflux": kn.C_TRACER_EFFLUX,
+    "atp_used": kn.C_ATP_USED,
+    "bath_na_added": kn.C_BATH_ADDED + Species.NA,
+    "bath_k_added": kn.C_BATH_ADDED + Species.K,
+    "bath_na_removed": kn.C_BATH_REMOVED + Species.NA,
+    "bath_k_removed": kn.C_BATH_REMOVED + Species.K,
+}
+
+#: Columns in the order they are written. ``pumps_<STATE>`` follow ``v_mV``.
+COLUMNS = (["time_ms", "na_in", "na_out", "k_in", "k_out", "na_bound", "k_bound"]
+           + ["cycles", "na_pumped_out", "k_pumped_in", "na_pumped_in", "tracer_in",
+              "tracer_efflux", "atp_mM", "atp_used", "v_mV"]
+           + [f"pumps_{s.name}" for s in PumpState]
+           + ["bath_na_added", "bath_na_removed", "bath_k_added", "bath_k_removed",
+              "na_in_mM", "na_out_mM", "k_in_mM", "k_out_mM", "phase"])
+
+
+class Recorder:
+    """Samples the simulation every ``time.sample_ms`` into rows of the results table."""
+
+    def __init__(self, sim: "Simulation"):
+        self.sim = sim
+        self.every = max(1, int(round(sim.scenario.values["time.sample_ms"] / sim.dt_ms)))
+        self.rows: list[dict[str, Any]] = []
+        self._cycles: list[np.ndarray] = []
+        self._buf = np.zeros(7, np.int64)
+        self._last_step = -1
+
+    def next_step(self) -> int:
+        """Step index of the next sample."""
+        return (self.sim.step_index // self.every + 1) * self.every
+
+    def maybe_record(self) -> None:
+        if self.sim.step_index % self.every == 0:
+            self.record()
+
+    def record(self) -> None:
+        """Append the current row (once per step index)."""
+        if self.sim.step_index == self._last_step:
+            return
+        self._last_step = self.sim.step_index
+        self.rows.append(self.row())
+        self._cycles.append(self.sim.pumps.cycles.copy())
+
+    def row(self) -> dict[str, Any]:
+        """The results-table row for the current state."""
+        sim = self.sim
+        i = sim.ions
+        kn._count(i.species, i.side, i.bound, i.tracer, self._buf)
+        na_in, na_out, k_in, k_out, na_b, k_b, tr_in = (int(c) for c in self._buf)
+        row: dict[str, Any] = {
+            "time_ms": sim.time_ms, "na_in": na_in, "na_out": na_out, "k_in": k_in,
+            "k_out": k_out, "na_bound": na_b, "k_bound": k_b, "tracer_in": tr_in,
+            "atp_mM": sim.atp_mM, "v_mV": sim.v_mV,
+        }
+        for name, idx in COUNTER_COLUMNS.items():
+            row[name] = int(sim.counters[idx])
+        occ = np.bincount(sim.pumps.state, minlength=len(PumpState))
+        for s in PumpState:
+            row[f"pumps_{s.name}"] = int(occ[s])
+        for name, n, sp, side in (("na_in_mM", na_in, Species.NA, Side.INSIDE),
+                                  ("na_out_mM", na_out, Species.NA, Side.OUTSIDE),
+                                  ("k_in_mM", k_in, Species.K, Side.INSIDE),
+                                  ("k_out_mM", k_out, Species.K, Side.OUTSIDE)):
+            row[name] = sim.concentration_mM(sp, side, n)
+        row["phase"] = sim.phase
+        return {c: row[c] for c in COLUMNS}
+
+    def table(self):
+        """All rows as a pandas DataFrame with the columns of :data:`COLUMNS`."""
+        import pandas as pd
+
+        return pd.DataFrame(self.rows, columns=COLUMNS)
+
+    def pump_cycles(self) -> np.ndarray:
+        """Cycles per pump at each sample, ``(n_samples, n_pumps)`` int64."""
+        if not self._cycles:
+            return np.zeros((0, len(self.sim.pumps)), np.int64)
+        return np.stack(self._cycles)
+
+
+def summarize(sim: "Simulation") -> dict[str, Any]:
+    """Headline figures of a run: turnover, stoichiometry, charge, ATP, potential.
+
+    Returns a dict with units in the keys: ``duration_ms``, ``cycles``,
+    ``cycles_per_pump_per_s`` (1/s), ``na_out_per_k_in`` (ratio), ``net_charge_out`` (e),
+    ``atp_used`` (molecules), ``atp_mM_end``, ``v_mV_end``.
+    """
+    c = sim.counters
+    t_s = sim.time_ms * 1e-3
+    m = len(sim.pumps)
+    k_in = int(c[kn.C_K_IN] + c[kn.C_NA_IN])
+    return {
+        "duration_ms": sim.time_ms,
+        "pumps": m,
+        "cycles": int(c[kn.C_CYCLES]),
+        "cycles_per_pump_per_s": (c[kn.C_CYCLES] / (m * t_s)) if m and t_s > 0 else 0.0,
+        "na_pumped_out": int(c[kn.C_NA_OUT]),
+        "k_pumped_in": int(c[kn.C_K_IN]),
+        "na_pumped_in": int(c[kn.C_NA_IN]),
+        "na_out_per_ion_in": (c[kn.C_NA_OUT] / k_in) if k_in else float("nan"),
+        "net_charge_out": int(c[kn.C_CHARGE_OUT]),
+        "atp_used": int(c[kn.C_ATP_USED]),
+        "tracer_efflux": int(c[kn.C_TRACER_EFFLUX]),
+        "atp_mM_end": sim.atp_mM,
+        "v_mV_end": sim.v_mV,
+    }
