@@ -33,7 +33,11 @@ from typing import Any, Callable, Mapping, Sequence
 import pandas as pd
 
 __all__ = ["run_one", "sweep_points", "run_sweep", "sweep_meta", "default_workers",
-           "parse_vary", "sweep_command", "SweepInterrupted"]
+           "parse_vary", "sweep_command", "SweepError", "SweepInterrupted"]
+
+
+class SweepError(RuntimeError):
+    """A run of the sweep raised on its worker (after its retries); the sweep is stopped."""
 
 
 class SweepInterrupted(KeyboardInterrupt):
@@ -203,6 +207,7 @@ def run_sweep(
 
     Raises:
         particles.config.ScenarioError: a sweep point is not a valid scenario.
+        SweepError: a run raised on its worker after its retries (the others are cancelled).
         ValueError: replicates < 1 or an empty value list.
     """
     from distributed import Client, LocalCluster, as_completed
@@ -243,7 +248,15 @@ def run_sweep(
                    disable=not (progress and sys.stderr.isatty()))
         try:
             for fut in as_completed(futures):
-                results[futures[fut]] = fut.result()
+                i, r = futures[fut]
+                try:
+                    results[(i, r)] = fut.result()
+                except Exception as e:
+                    client.cancel(list(futures))
+                    where = ", ".join(f"{k}={v}" for k, v in points[i].items())
+                    raise SweepError(
+                        f"run {where + ', ' if where else ''}replicate {r} (seed {seeds[r]}) "
+                        f"failed after {retries} retries: {type(e).__name__}: {e}") from e
                 bar.update(1)
         except KeyboardInterrupt:
             interrupted = True
@@ -340,8 +353,8 @@ def sweep_command(args) -> int:
             optionally ``quiet``.
 
     Returns:
-        0 done; 130 interrupted (the completed runs are written, ``complete`` false in the
-        meta). Bad input raises :class:`particles.config.ScenarioError` (exit 2 in the CLI)
+        0 done; 1 a run failed (one line names it; nothing written); 130 interrupted (the
+        completed runs are written, ``complete`` false in the meta). Bad input raises :class:`particles.config.ScenarioError` (exit 2 in the CLI)
         before any run starts.
     """
     import signal
@@ -371,6 +384,9 @@ def sweep_command(args) -> int:
                        overrides, args.scheduler, progress=not quiet)
     except SweepInterrupted as e:
         df, status = e.table, 130
+    except SweepError as e:
+        print(f"ionpump: error: {e}", file=sys.stderr)
+        return 1
     finally:
         signal.signal(signal.SIGTERM, old)
     write_table(df, out)

@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 
 from particles.config import ScenarioError
-from particles.sweep import parse_vary, run_one, run_sweep, sweep_points
+from particles.sweep import SweepError, parse_vary, run_one, run_sweep, sweep_points
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = "resting"
@@ -177,6 +177,21 @@ def test_same_table_on_local_cluster_and_on_dask_workers(tmp_path):
     with DaskProcs(2, tmp_path) as cluster:
         remote = run_sweep(SCENARIO, VARY, scheduler=cluster.address, **kw)
     pd.testing.assert_frame_equal(remote, local)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_failing_run_stops_the_sweep_with_its_name():
+    def task(scenario, overrides, seed, duration_ms, *, columns, numba_threads):
+        if columns["pumps.count"] == 4:  # a nested function: Dask ships it by value
+            raise ValueError("boom")
+        return run_one(scenario, overrides, seed, duration_ms, columns=columns,
+                       numba_threads=numba_threads)
+
+    with pytest.raises(SweepError, match=r"pumps.count=4, replicate 0 \(seed 9\) failed "
+                                         r"after 0 retries: ValueError: boom"):
+        run_sweep(SCENARIO, {"pumps.count": [2, 4]}, seed=9, duration_ms=0.05, overrides=TINY,
+                  n_workers=1, retries=0, task=task, progress=False)
 
 
 @pytest.mark.slow
