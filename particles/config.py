@@ -129,6 +129,10 @@ SCHEMA: dict[str, Key] = {
     "bath.zone_um": _k(0.5, "µm", "width of the far-field exchange zone at the outer wall",
                        **POS),
     "bath.every_ms": _k(0.05, "ms", "interval between bath exchanges", **POS),
+    # internal dialysis (Brinley & Mullins 1967): inside held at its concentrations
+    "dialysis.clamped": _k(False, "", "inside held at its concentrations by a dialysis zone",
+                           bool),
+    "dialysis.zone_um": _k(0.1, "µm", "width of the dialysis zone at the inner wall", **POS),
     # tracer
     "tracer.fraction": _k(0.0, "", "fraction of inside Na+ labelled (24Na) at start", lo=0.0,
                           hi=1.0),
@@ -518,6 +522,9 @@ def validate(sc: Scenario) -> None:
                    f"fit on a membrane {H:g} µm long (at most {int(H / v['pumps.face_um'])})")
     if v["bath.clamped"] and v["bath.zone_um"] >= W - xm - t / 2:
         raise _bad(src, "bath.zone_um", "bath exchange zone is wider than the outside "
+                   "compartment")
+    if v["dialysis.clamped"] and v["dialysis.zone_um"] >= xm - t / 2:
+        raise _bad(src, "dialysis.zone_um", "dialysis zone is wider than the inside "
                    "compartment")
     if v["time.sample_ms"] < v["time.dt_ms"]:
         raise _bad(src, "time.sample_ms", f"sampling interval {v['time.sample_ms']:g} ms is "

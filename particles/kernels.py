@@ -46,7 +46,8 @@ C_K_CAPTURED = 7  # ions captured at outer faces (K+ or congener Na+)
 C_BATH_ADDED = 8  # 8: Na+ added by the bath, 9: K+ added
 C_BATH_REMOVED = 10  # 10: Na+ removed by the bath, 11: K+ removed
 C_CHARGE_OUT = 12  # net elementary charges carried outward by pumps
-N_COUNTERS = 16  # room for later counters (channels)
+C_DIALYSIS = 13  # 13, 14: Na+, K+ added by internal dialysis; 15, 16: removed
+N_COUNTERS = 24  # room for later counters (channels)
 
 
 @njit(**JIT)
@@ -299,27 +300,29 @@ def _count(species, side, bound, tracer, out):
 
 
 @njit(**JIT)
-def _bath_exchange(seed, step, x, y, species, side, bound, tracer, zone_x0, width, height,
-                   x_out, target, counters):
-    """Perfused bath: replace every free ion in the far-field zone ``x > zone_x0`` (µm) with
-    fresh unlabelled ions from the reservoir, ``target[s]`` of each species ``s`` at random
-    places in the zone. Removed ions are parked in the reservoir (side RESERVOIR).
+def _bath_exchange(seed, step, x, y, species, side, bound, tracer, zone_side, zone_lo, zone_hi,
+                   height, target, counters, counter_base):
+    """Clamp a far-field zone: replace every free ion of compartment ``zone_side`` with
+    ``zone_lo < x < zone_hi`` (µm) by fresh unlabelled ions from the reservoir, ``target[s]``
+    of each species ``s`` at random places in the zone. Removed ions are parked in the
+    reservoir (side RESERVOIR). Used for the perfused bath (outside) and for internal
+    dialysis (inside, Brinley & Mullins 1967).
 
-    Counters ``C_BATH_NA_ADDED..C_BATH_K_REMOVED`` record every exchange, so that
-    free + bound − added + removed stays constant per species. Returns False if the
-    reservoir ran short of a species (the zone then holds fewer ions until the next
+    ``counters[counter_base + s]`` counts ions added, ``counters[counter_base + 2 + s]`` ions
+    removed, so that free + bound − added + removed stays constant per species. Returns False
+    if the reservoir ran short of a species (the zone then holds fewer ions until the next
     exchange; the caller grows the reservoir).
     """
     n = x.shape[0]
     for i in range(n):
-        if side[i] == OUTSIDE and not bound[i] and x[i] > zone_x0:
+        if side[i] == zone_side and not bound[i] and zone_lo < x[i] < zone_hi:
             side[i] = RESERVOIR
             tracer[i] = False
-            counters[C_BATH_REMOVED + species[i]] += 1
-    key = step_key(seed, STREAM_BATH, step)
+            counters[counter_base + 2 + species[i]] += 1
+    key = step_key(seed, STREAM_BATH, 2 * step + zone_side)
     need0 = target[0]
     need1 = target[1]
-    span = width - zone_x0
+    span = zone_hi - zone_lo
     for i in range(n):
         if need0 == 0 and need1 == 0:
             break
@@ -333,10 +336,10 @@ def _bath_exchange(seed, step, x, y, species, side, bound, tracer, zone_x0, widt
         else:
             continue
         u1, u2 = uniforms(draw(key, i))
-        x[i] = zone_x0 + u1 * span
+        x[i] = zone_lo + u1 * span
         y[i] = u2 * height
-        side[i] = OUTSIDE
-        counters[C_BATH_ADDED + s] += 1
+        side[i] = zone_side
+        counters[counter_base + s] += 1
     return need0 == 0 and need1 == 0
 
 
@@ -362,8 +365,8 @@ def _label_tracer(seed, step, fraction, species, side, tracer):
  PAR_ATP_REGEN, PAR_ATP_SET) = range(23)
 N_PAR = 23
 # Index layout of ``env`` (state that changes and that events may change) for _advance.
-ENV_ATP, ENV_V, ENV_J, ENV_OUABAIN, ENV_POISONED, ENV_BATH_ON = range(6)
-N_ENV = 6
+ENV_ATP, ENV_V, ENV_J, ENV_OUABAIN, ENV_POISONED, ENV_BATH_ON, ENV_DIALYSIS_ON = range(7)
+N_ENV = 7
 
 V_T_MV = 26.7
 """Thermal voltage kT/e at 37 °C (mV), for the voltage dependence of E1P -> E2P."""
@@ -412,14 +415,16 @@ def _energy_and_potential(par, env, d_atp_used, d_charge_out):
 
 @njit(**JIT)
 def _advance(nsteps, step0, seed, par, env, bath_target, sigma, width, height, x_in, x_out,
-             x_mem, face_half, reach, p_stick, zone_x0, site_dx, site_dy,
+             x_mem, face_half, reach, p_stick, zone_x0, zone_x1, site_dx, site_dy,
              x, y, species, side, bound, tracer,
              pump_y, pump_state, pump_nna, pump_nk, sites, cycles,
              prop_ion, prop_pump, prop_count, counters, prob):
     """Advance the simulation ``nsteps`` steps from step index ``step0``.
 
     The order within a step (DESIGN.md): move and propose captures -> accept captures ->
-    pump transitions and releases -> ATP and potential -> bath exchange. Everything is
+    pump transitions and releases -> ATP and potential -> bath and dialysis exchanges.
+    ``bath_target``: ions per species held in the bath zone ``x > zone_x0`` (entries 0, 1)
+    and in the dialysis zone ``x < zone_x1`` (entries 2, 3). Everything is
     updated in place. Returns the number of steps done, negated when the bath reservoir ran
     short in the last of them (the caller grows it and goes on).
     """
@@ -438,8 +443,16 @@ def _advance(nsteps, step0, seed, par, env, bath_target, sigma, width, height, x
                           reach, counters)
         _energy_and_potential(par, env, counters[C_ATP_USED] - used0,
                               counters[C_CHARGE_OUT] - charge0)
-        if env[ENV_BATH_ON] > 0 and (step + 1) % int(par[PAR_BATH_EVERY]) == 0:
-            if not _bath_exchange(seed, step, x, y, species, side, bound, tracer, zone_x0,
-                                  width, height, x_out, bath_target, counters):
+        if (step + 1) % int(par[PAR_BATH_EVERY]) == 0:
+            ok = True
+            if env[ENV_BATH_ON] > 0:
+                ok = _bath_exchange(seed, step, x, y, species, side, bound, tracer, OUTSIDE,
+                                    zone_x0, width, height, bath_target[0:2], counters,
+                                    C_BATH_ADDED)
+            if env[ENV_DIALYSIS_ON] > 0:
+                ok = _bath_exchange(seed, step, x, y, species, side, bound, tracer, INSIDE,
+                                    0.0, zone_x1, height, bath_target[2:4], counters,
+                                    C_DIALYSIS) and ok
+            if not ok:
                 return -(s + 1)
     return nsteps

@@ -27,6 +27,10 @@ COUNTER_COLUMNS = {
     "bath_k_added": kn.C_BATH_ADDED + Species.K,
     "bath_na_removed": kn.C_BATH_REMOVED + Species.NA,
     "bath_k_removed": kn.C_BATH_REMOVED + Species.K,
+    "dialysis_na_added": kn.C_DIALYSIS + Species.NA,
+    "dialysis_k_added": kn.C_DIALYSIS + Species.K,
+    "dialysis_na_removed": kn.C_DIALYSIS + 2 + Species.NA,
+    "dialysis_k_removed": kn.C_DIALYSIS + 2 + Species.K,
 }
 
 #: Columns in the order they are written. ``pumps_<STATE>`` follow ``v_mV``.
@@ -35,7 +39,8 @@ COLUMNS = (["time_ms", "na_in", "na_out", "k_in", "k_out", "na_bound", "k_bound"
               "tracer_efflux", "atp_mM", "atp_used", "v_mV"]
            + [f"pumps_{s.name}" for s in PumpState]
            + ["bath_na_added", "bath_na_removed", "bath_k_added", "bath_k_removed",
-              "na_in_mM", "na_out_mM", "k_in_mM", "k_out_mM", "phase"])
+              "dialysis_na_added", "dialysis_na_removed", "dialysis_k_added",
+              "dialysis_k_removed", "na_in_mM", "na_out_mM", "k_in_mM", "k_out_mM", "phase"])
 
 
 class Recorder:

@@ -61,7 +61,8 @@ class Simulation:
         self.env[kn.ENV_OUABAIN] = v["ouabain.concentration_mM"]
         self.env[kn.ENV_POISONED] = float(v["atp.poisoned"])
         self.env[kn.ENV_BATH_ON] = float(v["bath.clamped"])
-        self.bath_target = np.zeros(2, np.int64)
+        self.env[kn.ENV_DIALYSIS_ON] = float(v["dialysis.clamped"])
+        self.bath_target = np.zeros(4, np.int64)
         self._update_parameters()
         self.set_bath(v["ions.na.outside_mM"], v["ions.k.outside_mM"])
         self.recorder = Recorder(self)
@@ -88,12 +89,14 @@ class Simulation:
                                                         g.area_in_um2, h)))
             groups.append((sp, Side.OUTSIDE, mM_to_count(v[f"ions.{name}.outside_mM"],
                                                          g.area_out_um2, h)))
-        if v["bath.clamped"]:
-            zone = v["bath.zone_um"] * g.height_um
+        for clamp, where in (("bath", "outside"), ("dialysis", "inside")):
+            if not v[f"{clamp}.clamped"]:
+                continue
+            zone = v[f"{clamp}.zone_um"] * g.height_um
             for sp, name in ((Species.NA, "na"), (Species.K, "k")):
-                top = max([v[f"ions.{name}.outside_mM"]] + [
-                    e.params["value"] for e in self.scenario.protocol
-                    if e.action == "set" and e.params.get("key") == f"ions.{name}.outside_mM"])
+                key = f"ions.{name}.{where}_mM"
+                top = max([v[key]] + [e.params["value"] for e in self.scenario.protocol
+                                      if e.action == "set" and e.params.get("key") == key])
                 groups.append((sp, Side.RESERVOIR, 2 * mM_to_count(top, zone, h) + 16))
         n = sum(c for _, _, c in groups)
         ions = Ions.empty(n)
@@ -155,10 +158,16 @@ class Simulation:
         self.par = par
 
     def set_bath(self, na_mM: float, k_mM: float) -> None:
-        """Set the concentrations (mM) the perfused bath holds in its exchange zone."""
+        """Set the concentrations (mM) the perfused bath holds in its exchange zone (and the
+        dialysis zone holds the scenario's inside concentrations)."""
+        v = self.scenario.values
         self.bath_mM = (float(na_mM), float(k_mM))
         zone, h = self._zone_area_um2(), self.geometry.depth_um
-        self.bath_target[:] = [mM_to_count(c, zone, h) for c in self.bath_mM]
+        dial = v["dialysis.zone_um"] * self.geometry.height_um
+        self.bath_target[:] = [mM_to_count(self.bath_mM[0], zone, h),
+                               mM_to_count(self.bath_mM[1], zone, h),
+                               mM_to_count(v["ions.na.inside_mM"], dial, h),
+                               mM_to_count(v["ions.k.inside_mM"], dial, h)]
 
     # ------------------------------------------------------------------ the loop
 
@@ -179,7 +188,9 @@ class Simulation:
         """Append reservoir ions of each species (the bath is an endless supply)."""
         g = self.geometry
         zone = self._zone_area_um2()
-        extra = [2 * mM_to_count(max(c, 1.0), zone, g.depth_um) + 64 for c in self.bath_mM]
+        v = self.scenario.values
+        extra = [2 * mM_to_count(max(c, v[f"ions.{s}.inside_mM"], 1.0), zone, g.depth_um) + 64
+                 for c, s in zip(self.bath_mM, ("na", "k"))]
         add = Ions.empty(sum(extra))
         add.species[extra[0]:] = Species.K
         add.side[:] = Side.RESERVOIR
@@ -210,6 +221,7 @@ class Simulation:
             self.sigma, g.width_um, g.height_um, g.x_in_face, g.x_out_face, g.membrane_x_um,
             g.pump_face_um / 2, float(self.sigma.max()), self.p_stick,
             g.width_um - self.scenario.values["bath.zone_um"],
+            self.scenario.values["dialysis.zone_um"],
             self._site_dx, self._site_dy,
             i.x, i.y, i.species, i.side, i.bound, i.tracer,
             p.y, p.state, p.n_na, p.n_k, p.sites, p.cycles,
@@ -296,6 +308,25 @@ class Simulation:
             "return": par[kn.PAR_K_RET0] + (par[kn.PAR_K_RET_ATP] - par[kn.PAR_K_RET0])
             * atp / (atp + par[kn.PAR_KM_ATP_LOW]),
         }
+
+    def cycle_steps(self) -> list[tuple[str, float]]:
+        """Every step of one forward cycle with its mean-field rate now (1/ms), in order.
+
+        Captures use the free concentrations now: Na+ inside for the three Na+ sites, K+
+        (plus Na+ as congener) outside for the two K+ sites. For a renewal cycle of these
+        irreversible steps, the long-time Fano factor of the cycle count is
+        ``Σ 1/k² / (Σ 1/k)²`` (MODEL.md §7; :func:`particles.stats.renewal_fano`)."""
+        v = self.scenario.values
+        r = self.pump_rates()
+        na_in = self.concentration_mM(Species.NA, Side.INSIDE)
+        k_out = self.concentration_mM(Species.K, Side.OUTSIDE)
+        na_out = self.concentration_mM(Species.NA, Side.OUTSIDE)
+        k_na = v["pumps.kon_na_per_mM_ms"] * na_in
+        k_k = v["pumps.kon_k_per_mM_ms"] * k_out + v["pumps.kon_na_congener_per_mM_ms"] * na_out
+        return ([("Na+ capture", k_na)] * 3 + [("phosphorylation", r["phosphorylation"]),
+                                                ("E1P -> E2P", r["occlusion"])]
+                + [("Na+ release", r["na_release"])] * 3 + [("K+ site capture", k_k)] * 2
+                + [("dephosphorylation", r["dephosphorylation"]), ("E2 -> E1", r["return"])])
 
     def concentration_mM(self, species: int, side: int, count: float | None = None) -> float:
         """Free concentration (mM) of ``species`` on ``side`` (or of ``count`` ions there)."""

@@ -1,0 +1,146 @@
+"""``ionpump bench``: this machine's performance figures.
+
+Figures: particle-steps per second by ion count (2-D, membrane, 100 pumps, the whole step:
+move, captures, pump transitions), the same at 10 and 1000 pumps (the binning keeps the cost
+flat), memory per ion, cold and warm start-up to the first step, and — when the renderer is
+installed — frames per second of the window's drawing and video encoding speed.
+Benchmarks measure; they assert nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Any
+
+import numpy as np
+
+from .config import AVOGADRO_PER_UM3_MM, load_scenario
+from .simulation import Simulation
+
+
+def bench_scenario(n_ions: int, pumps: int = 100):
+    """A 10 × 10 µm box, membrane in the middle, four equal ion groups totalling ``n_ions``
+    (the peers' workload, ../shared/peers/common.py), ``pumps`` pumps on the membrane."""
+    c = 100.0  # mM of each of Na+ and K+ on each side
+    area = 5.0 * 10.0  # µm² per compartment (membrane band excluded below)
+    depth = n_ions / (4 * c * area * AVOGADRO_PER_UM3_MM)
+    face = min(0.05, 5.0 / max(pumps, 1))  # pumps must fit on the 10 µm membrane
+    dt = min(1.5e-4, (face / 2) ** 2 / (2 * 1.96))  # the largest safe dt for that face
+    over = {"domain.width_um": 10.0, "domain.height_um": 10.0, "domain.depth_um": depth,
+            "domain.membrane_thickness_um": 0.005, "pumps.count": pumps, "pumps.face_um": face,
+            "time.dt_ms": dt, "time.sample_ms": 1e6,
+            "ions.na.inside_mM": c, "ions.na.outside_mM": c, "ions.k.inside_mM": c,
+            "ions.k.outside_mM": c}
+    return load_scenario("resting", overrides=over)
+
+
+def steps_per_second(n_ions: int, pumps: int = 100, seconds: float = 2.0) -> dict[str, Any]:
+    """Particle-steps per second of the full step for ``n_ions`` ions (median of 3)."""
+    sim = Simulation(bench_scenario(n_ions, pumps), seed=1)
+    n = len(sim.ions)
+    sim._advance(2)  # compile / warm
+    t0 = time.perf_counter()
+    sim._advance(5)
+    per_step = max((time.perf_counter() - t0) / 5, 1e-7)
+    k = max(5, int(seconds / 3 / per_step))
+    rates = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        sim._advance(k)
+        rates.append(n * k / (time.perf_counter() - t0))
+    arrays = list(sim.ions.arrays().values()) + [sim._prop_ion, sim._prop_pump]
+    return {"ions": n, "pumps": pumps, "steps": 3 * k,
+            "particle_steps_per_s": float(np.median(rates)),
+            "bytes_per_ion": sum(a.nbytes for a in arrays) / n}
+
+
+def startup_seconds() -> dict[str, float]:
+    """Wall time of a fresh process from launch to the end of the first step of `resting`,
+    with an empty numba cache (cold) and again with that cache filled (warm)."""
+    code = ("from particles import Simulation; s = Simulation('resting'); s.step(1)")
+    out = {}
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+        for label in ("cold", "warm"):
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], env=env, check=True)
+            out[f"startup_{label}_s"] = time.perf_counter() - t0
+    return out
+
+
+def _render_figures(quick: bool) -> dict[str, Any]:
+    try:
+        from render import bench as rbench
+    except ImportError:  # pragma: no cover - renderer not installed
+        return {}
+    out: dict[str, Any] = {}
+    secs = 1.0 if quick else 3.0
+    if hasattr(rbench, "frames_per_second"):
+        out["window"] = rbench.frames_per_second(n_ions=2000 if quick else 20000,
+                                                 seconds=secs)
+    if hasattr(rbench, "encode_speed"):
+        out["video"] = rbench.encode_speed(seconds=secs)
+    return out
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    import numba
+
+    return f"{cpu}, {os.cpu_count()} cores, numba {numba.__version__} ({numba.get_num_threads()} threads)"
+
+
+def run_all(quick: bool = False, progress=print) -> dict[str, Any]:
+    """Every figure as one dict (what ``ionpump bench --json`` prints)."""
+    res: dict[str, Any] = {"machine": machine()}
+    sizes = [10_000, 100_000] if quick else [10_000, 100_000, 1_000_000]
+    res["throughput"] = []
+    for n in sizes:
+        r = steps_per_second(n, seconds=0.5 if quick else 2.0)
+        res["throughput"].append(r)
+        progress(f"  {r['ions']:>9,} ions, {r['pumps']:>4} pumps: "
+                 f"{r['particle_steps_per_s'] / 1e6:7.1f} M particle-steps/s, "
+                 f"{r['bytes_per_ion']:.0f} B/ion")
+    n_big = sizes[-1]
+    res["pump_scaling"] = []
+    for m in (10, 1000):
+        r = steps_per_second(n_big, pumps=m, seconds=0.5 if quick else 2.0)
+        res["pump_scaling"].append(r)
+        progress(f"  {r['ions']:>9,} ions, {m:>4} pumps: "
+                 f"{r['particle_steps_per_s'] / 1e6:7.1f} M particle-steps/s")
+    res.update(startup_seconds())
+    progress(f"  start-up to first step: cold {res['startup_cold_s']:.1f} s, "
+             f"warm {res['startup_warm_s']:.1f} s")
+    res.update(_render_figures(quick))
+    if "window" in res:
+        w = res["window"]
+        progress(f"  window: {w.get('fps', float('nan')):.0f} frames/s "
+                 f"({w.get('n_ions', '?')} ions, {w.get('size', '?')})")
+    if "video" in res:
+        v = res["video"]
+        progress(f"  video: {v.get('speed_vs_realtime', float('nan')):.1f}× real time")
+    return res
+
+
+def bench_command(args) -> int:
+    quiet = args.json
+    if not quiet:
+        print(f"ionpump bench on {machine()}")
+    res = run_all(quick=args.quick, progress=(lambda s: None) if quiet else print)
+    if args.json:
+        print(json.dumps(res))
+    return 0

@@ -1,0 +1,82 @@
+"""The numba kernels against a slow NumPy reference, and determinism (issue 2)."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from particles import kernels as kn
+from particles import rng
+
+from . import reference as ref
+
+
+def test_rng_matches_reference_and_is_normal():
+    from numba import njit
+
+    @njit
+    def gen(n, seed):
+        k, kt = rng.step_key(seed, rng.STREAM_MOVE, 7), rng.step_key(seed, rng.STREAM_MOVE_TAIL, 7)
+        out = np.empty(2 * n)
+        for i in range(n):
+            out[2 * i], out[2 * i + 1] = rng.normal_pair(rng.draw(k, i), kt, i)
+        return out
+
+    z = gen(1_000_000, 5)
+    k, kt = ref.step_key(5, rng.STREAM_MOVE, 7), ref.step_key(5, rng.STREAM_MOVE_TAIL, 7)
+    for i in (0, 1, 17, 999_999):
+        b = ref.draw(k, i)
+        assert z[2 * i] == pytest.approx(ref.normal32(b & 0xFFFFFFFF, kt, 2 * i), abs=1e-12)
+        assert z[2 * i + 1] == pytest.approx(ref.normal32(b >> 32, kt, 2 * i + 1), abs=1e-12)
+    n = z.size
+    assert abs(z.mean()) < 4 / np.sqrt(n)
+    assert abs(z.var() - 1) < 4 * np.sqrt(2 / n)
+    assert stats.kstest(z, "norm").pvalue > 1e-3
+    assert abs(np.corrcoef(z[:-1:2], z[1::2])[0, 1]) < 4 / np.sqrt(n / 2)
+
+
+def test_move_kernel_equals_numpy_reference(make_sim):
+    sim = make_sim("pump-cycle", overrides={"pumps.kon_na_per_mM_ms": 20.0,
+                                            "pumps.kon_k_per_mM_ms": 20.0,
+                                            "pumps.kon_na_congener_per_mM_ms": 5.0})
+    sim.step(200)  # some pumps now in other states
+    i, p, g = sim.ions, sim.pumps, sim.geometry
+    p.state[0] = kn.E2P  # make sure an outer face is open
+    p.n_na[0] = 0
+    p.n_k[0] = 0
+    total_props = 0
+    for step in range(sim.step_index, sim.step_index + 5):
+        args = (i.x, i.y, i.species, i.side, i.bound, sim.sigma, sim.seed, step, g.width_um,
+                g.height_um, g.x_in_face, g.x_out_face, p.y, p.state, p.n_na, p.n_k,
+                g.pump_face_um / 2, sim.p_stick)
+        rx, ry, rprops = ref.move(*args)
+        kn._move(*args, sim._prop_ion, sim._prop_pump, sim._prop_count)
+        np.testing.assert_allclose(i.x, rx, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(i.y, ry, rtol=0, atol=1e-12)
+        props = [(int(sim._prop_ion[c * kn.CHUNK + j]), int(sim._prop_pump[c * kn.CHUNK + j]))
+                 for c in range(len(sim._prop_count)) for j in range(sim._prop_count[c])]
+        assert props == rprops
+        total_props += len(props)
+    assert total_props > 0, "the comparison should include capture proposals"
+
+
+def _run_table(threads: int, seed: int, tmp_path) -> bytes:
+    out = tmp_path / f"t{threads}-s{seed}.csv"
+    env = dict(os.environ, NUMBA_NUM_THREADS=str(threads))
+    r = subprocess.run([sys.executable, "-m", "particles", "run", "pump-cycle", "--duration",
+                        "2", "--seed", str(seed), "--set", "pumps.kon_na_per_mM_ms=2",
+                        "--out", str(out), "--quiet"], env=env, capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0, r.stderr
+    return out.read_bytes()
+
+
+def test_same_seed_identical_with_1_and_2_threads(tmp_path):
+    one = _run_table(1, 7, tmp_path)
+    two = _run_table(2, 7, tmp_path)
+    assert one == two
+    other = _run_table(2, 8, tmp_path)
+    assert other != two
