@@ -279,10 +279,14 @@ def plot_run(df: pd.DataFrame, title: str = "") -> plt.Figure:
     # Pump-state occupancy (fraction of pumps in each state, stacked).
     pcols = [c for c in run.columns if isinstance(c, str) and c.startswith("pumps_")]
     if pcols and npump > 0:
-        occ = run[pcols].to_numpy(dtype=float).T / npump
+        occ = run[pcols].to_numpy(dtype=float) / npump
+        top = np.cumsum(occ, axis=1)
         colours = plt.get_cmap("tab10").colors
-        ax_p.stackplot(x, occ, labels=[c[len("pumps_"):].replace("_", "·") for c in pcols],
-                       colors=colours[:len(pcols)], alpha=0.85, lw=0)
+        for j, c in enumerate(pcols):  # piecewise constant between samples: step fills
+            lower = top[:, j - 1] if j else np.zeros_like(x)
+            ax_p.fill_between(x, lower, top[:, j], step="post", lw=0, alpha=0.85,
+                              color=colours[j % len(colours)],
+                              label=c[len("pumps_"):].replace("_", "·"))
         ax_p.set_ylim(0, 1)
         ax_p.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
     ax_p.set_ylabel("fraction of pumps")
@@ -462,7 +466,9 @@ def plot_sweep(df: pd.DataFrame, meta: Mapping | None = None, title: str = "",
         ax.grid(alpha=0.3, lw=0.5)
         ax.legend(fontsize=8, loc="upper left")
     n_rep = int(df["replicate"].nunique()) if "replicate" in df.columns else 1
-    fig.suptitle((title + ": " if title else "") + f"saturation ({n_rep} replicate"
-                 f"{'s' if n_rep != 1 else ''} per point)", fontsize=12)
+    against = " and ".join(_key_label(k).split(" (")[0] for k in keys)
+    fig.suptitle((title + ": " if title else "") + f"{Y_LABELS.get(y, y).split(' (')[0]} "
+                 f"against {against} ({n_rep} replicate{'s' if n_rep != 1 else ''} per point)",
+                 fontsize=12)
     fig.tight_layout()
     return fig

@@ -111,6 +111,7 @@ def run_one(
     sc = _scenario(scenario_ref, overrides)
     sim = Simulation(sc, seed=int(seed))
     sim.run(duration_ms=duration_ms, progress=False)
+    sim.recorder.record()  # the final state, as `ionpump run` records it (no-op if sampled)
     df = sim.timeseries().reset_index(drop=True)
     front = dict(columns or {})
     front["seed"] = int(seed)
