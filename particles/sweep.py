@@ -208,7 +208,8 @@ def run_sweep(
 
     Raises:
         particles.config.ScenarioError: a sweep point is not a valid scenario.
-        SweepError: a run raised on its worker after its retries (the others are cancelled).
+        SweepError: a run raised on its worker after its retries (the others are cancelled),
+            or the scheduler at ``scheduler`` cannot be reached.
         ValueError: replicates < 1 or an empty value list.
     """
     from distributed import Client, LocalCluster, as_completed
@@ -230,12 +231,16 @@ def run_sweep(
         import logging
 
         cluster = LocalCluster(
-            n_workers=n_workers or default_workers(), threads_per_worker=1, processes=True,
+            n_workers=min(n_workers or default_workers(), len(specs)), threads_per_worker=1,
+            processes=True,
             dashboard_address=None, silence_logs=logging.ERROR,
             env={"NUMBA_NUM_THREADS": "1"} if numba_threads == 1 else None)
         client = Client(cluster)
     else:
-        client = Client(scheduler)
+        try:
+            client = Client(scheduler, timeout=30)
+        except (OSError, TimeoutError, ValueError) as e:
+            raise SweepError(f"cannot reach the Dask scheduler at {scheduler!r}: {e}") from None
     results: dict[tuple[int, int], pd.DataFrame] = {}
     try:
         futures = {}
