@@ -71,15 +71,21 @@ def read_table(path: str | Path) -> pd.DataFrame:
     """Read a results table from ``.csv`` or ``.parquet``.
 
     Raises:
-        ValueError: another extension.
+        particles.output.OutputError: another extension, a missing or unreadable file (a
+            :class:`~particles.config.ScenarioError`: the CLI reports it in one line, exit 2).
     """
+    from particles.output import OutputError
+
     p = Path(path)
     suf = p.suffix.lower()
-    if suf == ".csv":
-        return pd.read_csv(p)
-    if suf in (".parquet", ".pq"):
-        return pd.read_parquet(p)
-    raise ValueError(f"{p}: results file must end in .csv or .parquet")
+    if suf not in (".csv", ".parquet"):
+        raise OutputError(p, "results file must end in .csv or .parquet")
+    if not p.is_file():
+        raise OutputError(p, "no such results file")
+    try:
+        return pd.read_csv(p) if suf == ".csv" else pd.read_parquet(p)
+    except Exception as e:  # malformed file: one line, not a traceback
+        raise OutputError(p, f"cannot read results table: {type(e).__name__}: {e}") from None
 
 
 def read_meta(path: str | Path) -> dict:
@@ -119,14 +125,18 @@ def plot_file(path_in: str | Path, path_out: str | Path, kind: str | None = None
         The view drawn.
 
     Raises:
-        ValueError: unknown extension or kind, or a table without ``time_ms``.
+        particles.output.OutputError: unknown extension, unreadable input, a table without
+            ``time_ms`` (one-line :class:`~particles.config.ScenarioError`, exit 2 in the CLI).
+        ValueError: unknown ``kind``.
     """
+    from particles.output import OutputError
+
     out = Path(path_out)
     if out.suffix.lower() not in FORMATS:
-        raise ValueError(f"{out}: figure file must end in {', '.join(FORMATS)}")
+        raise OutputError(out, f"figure file must end in {', '.join(FORMATS)}")
     df = read_table(path_in)
     if "time_ms" not in df.columns:
-        raise ValueError(f"{path_in}: not an ionpump results table (no time_ms column)")
+        raise OutputError(Path(path_in), "not an ionpump results table (no time_ms column)")
     meta = read_meta(path_in)
     kind = kind or table_kind(df, meta)
     title = _title(meta, path_in)
@@ -138,9 +148,13 @@ def plot_file(path_in: str | Path, path_out: str | Path, kind: str | None = None
         fig = plot_run(df, title=title)
     else:
         raise ValueError(f"unknown figure kind {kind!r} (run, tracer or sweep)")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=DPI)
-    plt.close(fig)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(out, dpi=DPI)
+    except OSError as e:
+        raise OutputError(out, f"cannot write figure: {e.strerror or e}") from None
+    finally:
+        plt.close(fig)
     return kind
 
 

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from particles import plotting, stats
+from particles.config import ScenarioError
 
 STATES = ["E1", "E1_3NA", "E1P_3NA", "E2P", "E2P_2K", "E2_2K", "BLOCKED"]
 
@@ -141,7 +142,13 @@ def test_sweep_figure_two_keys_from_meta(tmp_path):
 def test_bad_extensions(tmp_path):
     src = tmp_path / "run.csv"
     synthetic_run().to_csv(src, index=False)
-    with pytest.raises(ValueError, match="must end in"):
+    # OutputError is a ScenarioError: the CLI reports it in one line with exit status 2.
+    with pytest.raises(ScenarioError, match="must end in"):
         plotting.plot_file(src, tmp_path / "x.jpg")
-    with pytest.raises(ValueError, match="must end in"):
+    with pytest.raises(ScenarioError, match="must end in"):
         plotting.plot_file(tmp_path / "run.txt", tmp_path / "x.png")
+    with pytest.raises(ScenarioError, match="no such results file"):
+        plotting.plot_file(tmp_path / "missing.csv", tmp_path / "x.png")
+    (tmp_path / "other.csv").write_text("a,b\n1,2\n")
+    with pytest.raises(ScenarioError, match="no time_ms"):
+        plotting.plot_file(tmp_path / "other.csv", tmp_path / "x.png")
