@@ -30,6 +30,11 @@ E1, E1_3NA, E1P_3NA, E2P, E2P_2K, E2_2K, BLOCKED = 0, 1, 2, 3, 4, 5, 6
 CHUNK = 4096
 """Ions per chunk of the parallel move; proposals are collected per chunk."""
 
+PARALLEL_MIN_CHUNKS = 16
+"""Below this many chunks (65 536 ions) the move runs on one thread: the per-step cost of
+waking the other threads (and waiting for them when the machine is busy) exceeds the work.
+Results are identical either way."""
+
 # Index layout of the per-step transition probabilities passed to _pump_transitions.
 P_PHOS, P_OCC, P_NAREL, P_DEPHOS, P_RET, P_OUA_ON, P_OUA_OFF = range(7)
 N_PROB = 7
@@ -77,6 +82,67 @@ def _open_outer(p, state, n_na, n_k):
     return state[p] == E2P and n_na[p] == 0 and n_k[p] < 2
 
 
+@njit(**JIT)
+def _move_chunk(c, x, y, species, side, bound, sigma, kmove, ktail, kstick, width, height,
+                x_in, x_out, pump_y, pump_state, pump_nna, pump_nk, face_half, p_stick,
+                prop_ion, prop_pump):
+    """Move the free ions of chunk ``c`` (see :func:`_move`); return its proposal count."""
+    n = x.shape[0]
+    m = pump_y.shape[0]
+    start = c * CHUNK
+    stop = min(n, start + CHUNK)
+    cnt = 0
+    for i in range(start, stop):
+        if bound[i] or side[i] == RESERVOIR:
+            continue
+        s = species[i]
+        z1, z2 = normal_pair(draw(kmove, i), ktail, i)
+        x0 = x[i]
+        y0 = y[i]
+        xn = x0 + sigma[s] * z1
+        yn = y0 + sigma[s] * z2
+        if side[i] == INSIDE:
+            if xn < 0.0:
+                xn = -xn
+            if xn >= x_in:
+                # Hit the inner face: where along the membrane?
+                yc = y0 + (yn - y0) * (x_in - x0) / (xn - x0)
+                p = _pump_at(yc, m, height, pump_y, face_half)
+                if p >= 0 and _open_inner(p, s, pump_state, pump_nna):
+                    u, _ = uniforms(draw(kstick, i))
+                    if u < p_stick[0]:
+                        prop_ion[start + cnt] = i
+                        prop_pump[start + cnt] = p
+                        cnt += 1
+                xn = 2.0 * x_in - xn
+                if xn >= x_in or xn < 0.0:  # far tail: never leave the compartment
+                    xn = x_in * 0.5
+        else:
+            if xn > width:
+                xn = 2.0 * width - xn
+            if xn <= x_out:
+                yc = y0 + (yn - y0) * (x_out - x0) / (xn - x0)
+                p = _pump_at(yc, m, height, pump_y, face_half)
+                if p >= 0 and _open_outer(p, pump_state, pump_nna, pump_nk):
+                    u, _ = uniforms(draw(kstick, i))
+                    if u < p_stick[1 + 1 * (s == NA)]:
+                        prop_ion[start + cnt] = i
+                        prop_pump[start + cnt] = p
+                        cnt += 1
+                xn = 2.0 * x_out - xn
+                if xn <= x_out or xn > width:
+                    xn = 0.5 * (x_out + width)
+        if yn < 0.0:
+            yn = -yn
+        elif yn > height:
+            yn = 2.0 * height - yn
+        if yn < 0.0 or yn > height:
+            yn = 0.5 * height
+        x[i] = xn
+        y[i] = yn
+    return cnt
+
+
 @njit(**JIT_PARALLEL)
 def _move(x, y, species, side, bound, sigma, seed, step, width, height, x_in, x_out,
           pump_y, pump_state, pump_nna, pump_nk, face_half, p_stick,
@@ -96,66 +162,25 @@ def _move(x, y, species, side, bound, sigma, seed, step, width, height, x_in, x_
         prop_ion, prop_pump: ``(n,)`` int32 scratch; chunk ``c`` writes its proposals at
             ``[c·CHUNK, c·CHUNK + prop_count[c])``.
         prop_count: ``(n_chunks,)`` int64, number of proposals per chunk.
+
+    Fewer than :data:`PARALLEL_MIN_CHUNKS` chunks run serially, in the same chunk order.
     """
     n = x.shape[0]
-    m = pump_y.shape[0]
     n_chunks = (n + CHUNK - 1) // CHUNK
     kmove = step_key(seed, STREAM_MOVE, step)
     ktail = step_key(seed, STREAM_MOVE_TAIL, step)
     kstick = step_key(seed, STREAM_STICK, step)
+    if n_chunks < PARALLEL_MIN_CHUNKS:
+        for c in range(n_chunks):
+            prop_count[c] = _move_chunk(c, x, y, species, side, bound, sigma, kmove, ktail,
+                                        kstick, width, height, x_in, x_out, pump_y, pump_state,
+                                        pump_nna, pump_nk, face_half, p_stick, prop_ion,
+                                        prop_pump)
+        return
     for c in prange(n_chunks):
-        start = c * CHUNK
-        stop = min(n, start + CHUNK)
-        cnt = 0
-        for i in range(start, stop):
-            if bound[i] or side[i] == RESERVOIR:
-                continue
-            s = species[i]
-            z1, z2 = normal_pair(draw(kmove, i), ktail, i)
-            x0 = x[i]
-            y0 = y[i]
-            xn = x0 + sigma[s] * z1
-            yn = y0 + sigma[s] * z2
-            if side[i] == INSIDE:
-                if xn < 0.0:
-                    xn = -xn
-                if xn >= x_in:
-                    # Hit the inner face: where along the membrane?
-                    yc = y0 + (yn - y0) * (x_in - x0) / (xn - x0)
-                    p = _pump_at(yc, m, height, pump_y, face_half)
-                    if p >= 0 and _open_inner(p, s, pump_state, pump_nna):
-                        u, _ = uniforms(draw(kstick, i))
-                        if u < p_stick[0]:
-                            prop_ion[start + cnt] = i
-                            prop_pump[start + cnt] = p
-                            cnt += 1
-                    xn = 2.0 * x_in - xn
-                    if xn >= x_in or xn < 0.0:  # far tail: never leave the compartment
-                        xn = x_in * 0.5
-            else:
-                if xn > width:
-                    xn = 2.0 * width - xn
-                if xn <= x_out:
-                    yc = y0 + (yn - y0) * (x_out - x0) / (xn - x0)
-                    p = _pump_at(yc, m, height, pump_y, face_half)
-                    if p >= 0 and _open_outer(p, pump_state, pump_nna, pump_nk):
-                        u, _ = uniforms(draw(kstick, i))
-                        if u < p_stick[1 + 1 * (s == NA)]:
-                            prop_ion[start + cnt] = i
-                            prop_pump[start + cnt] = p
-                            cnt += 1
-                    xn = 2.0 * x_out - xn
-                    if xn <= x_out or xn > width:
-                        xn = 0.5 * (x_out + width)
-            if yn < 0.0:
-                yn = -yn
-            elif yn > height:
-                yn = 2.0 * height - yn
-            if yn < 0.0 or yn > height:
-                yn = 0.5 * height
-            x[i] = xn
-            y[i] = yn
-        prop_count[c] = cnt
+        prop_count[c] = _move_chunk(c, x, y, species, side, bound, sigma, kmove, ktail, kstick,
+                                    width, height, x_in, x_out, pump_y, pump_state, pump_nna,
+                                    pump_nk, face_half, p_stick, prop_ion, prop_pump)
 
 
 @njit(**JIT)
