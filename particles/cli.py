@@ -129,10 +129,34 @@ def _print_summary(sim, df, wall_s: float, out) -> None:
         last = df.iloc[-1]
         lines.append(("inside", f"Na+ {last['na_in_mM']:.3g} mM, K+ {last['k_in_mM']:.3g} mM"))
         lines.append(("outside", f"Na+ {last['na_out_mM']:.3g} mM, K+ {last['k_out_mM']:.3g} mM"))
+    lines += _fluctuation_lines(sim, df)
     lines.append(("results", str(out)))
     w = max(len(k) for k, _ in lines)
     for k, v in lines:
         print(f"  {k:<{w}}  {v}")
+
+
+def _fluctuation_lines(sim, df) -> list[tuple[str, str]]:
+    """Fano factors of the cycle count (one pump, whole membrane) against renewal theory."""
+    from .stats import fluctuation_report
+
+    hist = sim.pump_cycles_history()
+    if hist.shape[1] == 0 or len(df) < 20 or hist[-1].sum() < 20:
+        return []
+    try:
+        rep = fluctuation_report(df["time_ms"].to_numpy(), hist,
+                                 [k for _, k in sim.cycle_steps() if k > 0],
+                                 warmup_ms=0.2 * sim.time_ms)
+    except ValueError:
+        return []
+    out = []
+    for label, key in (("Fano, one pump", "pump"), ("Fano, membrane", "membrane")):
+        f = rep[key]
+        out.append((label, f"{f['value']:.2f} (95 % CI {f['ci_low']:.2f}-{f['ci_high']:.2f})"))
+    if "theory" in rep:
+        note = "" if rep["theory_applies"] else " (binding not fast: theory is a lower bound)"
+        out.append(("Fano from rates", f"{rep['theory']['fano']:.2f}{note}"))
+    return out
 
 
 def cmd_run(args) -> int:
@@ -144,6 +168,10 @@ def cmd_run(args) -> int:
     sc = _scenario(args)
     seed = _seed(args.seed)
     duration = args.duration if args.duration is not None else sc.values["time.duration_ms"]
+    if args.replicates < 1:
+        raise UsageError("--replicates", f"must be >= 1, got {args.replicates}")
+    if args.replicates > 1:
+        return _run_replicates(args, out, sc, seed, duration)
     t0 = time.perf_counter()
     sim = Simulation(sc, seed=seed)
     with Interrupt() as stop:
@@ -161,6 +189,34 @@ def cmd_run(args) -> int:
     if stop.stop:
         print(f"interrupted at {sim.time_ms:.4g} ms; results so far written to {out}",
               file=sys.stderr)
+        return 130
+    return 0
+
+
+def _run_replicates(args, out, sc, seed: int, duration: float) -> int:
+    """`run --replicates R`: R seeds on a local Dask cluster, one tidy table, mean/sd/CI."""
+    from . import stats
+    from .output import write_meta, write_table
+    from .sweep import SweepInterrupted, run_sweep, sweep_meta
+
+    t0 = time.perf_counter()
+    interrupted = False
+    try:
+        df = run_sweep(sc.to_dict(), {}, args.replicates, seed, duration, {}, None,
+                       progress=_is_tty() and not args.quiet)
+    except SweepInterrupted as e:
+        df, interrupted = e.table, True
+    write_table(df, out)
+    write_meta(out, {**sweep_meta(df), "scenario": sc.to_dict(), "seed": seed,
+                     "replicates": args.replicates, "duration_ms": duration,
+                     "interrupted": interrupted, "wall_s": time.perf_counter() - t0,
+                     "command": sys.argv})
+    if not args.quiet:
+        print(f"  {sc.name}: {args.replicates} replicates (seeds {seed}..."
+              f"{seed + args.replicates - 1}), {duration:g} ms each; results {out}")
+        print(stats.format_summary(stats.summarize_replicates(df)))
+    if interrupted:
+        print(f"interrupted; completed replicates written to {out}", file=sys.stderr)
         return 130
     return 0
 
@@ -294,7 +350,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--out", required=True, metavar="FILE", help=".parquet or .csv")
     sp.add_argument("--scheduler", metavar="ADDRESS",
                     help="existing Dask scheduler (default: a local cluster)")
-    sp.add_argument("--force", action="store_true")
+    sp.add_argument("--force", action="store_true", help="overwrite an existing output file")
+    sp.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     sp.set_defaults(func=cmd_sweep)
 
     sp = sub.add_parser("bench", help="this machine's performance figures")
