@@ -42,13 +42,14 @@ def test_move_kernel_equals_numpy_reference(make_sim):
     sim = make_sim("pump-cycle", overrides={"pumps.kon_na_per_mM_ms": 20.0,
                                             "pumps.kon_k_per_mM_ms": 20.0,
                                             "pumps.kon_na_congener_per_mM_ms": 5.0})
-    sim.step(200)  # some pumps now in other states
+    sim.step(200)  # some ions now bound
     i, p, g = sim.ions, sim.pumps, sim.geometry
-    p.state[0] = kn.E2P  # make sure an outer face is open
-    p.n_na[0] = 0
-    p.n_k[0] = 0
+    # open faces on both sides (the move only reads the pump arrays)
+    p.state[:] = [kn.E1, kn.E2P, kn.E1]
+    p.n_na[:] = [1, 0, 0]
+    p.n_k[:] = [0, 1, 0]
     total_props = 0
-    for step in range(sim.step_index, sim.step_index + 5):
+    for step in range(sim.step_index, sim.step_index + 20):
         args = (i.x, i.y, i.species, i.side, i.bound, sim.sigma, sim.seed, step, g.width_um,
                 g.height_um, g.x_in_face, g.x_out_face, p.y, p.state, p.n_na, p.n_k,
                 g.pump_face_um / 2, sim.p_stick)
