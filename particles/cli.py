@@ -160,37 +160,163 @@ def _fluctuation_lines(sim, df) -> list[tuple[str, str]]:
 
 
 def cmd_run(args) -> int:
-    from .output import TABLE_SUFFIXES, check_output, write_meta, write_table
+    from .output import TABLE_SUFFIXES, check_output
     from .simulation import Simulation
 
+    if getattr(args, "resume", None):
+        return _resume_run(args)
+    if args.scenario is None:
+        raise UsageError("SCENARIO", "a scenario is required (or --resume FILE)")
+    if args.out is None:
+        raise UsageError("--out", "an output file is required (.csv or .parquet)")
     _positive("--duration", args.duration)
+    ckpt, every = _checkpoint_options(args)
     out = check_output(args.out, TABLE_SUFFIXES, args.force)
+    if ckpt is not None:
+        from .checkpoint import check_path
+
+        ckpt = check_path(ckpt, args.force)
     sc = _scenario(args)
-    seed = _seed(args.seed)
+    seed = _seed(1 if args.seed is None else args.seed)
     duration = args.duration if args.duration is not None else sc.values["time.duration_ms"]
     if args.replicates < 1:
         raise UsageError("--replicates", f"must be >= 1, got {args.replicates}")
     if args.replicates > 1:
+        if ckpt is not None:
+            raise UsageError("--checkpoint", "not available with --replicates")
         return _run_replicates(args, out, sc, seed, duration)
+    steps = duration / sc.values["time.dt_ms"]
+    if steps < 0.5 or steps > 2**53:
+        raise UsageError("--duration", f"{duration:g} ms is {steps:.3g} steps of dt = "
+                         f"{sc.values['time.dt_ms']:g} ms; give between one step and 2^53")
     t0 = time.perf_counter()
-    sim = Simulation(sc, seed=seed)
-    with Interrupt() as stop:
-        sim.run(duration, progress=_is_tty() and not args.quiet, should_stop=stop)
+    scenario_dict = sc.to_dict()  # before protocol `set` events change the values
+    with Interrupt() as stop:  # from here on a signal stops at a step boundary
+        sim = Simulation(sc, seed=seed)
+        plan = {"end_step": sim.step_index + int(round(duration / sim.dt_ms)),
+                "duration_ms": duration, "out": str(out), "format": out.suffix.lower(),
+                "checkpoint": None if ckpt is None else str(ckpt),
+                "checkpoint_every_ms": every, "scenario_ref": str(args.scenario),
+                "overrides": list(args.set or []), "seed": seed,
+                "quiet": bool(args.quiet), "command": list(sys.argv)}
+        return _drive(sim, plan, stop, t0, scenario_dict, quiet=args.quiet)
+
+
+def _checkpoint_options(args) -> tuple[Any, float | None]:
+    ckpt = getattr(args, "checkpoint", None)
+    every = _positive("--checkpoint-every", getattr(args, "checkpoint_every", None))
+    if every is not None and ckpt is None:
+        raise UsageError("--checkpoint-every", "needs --checkpoint FILE")
+    return ckpt, every
+
+
+def _drive(sim, plan: dict, stop: "Interrupt", t0: float, scenario_dict: dict,
+           quiet: bool, resumed_from: str | None = None) -> int:
+    """Run ``sim`` to ``plan['end_step']``, checkpointing on the way and when interrupted;
+    write the results (complete, or so far) and the summary. Returns the exit status."""
+    from pathlib import Path
+
+    from .output import write_meta, write_table
+
+    end = int(plan["end_step"])
+    ckpt = plan.get("checkpoint")
+    every = plan.get("checkpoint_every_ms")
+    every_steps = max(1, int(round(every / sim.dt_ms))) if ckpt and every else None
+    bar = None
+    if _is_tty() and not quiet:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=end, initial=sim.step_index, unit="step", unit_scale=True,
+                   desc=sim.scenario.name, leave=False)
+    try:
+        while sim.step_index < end and not stop():
+            nxt = end
+            if every_steps:
+                nxt = min(end, (sim.step_index // every_steps + 1) * every_steps)
+            sim.run_steps(nxt - sim.step_index, bar.update if bar else None, stop)
+            if every_steps and sim.step_index == nxt < end and not stop():
+                _save_checkpoint(sim, ckpt, plan)
+    finally:
+        if bar is not None:
+            bar.close()
+    interrupted = sim.step_index < end
+    if interrupted and ckpt:
+        _save_checkpoint(sim, ckpt, plan)  # before the extra row below: resume stays exact
     sim.recorder.record()
     df = sim.timeseries()
     wall = time.perf_counter() - t0
+    out = Path(plan["out"])
     write_table(df, out)
-    write_meta(out, {"scenario": sc.to_dict(), "seed": seed, "dt_ms": sim.dt_ms,
-                     "duration_ms": duration, "simulated_ms": sim.time_ms,
-                     "interrupted": stop.stop, "wall_s": wall, "summary": sim.summary(),
-                     "command": sys.argv})
-    if not args.quiet:
+    meta = {"scenario": scenario_dict, "seed": sim.seed, "dt_ms": sim.dt_ms,
+            "duration_ms": plan["duration_ms"], "simulated_ms": sim.time_ms,
+            "interrupted": interrupted, "wall_s": wall, "summary": sim.summary(),
+            "command": sys.argv}
+    if resumed_from:
+        meta["resumed_from"] = resumed_from
+    if ckpt:
+        meta["checkpoint"] = ckpt
+    write_meta(out, meta)
+    if not quiet:
         _print_summary(sim, df, wall, out)
-    if stop.stop:
-        print(f"interrupted at {sim.time_ms:.4g} ms; results so far written to {out}",
+    if interrupted:
+        where = f"; checkpoint {ckpt} (continue with: ionpump run --resume {ckpt})" \
+            if ckpt else ""
+        print(f"interrupted at {sim.time_ms:.4g} ms; results so far written to {out}{where}",
               file=sys.stderr)
         return 130
     return 0
+
+
+def _save_checkpoint(sim, path: str, plan: dict) -> None:
+    from .checkpoint import save_checkpoint
+
+    save_checkpoint(sim, path, plan)
+
+
+def _resume_run(args) -> int:
+    """`run --resume FILE [SCENARIO] [--out OUT]`: continue a checkpointed run to its end."""
+    from .checkpoint import check_path, check_scenario, load_checkpoint, read_checkpoint
+    from .config import scenario_from_dict
+    from .output import TABLE_SUFFIXES, check_output
+
+    for opt, val in (("--duration", args.duration), ("--replicates", args.replicates != 1
+                                                     or None)):
+        if val is not None:
+            raise UsageError(opt, "cannot change a resumed run (its plan is in the checkpoint)")
+    src = args.resume
+    header, _ = read_checkpoint(src)  # refuses bad files before any other work
+    plan = dict(header.get("plan") or {})
+    if "end_step" not in plan or "out" not in plan:
+        raise UsageError("--resume", f"{src} holds no run plan (not written by `ionpump run`)")
+    if args.seed is not None and args.seed != header["seed"]:
+        raise UsageError("--seed", f"the checkpoint's run has seed {header['seed']}, "
+                         f"not {args.seed}")
+    if args.scenario is not None:
+        check_scenario(src, header, load_scenario(args.scenario, _overrides(args.set)))
+    elif args.set:
+        start = scenario_from_dict(header["scenario"])
+        check_scenario(src, header, start.with_overrides(_overrides(args.set)))
+    out = args.out if args.out is not None else plan["out"]
+    same_out = os.path.abspath(out) == os.path.abspath(plan["out"])
+    out = check_output(out, TABLE_SUFFIXES, args.force or same_out)
+    ckpt, every = _checkpoint_options(args)
+    if ckpt is not None:
+        ckpt = str(check_path(ckpt, args.force, may_replace=(src, plan.get("checkpoint") or src)))
+        plan["checkpoint"] = ckpt
+    elif plan.get("checkpoint"):
+        plan["checkpoint"] = str(src)  # go on saving where we resumed from
+    if every is not None:
+        plan["checkpoint_every_ms"] = every
+    plan["out"], plan["format"] = str(out), out.suffix.lower()
+    quiet = bool(args.quiet or plan.get("quiet"))
+    t0 = time.perf_counter()
+    with Interrupt() as stop:
+        sim, _ = load_checkpoint(src)
+        if not quiet:
+            print(f"resuming {sim.scenario.name} (seed {sim.seed}) from {src} at "
+                  f"{sim.time_ms:.4g} ms", file=sys.stderr)
+        return _drive(sim, plan, stop, t0, header["scenario"], quiet=quiet,
+                      resumed_from=str(src))
 
 
 def _run_replicates(args, out, sc, seed: int, duration: float) -> int:
@@ -314,10 +440,23 @@ def build_parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_watch)
 
     sp = sub.add_parser("run", help="headless run; results table + summary",
-                        epilog="example: ionpump run resting --duration 5 --out out/r.csv",
+                        epilog="examples:\n  ionpump run resting --duration 5 --out out/r.csv\n"
+                        "  ionpump run resting --out r.csv --checkpoint r.npz "
+                        "--checkpoint-every 10\n  ionpump run --resume r.npz",
                         formatter_class=argparse.RawDescriptionHelpFormatter)
-    common(sp)
-    sp.add_argument("--out", required=True, metavar="FILE", help="results .csv or .parquet")
+    sp.add_argument("scenario", nargs="?", metavar="SCENARIO",
+                    help="built-in name (see `ionpump scenarios`) or path to a .toml; "
+                    "optional with --resume (then checked against the checkpoint)")
+    common(sp, scenario_required=False)
+    sp.set_defaults(seed=None)  # default 1; None tells --resume that no seed was given
+    sp.add_argument("--out", metavar="FILE",
+                    help="results .csv or .parquet (with --resume: default, the run's own)")
+    sp.add_argument("--checkpoint", metavar="FILE",
+                    help="checkpoint .npz written every --checkpoint-every MS and on interrupt")
+    sp.add_argument("--checkpoint-every", type=float, metavar="MS",
+                    help="simulated time between checkpoints (default: only on interrupt)")
+    sp.add_argument("--resume", metavar="FILE",
+                    help="continue the run saved in this checkpoint to its planned end")
     sp.add_argument("--duration", type=float, metavar="MS",
                     help="simulated time in ms (default: the scenario's time.duration_ms)")
     sp.add_argument("--replicates", type=int, default=1, metavar="R",

@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import difflib
 import math
+import os
 import sys
 from dataclasses import dataclass, field
 from importlib import resources
@@ -192,9 +193,14 @@ def suggest(name: str, options) -> str:
 def coerce(source: str, key: str, value: Any) -> Any:
     """Check one value against :data:`SCHEMA` and return it in the schema's type."""
     if key not in SCHEMA:
+        inner = [k for k in SCHEMA if k.startswith(key + ".")]
+        if inner:  # e.g. `time = 3` where [time] is a table
+            raise _bad(source, key, f"expected a table of keys such as {inner[0]}, "
+                       f"got {value!r}")
         raise _bad(source, key, "unknown key" + suggest(key, SCHEMA))
     spec = SCHEMA[key]
     unit = f" {spec.unit}" if spec.unit else ""
+    in_unit = f" (in {spec.unit})" if spec.unit and spec.kind is float else ""
     if spec.kind is bool:
         if isinstance(value, str) and value.lower() in ("true", "false"):
             value = value.lower() == "true"
@@ -206,14 +212,14 @@ def coerce(source: str, key: str, value: Any) -> Any:
             raise _bad(source, key, f"expected text, got {value!r}")
         return value
     if isinstance(value, bool):
-        raise _bad(source, key, f"expected a number{unit}, got {value!r}")
+        raise _bad(source, key, f"expected a number{in_unit}, got {value!r}")
     if isinstance(value, str):
         try:
             value = float(value) if spec.kind is float else int(value)
         except ValueError:
-            raise _bad(source, key, f"expected a number{unit}, got {value!r}") from None
+            raise _bad(source, key, f"expected a number{in_unit}, got {value!r}") from None
     if not isinstance(value, (int, float)):
-        raise _bad(source, key, f"expected a number{unit}, got {value!r}")
+        raise _bad(source, key, f"expected a number{in_unit}, got {value!r}")
     if spec.kind is int:
         if isinstance(value, float) and not value.is_integer():
             raise _bad(source, key, f"expected a whole number, got {value!r}")
@@ -532,7 +538,7 @@ def validate(sc: Scenario) -> None:
     safe = max_safe_dt(v)
     if v["time.dt_ms"] > safe * (1 + 1e-9):
         raise _bad(src, "time.dt_ms", f"dt = {v['time.dt_ms']:g} ms lets ions step past a "
-                   f"capture face or compartment; the largest safe dt is {safe:.3g} ms")
+                   f"capture face or compartment; the largest safe dt is {_floor3(safe):.3g} ms")
     a_in, a_out = compartment_areas(v)
     h = v["domain.depth_um"]
     n = sum(mM_to_count(v[f"ions.{s}.{side}_mM"], a, h)
@@ -541,6 +547,34 @@ def validate(sc: Scenario) -> None:
         raise _bad(src, "domain", f"{n:,} ions would need about {n * BYTES_PER_ION / 2**30:.1f} "
                    f"GiB; the limit is ions.max_count = {v['ions.max_count']:,} (shrink the "
                    "domain, the depth or the concentrations)")
+    avail = available_memory_bytes()
+    if avail is not None and n * BYTES_PER_ION > avail:
+        raise _bad(src, "domain", f"{n:,} ions would need about {n * BYTES_PER_ION / 2**30:.1f} "
+                   f"GiB but this machine has {avail / 2**30:.1f} GiB available (shrink the "
+                   "domain, the depth or the concentrations)")
+
+
+def _floor3(x: float) -> float:
+    """``x`` rounded down to 3 significant figures (a printed limit that is itself safe)."""
+    if x <= 0 or not math.isfinite(x):
+        return x
+    scale = 10 ** (math.floor(math.log10(x)) - 2)
+    return math.floor(x / scale * (1 + 1e-12)) * scale
+
+
+def available_memory_bytes() -> int | None:
+    """Memory available to new allocations (Linux MemAvailable), or None when unknown."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def describe_keys() -> list[tuple[str, str, str, str]]:

@@ -40,6 +40,13 @@ def check_output(path: str | os.PathLike, suffixes: tuple[str, ...], force: bool
             raise OutputError(p, f"cannot create directory {str(parent)!r}: {e.strerror}") from None
     if not parent.is_dir() or not os.access(parent, os.W_OK):
         raise OutputError(p, f"directory {str(parent)!r} is not writable")
+    try:  # the real test (root passes os.access; read-only mounts, /proc ... do not)
+        fd, probe = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".probe", dir=parent)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise OutputError(p, f"directory {str(parent)!r} is not writable: "
+                          f"{e.strerror or e}") from None
     if p.is_dir():
         raise OutputError(p, "is a directory")
     if p.exists() and not force:

@@ -40,6 +40,8 @@ class Simulation:
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
             raise ValueError(f"seed must be a whole number >= 0, got {seed!r}")
         self.scenario = scenario
+        # The values before any protocol `set` event changes them (checkpoints keep both).
+        self.initial_values = dict(scenario.values)
         self.seed = int(seed)
         v = scenario.values
         self.dt_ms = v["time.dt_ms"]

@@ -1,0 +1,322 @@
+"""Checkpoints: the complete state of a run in one file, written atomically, resumed exactly.
+
+A checkpoint is a NumPy ``.npz`` archive (no pickles; ``np.load(path)`` opens it) with
+
+- ``header``: UTF-8 JSON (as uint8): format name and version, ionpump version, the scenario as
+  it was at the start (``Scenario.to_dict()``) and its values now (protocol ``set`` events
+  change them), seed, step index, phase, bath concentrations, protocol position and log,
+  the recorded rows, the array directory and the run plan (target end step, output path,
+  command options);
+- one member per state array: ions (the bath reservoir may have grown them), pumps,
+  counters, environment (ATP, V, ...), bath targets, per-pump cycle history;
+- ``sha256``: a checksum over the header and every array's name, dtype, shape and bytes.
+
+Random numbers are a pure function of (seed, step, index, stream), so nothing else is
+needed: a simulation rebuilt by :func:`load_checkpoint` continues bit for bit as if it had
+never stopped. Every refusal (missing, truncated or corrupted file, another format or
+ionpump version, another scenario) is one :class:`CheckpointError` line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .config import SCHEMA, Scenario, ScenarioError, scenario_from_dict
+
+FORMAT = "ionpump-checkpoint"
+FORMAT_VERSION = 1
+SUFFIXES = (".npz",)
+
+_ION_FIELDS = ("x", "y", "species", "side", "bound", "tracer")
+_PUMP_FIELDS = ("y", "state", "n_na", "n_k", "sites", "cycles")
+
+#: Attributes of a :class:`~particles.simulation.Simulation` and what a checkpoint does with
+#: each: saved, rebuilt from the scenario (derived), or scratch. A test fails when the
+#: simulation grows an attribute listed in neither, so new state cannot be forgotten here.
+SAVED_ATTRS = frozenset({"scenario", "initial_values", "seed", "step_index", "phase", "ions",
+                         "pumps", "counters", "env", "bath_target", "bath_mM", "recorder",
+                         "protocol"})
+DERIVED_ATTRS = frozenset({"dt_ms", "geometry", "par", "sigma", "p_stick", "_site_dx",
+                           "_site_dy", "_prob", "_prop_ion", "_prop_pump", "_prop_count",
+                           "channels", "_ch_pass", "_ch_part"})
+
+
+class CheckpointError(ScenarioError):
+    """A checkpoint cannot be written or used. ``str(err)`` is one line: file and problem."""
+
+    def __init__(self, path: str | os.PathLike, problem: str):
+        super().__init__(str(path), None, problem)
+
+
+# ---------------------------------------------------------------------------- writing
+
+def _jsonable(o: Any) -> Any:
+    if isinstance(o, np.integer):
+        return int(o)
+    if isinstance(o, np.floating):
+        return float(o)
+    if isinstance(o, np.bool_):
+        return bool(o)
+    if isinstance(o, (Path,)):
+        return str(o)
+    raise TypeError(f"not JSON-serialisable: {type(o).__name__}")
+
+
+def _digest(header_bytes: bytes, arrays: dict[str, np.ndarray]) -> bytes:
+    h = hashlib.sha256()
+    h.update(header_bytes)
+    for name in sorted(arrays):
+        a = np.ascontiguousarray(arrays[name])
+        h.update(f"\0{name}\0{a.dtype.str}\0{a.shape}\0".encode())
+        h.update(a.reshape(-1).view(np.uint8) if a.size else b"")  # no copy
+    return h.hexdigest().encode("ascii")
+
+
+def _state(sim, plan: dict | None) -> tuple[dict, dict[str, np.ndarray]]:
+    """(header, arrays) describing ``sim`` completely."""
+    from . import __version__
+
+    arrays: dict[str, np.ndarray] = {}
+    for k in _ION_FIELDS:
+        arrays[f"ions_{k}"] = getattr(sim.ions, k)
+    for k in _PUMP_FIELDS:
+        arrays[f"pumps_{k}"] = getattr(sim.pumps, k)
+    arrays["counters"] = sim.counters
+    arrays["env"] = sim.env
+    arrays["bath_target"] = sim.bath_target
+    arrays["cycles_history"] = sim.recorder.pump_cycles()
+    rec = sim.recorder
+    columns = list(rec.rows[0]) if rec.rows else []
+    start = sim.scenario.to_dict()
+    start["values"] = dict(sim.initial_values)
+    header = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "ionpump_version": __version__,
+        "scenario": start,
+        "values": dict(sim.scenario.values),
+        "seed": sim.seed,
+        "step_index": int(sim.step_index),
+        "dt_ms": sim.dt_ms,
+        "time_ms": sim.time_ms,
+        "phase": sim.phase,
+        "bath_mM": list(sim.bath_mM),
+        "protocol": {"position": sim.protocol.position,
+                     "log": [list(e) for e in sim.protocol.log]},
+        "recorder": {"columns": columns, "rows": [[r[c] for c in columns] for r in rec.rows],
+                     "last_step": rec._last_step},
+        "arrays": {k: [a.dtype.str, list(a.shape)] for k, a in arrays.items()},
+        "plan": plan or {},
+    }
+    return header, arrays
+
+
+def save_checkpoint(sim, path: str | os.PathLike, plan: dict | None = None) -> Path:
+    """Write the complete state of ``sim`` (and the run ``plan``) to ``path`` atomically.
+
+    The file is written beside ``path`` under a temporary name, fsynced and renamed over it,
+    so a crash or a full disk mid-write leaves the previous checkpoint intact.
+
+    Args:
+        sim: the :class:`~particles.simulation.Simulation` to save (between steps).
+        path: destination, conventionally ``*.npz``.
+        plan: JSON-able description of the run, kept as is (``cmd_run`` stores the target
+            end step, the output path and format and the command options).
+
+    Raises:
+        CheckpointError: the file could not be written (one line, e.g. a full disk).
+    """
+    from .output import OutputError, atomic_write
+
+    header, arrays = _state(sim, plan)
+    try:
+        hb = json.dumps(header, default=_jsonable, allow_nan=True).encode("utf-8")
+    except (TypeError, ValueError) as e:
+        raise CheckpointError(path, f"the run plan cannot be saved: {e}") from None
+    members = {"header": np.frombuffer(hb, np.uint8), **arrays}
+    members["sha256"] = np.frombuffer(_digest(hb, arrays), np.uint8)
+
+    def write(tmp: str) -> None:
+        with open(tmp, "wb") as f:  # a file object: np.savez would append .npz to a name
+            np.savez(f, **members)
+
+    p = Path(path)
+    try:
+        atomic_write(p, write)
+    except OutputError as e:
+        why = e.problem.removeprefix("could not write: ")
+        kept = "; the previous checkpoint is intact" if p.exists() else ""
+        raise CheckpointError(p, f"could not write checkpoint: {why}{kept}") from None
+    return p
+
+
+# ---------------------------------------------------------------------------- reading
+
+def read_checkpoint(path: str | os.PathLike) -> tuple[dict, dict[str, np.ndarray]]:
+    """Read and verify a checkpoint: (header, arrays). Nothing is rebuilt.
+
+    Raises:
+        CheckpointError: missing, unreadable, truncated or corrupted file, another format
+            or version.
+    """
+    from . import __version__
+
+    p = Path(path)
+    if not p.exists():
+        raise CheckpointError(p, "no such checkpoint file")
+    if p.is_dir():
+        raise CheckpointError(p, "is a directory, not a checkpoint file")
+    try:
+        with np.load(p, allow_pickle=False) as z:
+            names = set(z.files)
+            if "header" not in names or "sha256" not in names:
+                raise CheckpointError(p, "not an ionpump checkpoint (no header)")
+            members = {k: z[k] for k in names}
+    except CheckpointError:
+        raise
+    except PermissionError:
+        raise CheckpointError(p, "cannot read checkpoint: permission denied") from None
+    except Exception:  # zipfile/format errors of every kind: the file is damaged
+        raise CheckpointError(p, "not a readable checkpoint: the file is truncated or "
+                              "corrupted (or is not an ionpump checkpoint)") from None
+    hb = members.pop("header").tobytes()
+    stored = members.pop("sha256").tobytes()
+    try:
+        header = json.loads(hb.decode("utf-8"))
+        if not isinstance(header, dict):
+            raise ValueError
+    except (UnicodeDecodeError, ValueError):
+        raise CheckpointError(p, "corrupted checkpoint: the header is unreadable") from None
+    if header.get("format") != FORMAT:
+        raise CheckpointError(p, "not an ionpump checkpoint")
+    fv = header.get("format_version")
+    if fv != FORMAT_VERSION:
+        raise CheckpointError(p, f"checkpoint format version {fv} is not supported by this "
+                              f"ionpump {__version__} (it reads version {FORMAT_VERSION})")
+    if _digest(hb, members) != stored:
+        raise CheckpointError(p, "corrupted checkpoint: checksum mismatch")
+    v = header.get("ionpump_version")
+    if v != __version__:
+        raise CheckpointError(p, f"checkpoint written by ionpump {v}; this is ionpump "
+                              f"{__version__}, which cannot continue it identically")
+    missing = set(header.get("values", {})) ^ set(SCHEMA)
+    if missing:
+        raise CheckpointError(p, "checkpoint scenario keys do not match this ionpump's "
+                              f"schema (e.g. {sorted(missing)[0]})")
+    return header, members
+
+
+def _describe_difference(a: dict, b: dict) -> str:
+    """What first differs between two Scenario.to_dict() (checkpoint a, requested b)."""
+    va, vb = a["values"], b["values"]
+    diffs = []
+    for k in SCHEMA:
+        x, y = va.get(k), vb.get(k)
+        if x != y and not (isinstance(x, float) and isinstance(y, float)
+                           and math.isnan(x) and math.isnan(y)):
+            diffs.append(f"{k} is {x!r} in the checkpoint but {y!r}")
+    if a.get("initial_phase") != b.get("initial_phase") or a["protocol"] != b["protocol"]:
+        diffs.append("the protocols differ")
+    more = f" and {len(diffs) - 3} more" if len(diffs) > 3 else ""
+    return ", ".join(diffs[:3]) + more
+
+
+def check_scenario(path, header: dict, expected: Scenario) -> None:
+    """Refuse (CheckpointError) when the checkpoint was not made from ``expected``."""
+    # A round trip through JSON, so both sides compare in the same types.
+    want = json.loads(json.dumps(expected.to_dict(), default=_jsonable))
+    diff = _describe_difference(header["scenario"], want)
+    if diff:
+        raise CheckpointError(path, f"checkpoint of scenario {header['scenario']['name']!r} "
+                              f"does not match the scenario asked for: {diff}")
+
+
+def load_checkpoint(path: str | os.PathLike, expected: Scenario | None = None):
+    """Rebuild the simulation saved in ``path``: returns ``(sim, plan)``.
+
+    The simulation continues bit for bit as the saved one would have (same seed, step,
+    RNG position, protocol position, recorded rows).
+
+    Args:
+        path: a file written by :func:`save_checkpoint`.
+        expected: when given, the scenario the caller means to continue; a checkpoint of any
+            other scenario (values or protocol) is refused.
+
+    Raises:
+        CheckpointError: see :func:`read_checkpoint`; or a different scenario.
+    """
+    from .simulation import Simulation
+    from .state import Ions, Pumps
+
+    header, arrays = read_checkpoint(path)
+    try:
+        if expected is not None:
+            check_scenario(path, header, expected)
+        try:
+            sc = scenario_from_dict(header["scenario"])
+        except ScenarioError as e:
+            raise CheckpointError(path, f"the checkpoint's scenario is invalid: {e.problem}") \
+                from None
+        sim = Simulation(sc, seed=int(header["seed"]))
+        # Overwrite everything the run has changed since step 0.
+        sc.values.clear()
+        sc.values.update(header["values"])
+        sim.initial_values = dict(header["scenario"]["values"])
+        sim._update_parameters()
+        sim.step_index = int(header["step_index"])
+        sim.phase = header["phase"]
+        sim.ions = Ions(**{k: arrays[f"ions_{k}"].copy() for k in _ION_FIELDS})
+        sim._allocate_scratch()
+        sim.pumps = Pumps(**{k: arrays[f"pumps_{k}"].copy() for k in _PUMP_FIELDS})
+        for name in ("counters", "env", "bath_target"):
+            cur = getattr(sim, name)
+            new = arrays[name]
+            if new.shape != cur.shape or new.dtype != cur.dtype:
+                raise CheckpointError(path, f"checkpoint array {name} has shape {new.shape} "
+                                      f"{new.dtype}, expected {cur.shape} {cur.dtype}")
+            cur[:] = new
+        sim.bath_mM = tuple(float(c) for c in header["bath_mM"])
+        sim.protocol.position = int(header["protocol"]["position"])
+        sim.protocol.log = [tuple(e) for e in header["protocol"]["log"]]
+        rec = sim.recorder
+        cols = header["recorder"]["columns"]
+        rec.rows = [dict(zip(cols, r)) for r in header["recorder"]["rows"]]
+        hist = arrays["cycles_history"]
+        rec._cycles = [hist[i].copy() for i in range(hist.shape[0])]
+        rec._last_step = int(header["recorder"]["last_step"])
+        n_ions, n_pumps = len(sim.ions), len(sim.pumps)
+        if any(len(getattr(sim.ions, k)) != n_ions for k in _ION_FIELDS) or \
+                any(getattr(sim.pumps, k).shape[0] != n_pumps for k in _PUMP_FIELDS):
+            raise CheckpointError(path, "checkpoint arrays have inconsistent lengths")
+    except CheckpointError:
+        raise
+    except (KeyError, TypeError, ValueError, IndexError) as e:
+        raise CheckpointError(path, f"checkpoint is incomplete or inconsistent ({e!r})") \
+            from None
+    return sim, dict(header.get("plan") or {})
+
+
+def check_path(path: str | os.PathLike, force: bool, may_replace=()) -> Path:
+    """Check before any work that a checkpoint can be written at ``path``.
+
+    An existing file is refused without ``force`` unless it is one of ``may_replace`` (the
+    checkpoint a resumed run came from)."""
+    from .output import OutputError, check_output
+
+    p = Path(path)
+    same = any(p.exists() and Path(q).exists() and os.path.samefile(p, q) for q in may_replace)
+    try:
+        return check_output(p, SUFFIXES, force or same)
+    except OutputError as e:
+        raise CheckpointError(p, e.problem) from None
+
+
+__all__ = ["save_checkpoint", "load_checkpoint", "read_checkpoint", "check_scenario",
+           "check_path", "CheckpointError", "FORMAT_VERSION", "SAVED_ATTRS", "DERIVED_ATTRS"]
