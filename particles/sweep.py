@@ -162,6 +162,31 @@ def _column_value(v):
     return v
 
 
+_HEALTH_CHECK_S = 1.0
+"""Seconds between checks, while no run completes, that the cluster still has workers."""
+
+
+def _n_workers(client) -> int:
+    """Workers connected to the client's scheduler (0 if the scheduler cannot be asked)."""
+    if client.status != "running":
+        return 0
+    try:
+        return len(client.nthreads())
+    except (OSError, TimeoutError):
+        return 0
+
+
+def _cancel(client, ac) -> None:
+    """Cancel the runs not yet done (best effort: the scheduler may be gone)."""
+    try:
+        left = list(ac.futures)
+        ac.clear()
+        if left and client.status == "running":
+            client.cancel(left)
+    except Exception:  # pragma: no cover - nothing more to do on a broken connection
+        pass
+
+
 def run_sweep(
     scenario_ref,
     vary: Mapping[str, Sequence[Any]] | None = None,
@@ -175,6 +200,7 @@ def run_sweep(
     n_workers: int | None = None,
     numba_threads: int | None = 1,
     retries: int = 2,
+    worker_timeout: float = 60.0,
     task: Callable[..., pd.DataFrame] = run_one,
 ) -> pd.DataFrame:
     """Run the product of ``vary`` values × ``replicates`` seeds on Dask; one tidy table.
@@ -182,7 +208,9 @@ def run_sweep(
     Every sweep point is loaded and validated here first: bad input raises the loader's
     :class:`particles.config.ScenarioError` before anything is submitted. Each run is
     submitted with ``retries`` and ``pure=False``; a worker that dies mid-run has its runs
-    rescheduled on the others, so the table is complete.
+    rescheduled on the others, so the table is complete. A sweep never waits forever: if no
+    worker is left for ``worker_timeout`` seconds, or the scheduler is lost, it stops with a
+    one-line :class:`SweepError`.
 
     Args:
         scenario_ref: built-in scenario name or TOML path.
@@ -198,7 +226,12 @@ def run_sweep(
         n_workers: local cluster size; default :func:`default_workers`.
         numba_threads: numba threads per run (``numba.set_num_threads``); None leaves the
             workers' setting alone.
-        retries: automatic retries of a run whose worker died or that raised.
+        retries: automatic retries of a run that raised. A run whose worker died is
+            rescheduled on the others by Dask (up to the scheduler's ``allowed-failures``,
+            default 3, after which it fails with ``KilledWorker``).
+        worker_timeout: seconds the sweep waits while no worker is connected to the
+            scheduler (all died, or none started) before it stops with :class:`SweepError`;
+            Dask alone would wait forever.
         task: the run function (signature of :func:`run_one`); for tests and custom runs.
 
     Returns:
@@ -209,9 +242,13 @@ def run_sweep(
     Raises:
         particles.config.ScenarioError: a sweep point is not a valid scenario.
         SweepError: a run raised on its worker after its retries (the others are cancelled),
-            or the scheduler at ``scheduler`` cannot be reached.
+            the scheduler at ``scheduler`` cannot be reached or its connection was lost, or
+            no worker was connected for ``worker_timeout`` seconds.
         ValueError: replicates < 1 or an empty value list.
     """
+    import asyncio
+    from concurrent.futures import CancelledError
+
     from distributed import Client, LocalCluster, as_completed
     from tqdm.auto import tqdm
 
@@ -242,28 +279,60 @@ def run_sweep(
         except (OSError, TimeoutError, ValueError) as e:
             raise SweepError(f"cannot reach the Dask scheduler at {scheduler!r}: {e}") from None
     results: dict[tuple[int, int], pd.DataFrame] = {}
+    where = scheduler or "the local cluster"
     try:
-        futures = {}
+        futures, pending = {}, []
         for i, r in specs:
             cols = {**points[i], "replicate": r}
             fut = client.submit(task, scenarios[i].to_dict(), None, seeds[r], duration_ms,
                                 columns=cols, numba_threads=numba_threads,
                                 retries=retries, pure=False)
-            futures[fut] = (i, r)
+            futures[fut.key] = (i, r)
+            pending.append(fut)
         bar = tqdm(total=len(specs), unit="run", desc="sweep",
                    disable=not (progress and sys.stderr.isatty()))
+        ac = as_completed(pending)
+        del pending, fut  # as_completed holds each run's future until it is done
         try:
-            for fut in as_completed(futures):
-                i, r = futures[fut]
-                try:
-                    results[(i, r)] = fut.result()
-                except Exception as e:
-                    client.cancel(list(futures))
-                    where = ", ".join(f"{k}={v}" for k, v in points[i].items())
-                    raise SweepError(
-                        f"run {where + ', ' if where else ''}replicate {r} (seed {seeds[r]}) "
-                        f"failed after {retries} retries: {type(e).__name__}: {e}") from e
-                bar.update(1)
+            no_workers_since = None
+            next_check = time.monotonic() + _HEALTH_CHECK_S
+            while not ac.is_empty():
+                if not ac.has_ready():
+                    time.sleep(0.05)
+                    if time.monotonic() < next_check:
+                        continue
+                    next_check = time.monotonic() + _HEALTH_CHECK_S
+                    # Bounded waiting: Dask itself waits forever for a worker to come back.
+                    n = _n_workers(client)
+                    if n:
+                        no_workers_since = None
+                        continue
+                    no_workers_since = no_workers_since or time.monotonic()
+                    if time.monotonic() - no_workers_since >= worker_timeout:
+                        _cancel(client, ac)
+                        raise SweepError(
+                            f"no Dask worker connected to {where} for {worker_timeout:g} s "
+                            f"({len(results)} of {len(specs)} runs done); sweep stopped")
+                    continue
+                for fut in ac.next_batch(block=False):
+                    i, r = futures[fut.key]
+                    try:
+                        results[(i, r)] = fut.result()
+                    except (CancelledError, asyncio.CancelledError) as e:
+                        _cancel(client, ac)
+                        raise SweepError(
+                            f"lost the connection to the Dask scheduler at {where} "
+                            f"({len(results)} of {len(specs)} runs done): {e}") from None
+                    except Exception as e:
+                        _cancel(client, ac)
+                        pt = ", ".join(f"{k}={v}" for k, v in points[i].items())
+                        raise SweepError(
+                            f"run {pt + ', ' if pt else ''}replicate {r} (seed {seeds[r]}) "
+                            f"failed after {retries} retries: {type(e).__name__}: {e}") from e
+                    # Forget the result on the cluster: if its worker dies later, Dask would
+                    # otherwise recompute a run that is already done.
+                    fut.release()
+                    bar.update(1)
         except KeyboardInterrupt:
             interrupted = True
         else:
@@ -271,7 +340,10 @@ def run_sweep(
         finally:
             bar.close()
     finally:
-        client.close()
+        try:
+            client.close(timeout=10)
+        except Exception:  # pragma: no cover - the scheduler is gone; nothing to close
+            pass
         if cluster is not None:
             cluster.close()
     done = [results[s] for s in specs if s in results]

@@ -9,6 +9,7 @@ a ``LocalCluster``, and a ``dask scheduler`` with ``dask worker`` processes star
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -44,7 +45,12 @@ def _free_port() -> int:
 
 
 class DaskProcs:
-    """A ``dask scheduler`` and ``dask worker`` processes on 127.0.0.1, killed on exit."""
+    """A ``dask scheduler`` and ``dask worker`` processes on 127.0.0.1, killed on exit.
+
+    Entering waits (bounded) until all workers are registered; :meth:`warm` then runs a tiny
+    simulation on each worker, so numba's compilation (or cache loading, 30+ s in a fresh
+    process on a busy machine) is done before a test starts timing or killing anything.
+    """
 
     def __init__(self, n_workers: int, tmp: Path):
         self.port = _free_port()
@@ -52,15 +58,25 @@ class DaskProcs:
         self.tmp = tmp
         self.n_workers = n_workers
         self.procs: dict[str, subprocess.Popen] = {}
+        self.logs: list = []
         env = {**os.environ, "NUMBA_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
         self.env = env
 
     def _spawn(self, name, args):
         log = open(self.tmp / f"{name}.log", "wb")
+        self.logs.append(log)
         self.procs[name] = subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log,
                                             stderr=subprocess.STDOUT)
 
     def __enter__(self):
+        try:
+            self._start()
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def _start(self):
         dask = _dask_exe()
         self._spawn("scheduler", [dask, "scheduler", "--host", "127.0.0.1", "--port",
                                   str(self.port), "--no-dashboard"])
@@ -76,15 +92,51 @@ class DaskProcs:
             try:
                 with Client(self.address, timeout=5) as c:
                     c.wait_for_workers(self.n_workers, timeout=max(1, deadline - time.monotonic()))
-                return self
+                return
             except (OSError, TimeoutError):
                 if time.monotonic() > deadline:
-                    raise
+                    raise AssertionError(f"Dask cluster did not start:\n{self.log_tail()}")
                 time.sleep(0.5)
+
+    def warm(self, client, timeout=180):
+        """A tiny run on every worker (pinned to it), so the kernels are compiled there."""
+        from distributed import wait
+
+        futs = [client.submit(run_one, SCENARIO, TINY, 0, 0.05, numba_threads=1, pure=False,
+                              workers=[a], allow_other_workers=False)
+                for a in self.workers(client).values()]
+        try:
+            wait(futs, timeout=timeout)
+            client.gather(futs)
+        except Exception as e:
+            raise AssertionError(f"workers did not warm up: {e!r}\n{self.log_tail()}") from e
+        finally:
+            client.cancel(futs)
+
+    def workers(self, client):
+        """Worker name -> address."""
+        return {w["name"]: a for a, w in client.scheduler_info(n_workers=-1)["workers"].items()}
+
+    def wait_running(self, client, name, timeout=60):
+        """Wait until worker ``name`` is processing a run; return its address."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            addr = self.workers(client).get(name)
+            if addr and client.processing().get(addr):
+                return addr
+            time.sleep(0.05)
+        raise AssertionError(f"worker {name} never started a run:\n{self.log_tail()}")
 
     def kill(self, name):
         self.procs[name].kill()
         self.procs[name].wait(timeout=30)
+
+    def log_tail(self, lines=15):
+        out = []
+        for name in self.procs:
+            text = (self.tmp / f"{name}.log").read_text(errors="replace").splitlines()
+            out.append(f"--- {name}.log\n" + "\n".join(t[:200] for t in text[-lines:]))
+        return "\n".join(out)
 
     def __exit__(self, *exc):
         for name, p in reversed(list(self.procs.items())):
@@ -92,10 +144,27 @@ class DaskProcs:
                 p.terminate()
         for p in self.procs.values():
             try:
-                p.wait(timeout=20)
+                p.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait(timeout=10)
+        for log in self.logs:
+            log.close()
+
+
+def _in_thread(fn):
+    """Start ``fn`` in a daemon thread; returns (thread, box with "value" or "err")."""
+    box: dict = {}
+
+    def target():
+        try:
+            box["value"] = fn()
+        except BaseException as e:  # reported by the test
+            box["err"] = e
+
+    th = threading.Thread(target=target, daemon=True)
+    th.start()
+    return th, box
 
 
 def reference_table(vary, replicates, seed, duration, overrides):
@@ -199,41 +268,51 @@ def test_failing_run_stops_the_sweep_with_its_name():
 def test_killed_worker_does_not_lose_the_sweep(tmp_path):
     # Runs long enough (~1-2 s each) that a worker is certainly mid-run when it is killed.
     over = {**TINY, "domain.depth_um": 1e-4}
-    vary = {"ions.na.inside_mM": [10.0, 20.0, 40.0]}
+    vary = {"ions.na.inside_mM": [10.0, 40.0]}
     duration = 0.7
     kw = dict(replicates=2, seed=11, duration_ms=duration, overrides=over, progress=False)
     from distributed import Client
 
-    with DaskProcs(2, tmp_path) as cluster:
-        box: dict = {}
-
-        def sweep():
-            try:
-                box["df"] = run_sweep(SCENARIO, vary, scheduler=cluster.address, **kw)
-            except BaseException as e:  # pragma: no cover - reported below
-                box["err"] = e
-
-        th = threading.Thread(target=sweep, daemon=True)
-        th.start()
-        victim = None
-        with Client(cluster.address, timeout=10) as c:
-            deadline = time.monotonic() + 60
-            while victim is None and time.monotonic() < deadline:
-                info = c.scheduler_info()["workers"]
-                busy = {a: n for a, n in c.processing().items() if n}
-                for addr in busy:
-                    if info.get(addr, {}).get("name") == "w0":
-                        victim = "w0"
-                time.sleep(0.1)
-            assert victim, "worker w0 never started a run"
-            time.sleep(0.3)  # mid-run
-            w0 = [a for a, w in c.scheduler_info()["workers"].items() if w["name"] == "w0"]
-            assert w0 and c.processing()[w0[0]], "w0 finished its run before it could be killed"
-            cluster.kill(victim)
-            assert cluster.procs[victim].poll() is not None
-        th.join(timeout=240)
-        assert not th.is_alive(), "sweep did not finish after a worker was killed"
-    assert "err" not in box, box.get("err")
-    df = box["df"]
+    # The reference first: it compiles the kernels here and fills numba's on-disk cache,
+    # so the workers below load them instead of all compiling at once.
     ref = reference_table(vary, 2, 11, duration, over)
-    pd.testing.assert_frame_equal(df, ref)
+    with DaskProcs(2, tmp_path) as cluster, Client(cluster.address, timeout=10) as c:
+        cluster.warm(c)
+        t0 = time.monotonic()
+        th, box = _in_thread(lambda: run_sweep(SCENARIO, vary, scheduler=cluster.address,
+                                               worker_timeout=30, **kw))
+        w0 = cluster.wait_running(c, "w0")
+        time.sleep(0.3)  # mid-run: a run takes over a second
+        assert c.processing().get(w0), "w0 finished its run before it could be killed"
+        cluster.kill("w0")
+        assert cluster.procs["w0"].poll() is not None
+        th.join(timeout=90)
+        assert not th.is_alive(), (f"sweep did not finish {time.monotonic() - t0:.0f} s after "
+                                   f"a worker was killed:\n{cluster.log_tail()}")
+        assert "Remove worker" in (tmp_path / "scheduler.log").read_text()
+    assert "err" not in box, box.get("err")
+    pd.testing.assert_frame_equal(box["value"], ref)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+def test_sweep_stops_when_all_workers_are_gone(tmp_path):
+    over = {**TINY, "domain.depth_um": 1e-4}
+    kw = dict(replicates=3, seed=1, duration_ms=0.7, overrides=over, progress=False)
+    from distributed import Client
+
+    with DaskProcs(1, tmp_path) as cluster, Client(cluster.address, timeout=10) as c:
+        cluster.warm(c)
+        th, box = _in_thread(lambda: run_sweep(SCENARIO, None, scheduler=cluster.address,
+                                               worker_timeout=3, **kw))
+        cluster.wait_running(c, "w0")
+        cluster.kill("w0")
+        t0 = time.monotonic()
+        th.join(timeout=60)
+        assert not th.is_alive(), "sweep hung with no workers left"
+        waited = time.monotonic() - t0
+    err = box.get("err")
+    assert isinstance(err, SweepError), err
+    assert re.fullmatch(r"no Dask worker connected to tcp://127\.0\.0\.1:\d+ for 3 s "
+                        r"\(\d of 3 runs done\); sweep stopped", str(err)), str(err)
+    assert 3 <= waited < 30
