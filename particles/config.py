@@ -33,7 +33,9 @@ class ScenarioError(ValueError):
     def __init__(self, source: str, key: str | None, problem: str):
         self.source, self.key, self.problem = source, key, problem
         where = f"{source}: {key}: " if key else f"{source}: "
-        super().__init__(where + problem)
+        # one line whatever the file holds: control characters (a newline in a key) escaped
+        msg = "".join(c if c.isprintable() else repr(c)[1:-1] for c in where + problem)
+        super().__init__(msg)
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,35 @@ SCHEMA: dict[str, Key] = {
     "dialysis.clamped": _k(False, "", "inside held at its concentrations by a dialysis zone",
                            bool),
     "dialysis.zone_um": _k(0.1, "µm", "width of the dialysis zone at the inner wall", **POS),
+    # channels: pores in the membrane between the pumps (MODEL.md §1, issue 4)
+    "channels.na_leak_count": _k(0, "pores", "Na+ leak channels", int, 0),
+    "channels.k_leak_count": _k(0, "pores", "K+ leak channels", int, 0),
+    "channels.nav_count": _k(0, "pores", "voltage-gated Na+ channels (opened by action "
+                             "potentials)", int, 0),
+    "channels.kv_count": _k(0, "pores", "voltage-gated K+ channels (opened by action "
+                            "potentials)", int, 0),
+    "channels.pore_um": _k(0.03, "µm", "width of a channel pore along the membrane", **POS),
+    "channels.na_leak_per_mM_ms": _k(
+        0.001, "1/(mM·ms)", "passages per ms through one Na+ leak pore per mM of Na+ on the "
+        "side the ions come from, at V = 0", **NONNEG),
+    "channels.k_leak_per_mM_ms": _k(
+        0.004, "1/(mM·ms)", "the same for one K+ leak pore", **NONNEG),
+    "channels.nav_per_mM_ms": _k(
+        0.05, "1/(mM·ms)", "the same for one open voltage-gated Na+ pore", **NONNEG),
+    "channels.kv_per_mM_ms": _k(
+        0.02, "1/(mM·ms)", "the same for one open voltage-gated K+ pore", **NONNEG),
+    "channels.voltage_bias": _k(
+        True, "", "V biases passage: inward ×exp(−V/2V_T), outward ×exp(+V/2V_T)", bool),
+    "channels.nav_open_ms": _k(1.0, "ms", "Na+ gates stay open this long per action "
+                               "potential", **POS),
+    "channels.kv_delay_ms": _k(0.5, "ms", "K+ gates open this long after the action "
+                               "potential starts", **NONNEG),
+    "channels.kv_open_ms": _k(2.5, "ms", "K+ gates stay open this long", **POS),
+    "channels.current_window_ms": _k(
+        0.05, "ms", "averaging window of the channel current before it drives V", **POS),
+    "membrane.patch_area_um2": _k(
+        0.0, "µm²", "membrane area one patch stands for in the current density (0: pumps.count"
+        " / pump_density_per_um2, or the slab's own height × depth)", **NONNEG),
     # tracer
     "tracer.fraction": _k(0.0, "", "fraction of inside Na+ labelled (24Na) at start", lo=0.0,
                           hi=1.0),
@@ -155,6 +186,8 @@ PROTOCOL_EVENTS: dict[str, tuple[str, ...]] = {
     "ouabain": ("mM",),
     "action_potential": ("count", "interval_ms"),
     "load_tracer": ("fraction",),
+    "add_ions": ("species", "side", "count"),
+    "remove_ions": ("species", "side", "count"),
 }
 
 
@@ -494,6 +527,21 @@ def adsorption_coefficients(values: dict) -> tuple[float, float, float]:
             values["pumps.kon_na_congener_per_mM_ms"] / scale)
 
 
+CHANNEL_KINDS = (("na_leak", "na"), ("k_leak", "k"), ("nav", "na"), ("kv", "k"))
+"""Channel types in the order of the kernel's ``CH_*`` codes: (key stem, species)."""
+
+
+def channel_kappas(values: dict) -> list[float]:
+    """Adsorption-like coefficients κ (µm/ms) of the four channel types at V = 0, from their
+    passage rates per mM exactly as for pump faces: ``κ = rate / (h · 602214 · pore)``."""
+    scale = values["domain.depth_um"] * AVOGADRO_PER_UM3_MM * values["channels.pore_um"]
+    return [values[f"channels.{k}_per_mM_ms"] / scale for k, _ in CHANNEL_KINDS]
+
+
+def channel_count(values: dict) -> int:
+    return sum(values[f"channels.{k}_count"] for k, _ in CHANNEL_KINDS)
+
+
 def max_safe_dt(values: dict) -> float:
     """Largest dt (ms) for which no ion can step past a capture face or a compartment.
 
@@ -505,13 +553,73 @@ def max_safe_dt(values: dict) -> float:
     D_max = max(D_na, D_k)
     xm, t = membrane_x(values), values["domain.membrane_thickness_um"]
     narrow = min(xm - t / 2, values["domain.width_um"] - xm - t / 2, values["domain.height_um"])
-    limits = [narrow ** 2 / (25 * 2 * D_max)]
+    limits = [_sq(narrow) / (25 * 2 * D_max)]
     if values["pumps.count"] > 0:
-        limits.append((values["pumps.face_um"] / 2) ** 2 / (2 * D_max))
+        limits.append(_sq(values["pumps.face_um"] / 2) / (2 * D_max))
         for kappa, D in zip(adsorption_coefficients(values), (D_na, D_k, D_na)):
             if kappa > 0:
-                limits.append(D / math.pi * (0.5 / kappa) ** 2)
+                limits.append(D / math.pi * _sq(0.5 / kappa))
+    if channel_count(values) > 0:  # pores: rms step <= pore width; passage P <= 0.5 at V = 0
+        limits.append(_sq(values["channels.pore_um"]) / (2 * D_max))
+        for kappa, (_, sp) in zip(channel_kappas(values), CHANNEL_KINDS):
+            if kappa > 0:
+                limits.append(values[f"ions.{sp}.D"] / math.pi * _sq(0.5 / kappa))
     return min(limits)
+
+
+def channel_layout(values: dict) -> tuple[list[float], list[int]]:
+    """Pore centres (µm, ascending) and type codes (``CH_*`` order of :data:`CHANNEL_KINDS`)
+    of the channels, or raise ValueError when they do not fit.
+
+    Pores go into the free stretches of membrane between pump faces (and between the end
+    faces and the walls), never overlapping a face or each other: channels are dealt one at
+    a time to the stretch with the fewest per unit length that still has room, and spread
+    evenly within each stretch. Types are interleaved along the membrane so each kind is
+    spread out. The kernel finds a pore by binning (``channel_bins``): O(1) per crossing."""
+    H = values["domain.height_um"]
+    counts = [values[f"channels.{k}_count"] for k, _ in CHANNEL_KINDS]
+    n = sum(counts)
+    if n == 0:
+        return [], []
+    w = values["channels.pore_um"]
+    m = values["pumps.count"]
+    fhalf = values["pumps.face_um"] / 2
+    edges = [0.0]
+    for p in range(m):
+        yp = (p + 0.5) * H / m
+        edges += [yp - fhalf, yp + fhalf]
+    edges.append(H)
+    gaps = [(edges[2 * k], edges[2 * k + 1]) for k in range(m + 1)]
+    room = [int((hi - lo) / w * (1 + 1e-9)) for lo, hi in gaps]
+    if sum(room) < n:
+        raise ValueError(f"{n} pores of {w:g} µm do not fit between {m} pump faces of "
+                         f"{2 * fhalf:g} µm on a membrane {H:g} µm long (room for {sum(room)})")
+    dealt = [0] * len(gaps)
+    for _ in range(n):
+        k = min((g for g in range(len(gaps)) if dealt[g] < room[g]),
+                key=lambda g: ((dealt[g] + 1) / (gaps[g][1] - gaps[g][0]), g))
+        dealt[k] += 1
+    ys = []
+    for (lo, hi), c in zip(gaps, dealt):
+        ys += [lo + (j + 0.5) * (hi - lo) / c for j in range(c)]
+    ys.sort()
+    order = sorted(((i + 0.5) / c, t) for t, c in enumerate(counts) for i in range(c))
+    return ys, [t for _, t in order]
+
+
+def channel_bins(ys: list[float], pore_um: float, height_um: float):
+    """Bin map for the kernel: ``(B,)`` int32, bin ``floor(y · B / H)`` (bins no wider than
+    half a pore) -> index of a pore overlapping it, or -1 when none does. A crossing checks
+    that pore and its two neighbours (pores are sorted and never overlap)."""
+    import numpy as np
+
+    nb = max(1, int(math.ceil(2 * height_um / pore_um)))
+    out = np.full(nb, -1, np.int32)
+    for q, y in enumerate(ys):
+        lo = max(0, int((y - pore_um / 2) * nb / height_um))
+        hi = min(nb - 1, int((y + pore_um / 2) * nb / height_um))
+        out[lo:hi + 1] = q
+    return out
 
 
 def validate(sc: Scenario) -> None:
@@ -526,6 +634,10 @@ def validate(sc: Scenario) -> None:
     if n_p > 0 and n_p * v["pumps.face_um"] > H:
         raise _bad(src, "pumps.count", f"{n_p} pumps of face {v['pumps.face_um']:g} µm do not "
                    f"fit on a membrane {H:g} µm long (at most {int(H / v['pumps.face_um'])})")
+    try:
+        channel_layout(v)
+    except ValueError as e:
+        raise _bad(src, "channels", str(e)) from None
     if v["bath.clamped"] and v["bath.zone_um"] >= W - xm - t / 2:
         raise _bad(src, "bath.zone_um", "bath exchange zone is wider than the outside "
                    "compartment")
@@ -535,12 +647,27 @@ def validate(sc: Scenario) -> None:
     if v["time.sample_ms"] < v["time.dt_ms"]:
         raise _bad(src, "time.sample_ms", f"sampling interval {v['time.sample_ms']:g} ms is "
                    f"shorter than dt = {v['time.dt_ms']:g} ms")
+    for key in ("time.sample_ms", "time.duration_ms"):
+        if v[key] / v["time.dt_ms"] > 2**53:
+            raise _bad(src, key, f"{v[key]:g} ms is more than 2^53 steps of dt = "
+                       f"{v['time.dt_ms']:g} ms")
+    for e in sc.protocol:
+        if e.at_ms / v["time.dt_ms"] > 2**53:
+            raise _bad(src, "protocol", f"event {e.action!r} at {e.at_ms:g} ms is more than "
+                       f"2^53 steps of dt = {v['time.dt_ms']:g} ms")
     safe = max_safe_dt(v)
     if v["time.dt_ms"] > safe * (1 + 1e-9):
         raise _bad(src, "time.dt_ms", f"dt = {v['time.dt_ms']:g} ms lets ions step past a "
                    f"capture face or compartment; the largest safe dt is {_floor3(safe):.3g} ms")
     a_in, a_out = compartment_areas(v)
     h = v["domain.depth_um"]
+    nf = sum(v[f"ions.{s}.{side}_mM"] * a * h * AVOGADRO_PER_UM3_MM
+             for s in ("na", "k") for side, a in (("inside", a_in), ("outside", a_out)))
+    if not nf <= v["ions.max_count"]:  # as a float first: an absurd domain overflows int
+        raise _bad(src, "domain", f"{nf:,.0f} ions would need about "
+                   f"{nf * BYTES_PER_ION / 2**30:,.1f} GiB; the limit is ions.max_count = "
+                   f"{v['ions.max_count']:,} (shrink the domain, the depth or the "
+                   "concentrations)")
     n = sum(mM_to_count(v[f"ions.{s}.{side}_mM"], a, h)
             for s in ("na", "k") for side, a in (("inside", a_in), ("outside", a_out)))
     if n > v["ions.max_count"]:
@@ -552,6 +679,11 @@ def validate(sc: Scenario) -> None:
         raise _bad(src, "domain", f"{n:,} ions would need about {n * BYTES_PER_ION / 2**30:.1f} "
                    f"GiB but this machine has {avail / 2**30:.1f} GiB available (shrink the "
                    "domain, the depth or the concentrations)")
+
+
+def _sq(x: float) -> float:
+    """x², inf instead of OverflowError for absurd values (``**`` raises)."""
+    return x * x
 
 
 def _floor3(x: float) -> float:

@@ -19,8 +19,8 @@ import numpy as np
 from numba import njit, prange
 
 from .jit import JIT, JIT_PARALLEL
-from .rng import (STREAM_BATH, STREAM_MOVE, STREAM_MOVE_TAIL, STREAM_PLACE, STREAM_PUMP,
-                  STREAM_STICK, draw, normal_pair, step_key, uniforms)
+from .rng import (STREAM_BATH, STREAM_CHANNEL, STREAM_MOVE, STREAM_MOVE_TAIL, STREAM_PLACE,
+                  STREAM_PUMP, STREAM_STICK, draw, normal_pair, step_key, uniforms)
 
 # Codes duplicated from particles.state as plain ints for numba.
 NA, K = 0, 1
@@ -44,7 +44,7 @@ C_CYCLES = 0  # completed cycles, all pumps
 C_NA_OUT = 1  # Na+ released outside by pumps
 C_K_IN = 2  # K+ released inside by pumps
 C_NA_IN = 3  # Na+ carried inside on the K+ sites (congener, Na/Na exchange)
-C_TRACER_EFFLUX = 4  # labelled Na+ released outside by pumps
+C_TRACER_EFFLUX = 4  # labelled Na+ released outside by pumps or passing channels outward
 C_ATP_USED = 5  # phosphorylations (ATP consumed by pumps)
 C_NA_CAPTURED = 6  # Na+ captured at inner faces
 C_K_CAPTURED = 7  # ions captured at outer faces (K+ or congener Na+)
@@ -52,7 +52,18 @@ C_BATH_ADDED = 8  # 8: Na+ added by the bath, 9: K+ added
 C_BATH_REMOVED = 10  # 10: Na+ removed by the bath, 11: K+ removed
 C_CHARGE_OUT = 12  # net elementary charges carried outward by pumps
 C_DIALYSIS = 13  # 13, 14: Na+, K+ added by internal dialysis; 15, 16: removed
-N_COUNTERS = 24  # room for later counters (channels)
+C_CHANNEL = 17  # 17..26: channel crossings, laid out as the columns of ``ch_part`` (CHP_*)
+N_COUNTERS = 32  # room for later counters
+
+# Channel types (``ch_type``): species = type & 1 (0 Na+, 1 K+); group = type >> 1 (0 leak,
+# 1 voltage-gated, opened by action potentials).
+CH_NA_LEAK, CH_K_LEAK, CH_NAV, CH_KV = 0, 1, 2, 3
+N_CH_TYPES = 4
+# Columns of the per-chunk channel crossing counts ``ch_part (n_chunks, N_CHP)``:
+# group·4 + species·2 + direction (0 inward, outside -> inside; 1 outward), then labelled
+# Na+ out (8) and in (9). Reduced in chunk order into ``counters[C_CHANNEL + col]``.
+CHP_TRACER_OUT, CHP_TRACER_IN = 8, 9
+N_CHP = 10
 
 
 @njit(**JIT)
@@ -71,6 +82,28 @@ def _pump_at(y, n_pumps, height, pump_y, face_half):
 
 
 @njit(**JIT)
+def _channel_at(y, ch_bin, height, ch_y, ch_half):
+    """Index of the channel whose pore covers membrane coordinate ``y`` (µm), or -1.
+
+    ``ch_bin`` maps the bin ``floor(y · B / height)`` to a pore overlapping it; the pore
+    covering ``y`` is that one or a neighbour (pores sorted by y, bins <= half a pore): O(1)."""
+    nb = ch_bin.shape[0]
+    if nb == 0 or y < 0.0 or y >= height:
+        return -1
+    b = int(y * nb / height)
+    if b >= nb:
+        b = nb - 1
+    q0 = ch_bin[b]
+    if q0 < 0:
+        return -1
+    n = ch_y.shape[0]
+    for q in range(max(q0 - 1, 0), min(q0 + 2, n)):
+        if abs(y - ch_y[q]) <= ch_half:
+            return q
+    return -1
+
+
+@njit(**JIT)
 def _open_inner(p, species, state, n_na):
     """True if pump ``p`` accepts an ion of ``species`` at its inner face now."""
     return species == NA and state[p] == E1 and n_na[p] < 3
@@ -85,13 +118,20 @@ def _open_outer(p, state, n_na, n_k):
 @njit(**JIT)
 def _move_chunk(c, x, y, species, side, bound, sigma, kmove, ktail, kstick, width, height,
                 x_in, x_out, pump_y, pump_state, pump_nna, pump_nk, face_half, p_stick,
-                prop_ion, prop_pump):
-    """Move the free ions of chunk ``c`` (see :func:`_move`); return its proposal count."""
+                prop_ion, prop_pump, ch_y, ch_type, ch_bin, ch_half, ch_pass, kchan, ch_part,
+                tracer):
+    """Move the free ions of chunk ``c`` (see :func:`_move`); return its proposal count.
+
+    Channel crossings of this chunk are counted in row ``c`` of ``ch_part`` (only this
+    chunk writes it; the ion itself is the only other thing written)."""
     n = x.shape[0]
     m = pump_y.shape[0]
+    n_ch = ch_y.shape[0]
     start = c * CHUNK
     stop = min(n, start + CHUNK)
     cnt = 0
+    for j in range(ch_part.shape[1]):
+        ch_part[c, j] = 0
     for i in range(start, stop):
         if bound[i] or side[i] == RESERVOIR:
             continue
@@ -108,30 +148,70 @@ def _move_chunk(c, x, y, species, side, bound, sigma, kmove, ktail, kstick, widt
                 # Hit the inner face: where along the membrane?
                 yc = y0 + (yn - y0) * (x_in - x0) / (xn - x0)
                 p = _pump_at(yc, m, height, pump_y, face_half)
-                if p >= 0 and _open_inner(p, s, pump_state, pump_nna):
-                    u, _ = uniforms(draw(kstick, i))
-                    if u < p_stick[0]:
-                        prop_ion[start + cnt] = i
-                        prop_pump[start + cnt] = p
-                        cnt += 1
-                xn = 2.0 * x_in - xn
-                if xn >= x_in or xn < 0.0:  # far tail: never leave the compartment
-                    xn = x_in * 0.5
+                q = -1
+                if p >= 0:
+                    if _open_inner(p, s, pump_state, pump_nna):
+                        u, _ = uniforms(draw(kstick, i))
+                        if u < p_stick[0]:
+                            prop_ion[start + cnt] = i
+                            prop_pump[start + cnt] = p
+                            cnt += 1
+                elif n_ch > 0:
+                    q = _channel_at(yc, ch_bin, height, ch_y, ch_half)
+                    if q >= 0:
+                        t = ch_type[q]
+                        u, _ = uniforms(draw(kchan, i))
+                        if (t & 1) != s or not u < ch_pass[t, 1]:
+                            q = -1
+                if q >= 0:  # through the pore: the rest of the step continues outside
+                    xn = x_out + (xn - x_in)
+                    if xn > width:
+                        xn = 2.0 * width - xn
+                    if xn <= x_out or xn > width:
+                        xn = 0.5 * (x_out + width)
+                    side[i] = OUTSIDE
+                    ch_part[c, (ch_type[q] >> 1) * 4 + s * 2 + 1] += 1
+                    if tracer[i]:
+                        ch_part[c, CHP_TRACER_OUT] += 1
+                else:
+                    xn = 2.0 * x_in - xn
+                    if xn >= x_in or xn < 0.0:  # far tail: never leave the compartment
+                        xn = x_in * 0.5
         else:
             if xn > width:
                 xn = 2.0 * width - xn
             if xn <= x_out:
                 yc = y0 + (yn - y0) * (x_out - x0) / (xn - x0)
                 p = _pump_at(yc, m, height, pump_y, face_half)
-                if p >= 0 and _open_outer(p, pump_state, pump_nna, pump_nk):
-                    u, _ = uniforms(draw(kstick, i))
-                    if u < p_stick[1 + 1 * (s == NA)]:
-                        prop_ion[start + cnt] = i
-                        prop_pump[start + cnt] = p
-                        cnt += 1
-                xn = 2.0 * x_out - xn
-                if xn <= x_out or xn > width:
-                    xn = 0.5 * (x_out + width)
+                q = -1
+                if p >= 0:
+                    if _open_outer(p, pump_state, pump_nna, pump_nk):
+                        u, _ = uniforms(draw(kstick, i))
+                        if u < p_stick[1 + 1 * (s == NA)]:
+                            prop_ion[start + cnt] = i
+                            prop_pump[start + cnt] = p
+                            cnt += 1
+                elif n_ch > 0:
+                    q = _channel_at(yc, ch_bin, height, ch_y, ch_half)
+                    if q >= 0:
+                        t = ch_type[q]
+                        u, _ = uniforms(draw(kchan, i))
+                        if (t & 1) != s or not u < ch_pass[t, 0]:
+                            q = -1
+                if q >= 0:  # through the pore: the rest of the step continues inside
+                    xn = x_in - (x_out - xn)
+                    if xn < 0.0:
+                        xn = -xn
+                    if xn >= x_in or xn < 0.0:
+                        xn = x_in * 0.5
+                    side[i] = INSIDE
+                    ch_part[c, (ch_type[q] >> 1) * 4 + s * 2] += 1
+                    if tracer[i]:
+                        ch_part[c, CHP_TRACER_IN] += 1
+                else:
+                    xn = 2.0 * x_out - xn
+                    if xn <= x_out or xn > width:
+                        xn = 0.5 * (x_out + width)
         if yn < 0.0:
             yn = -yn
         elif yn > height:
@@ -143,11 +223,13 @@ def _move_chunk(c, x, y, species, side, bound, sigma, kmove, ktail, kstick, widt
     return cnt
 
 
-@njit(**JIT_PARALLEL)
+@njit(**JIT)
 def _move(x, y, species, side, bound, sigma, seed, step, width, height, x_in, x_out,
           pump_y, pump_state, pump_nna, pump_nk, face_half, p_stick,
-          prop_ion, prop_pump, prop_count):
-    """Move every free ion one step; collect capture proposals per chunk.
+          prop_ion, prop_pump, prop_count, ch_y=None, ch_type=None, ch_bin=None,
+          ch_half=0.0, ch_pass=None, ch_part=None, tracer=None):
+    """Move every free ion one step; collect capture proposals per chunk; let ions through
+    open channel pores.
 
     Args:
         x, y: positions (µm), ``(n,)`` float64, updated in place.
@@ -162,25 +244,63 @@ def _move(x, y, species, side, bound, sigma, seed, step, width, height, x_in, x_
         prop_ion, prop_pump: ``(n,)`` int32 scratch; chunk ``c`` writes its proposals at
             ``[c·CHUNK, c·CHUNK + prop_count[c])``.
         prop_count: ``(n_chunks,)`` int64, number of proposals per chunk.
+        ch_y: channel pore centres along the membrane (µm), ``(n_ch,)`` float64, sorted,
+            between the pump faces; omitted: no channels.
+        ch_type: ``(n_ch,)`` int8 ``CH_*`` codes (species = type & 1).
+        ch_bin: ``(B,)`` int32 bin map of the pores (:func:`particles.config.channel_bins`).
+        ch_half: half width of a pore (µm).
+        ch_pass: ``(N_CH_TYPES, 2)`` passage probability per hit of a pore of each type by
+            an ion of its species, ``[:, 0]`` from outside (inward), ``[:, 1]`` from inside
+            (outward); 0 for a closed gate (see :func:`_channel_probabilities`).
+        ch_part: ``(n_chunks, N_CHP)`` int64 scratch: crossings counted per chunk (row ``c``
+            written only by chunk ``c``), reduced in order by the caller.
+        tracer: ``(n,)`` bool labels (read only, to count labelled crossings).
 
+    An ion that passes a pore changes ``side`` and continues the rest of its step on the
+    other side (the pore is a short tunnel through the membrane). Each ion reads only shared
+    state and writes only itself and its chunk's row, so results do not depend on threads.
     Fewer than :data:`PARALLEL_MIN_CHUNKS` chunks run serially, in the same chunk order.
     """
+    if ch_y is None:
+        n_chunks = (x.shape[0] + CHUNK - 1) // CHUNK
+        _move_impl(x, y, species, side, bound, sigma, seed, step, width, height, x_in, x_out,
+                   pump_y, pump_state, pump_nna, pump_nk, face_half, p_stick, prop_ion,
+                   prop_pump, prop_count, np.zeros(0), np.zeros(0, np.int8),
+                   np.zeros(0, np.int32), 0.0,
+                   np.zeros((N_CH_TYPES, 2)), np.zeros((max(n_chunks, 1), N_CHP), np.int64),
+                   np.zeros(0, np.bool_))
+    else:
+        _move_impl(x, y, species, side, bound, sigma, seed, step, width, height, x_in, x_out,
+                   pump_y, pump_state, pump_nna, pump_nk, face_half, p_stick, prop_ion,
+                   prop_pump, prop_count, ch_y, ch_type, ch_bin, ch_half, ch_pass, ch_part,
+                   tracer)
+
+
+@njit(**JIT_PARALLEL)
+def _move_impl(x, y, species, side, bound, sigma, seed, step, width, height, x_in, x_out,
+               pump_y, pump_state, pump_nna, pump_nk, face_half, p_stick, prop_ion, prop_pump,
+               prop_count, ch_y, ch_type, ch_bin, ch_half, ch_pass, ch_part, tracer):
+    """The body of :func:`_move` (all arguments given)."""
     n = x.shape[0]
     n_chunks = (n + CHUNK - 1) // CHUNK
     kmove = step_key(seed, STREAM_MOVE, step)
     ktail = step_key(seed, STREAM_MOVE_TAIL, step)
     kstick = step_key(seed, STREAM_STICK, step)
+    kchan = step_key(seed, STREAM_CHANNEL, step)
     if n_chunks < PARALLEL_MIN_CHUNKS:
         for c in range(n_chunks):
             prop_count[c] = _move_chunk(c, x, y, species, side, bound, sigma, kmove, ktail,
                                         kstick, width, height, x_in, x_out, pump_y, pump_state,
                                         pump_nna, pump_nk, face_half, p_stick, prop_ion,
-                                        prop_pump)
+                                        prop_pump, ch_y, ch_type, ch_bin, ch_half, ch_pass,
+                                        kchan,
+                                        ch_part, tracer)
         return
     for c in prange(n_chunks):
         prop_count[c] = _move_chunk(c, x, y, species, side, bound, sigma, kmove, ktail, kstick,
                                     width, height, x_in, x_out, pump_y, pump_state, pump_nna,
-                                    pump_nk, face_half, p_stick, prop_ion, prop_pump)
+                                    pump_nk, face_half, p_stick, prop_ion, prop_pump, ch_y,
+                                    ch_type, ch_bin, ch_half, ch_pass, kchan, ch_part, tracer)
 
 
 @njit(**JIT)
@@ -387,11 +507,16 @@ def _label_tracer(seed, step, fraction, species, side, tracer):
 (PAR_DT, PAR_K_PHOS, PAR_KM_ATP, PAR_K_OCC, PAR_K_NAREL, PAR_K_DEPHOS, PAR_K_RET0, PAR_K_RET_ATP,
  PAR_KM_ATP_LOW, PAR_K_OUA_ON, PAR_K_OUA_OFF, PAR_Z_OCC, PAR_ATP_PROD, PAR_ATP_BASAL,
  PAR_MM_PER_ATP, PAR_C, PAR_GL, PAR_EL, PAR_J_PER_CHARGE, PAR_TAU_J, PAR_BATH_EVERY,
- PAR_ATP_REGEN, PAR_ATP_SET) = range(23)
-N_PAR = 23
+ PAR_ATP_REGEN, PAR_ATP_SET, PAR_NAV_OPEN, PAR_KV_DELAY, PAR_KV_OPEN, PAR_TAU_JCH,
+ PAR_CH_BIAS) = range(28)
+N_PAR = 28
 # Index layout of ``env`` (state that changes and that events may change) for _advance.
-ENV_ATP, ENV_V, ENV_J, ENV_OUABAIN, ENV_POISONED, ENV_BATH_ON, ENV_DIALYSIS_ON = range(7)
-N_ENV = 7
+# ENV_J: pump current density (µA/cm², outward, averaged); ENV_JCH: channel current density
+# (µA/cm², outward, averaged); ENV_AP_*: the train of action potentials in force (start ms,
+# number, interval ms), set by the ``action_potential`` event.
+(ENV_ATP, ENV_V, ENV_J, ENV_OUABAIN, ENV_POISONED, ENV_BATH_ON, ENV_DIALYSIS_ON, ENV_JCH,
+ ENV_AP_START, ENV_AP_COUNT, ENV_AP_INTERVAL) = range(11)
+N_ENV = 11
 
 V_T_MV = 26.7
 """Thermal voltage kT/e at 37 °C (mV), for the voltage dependence of E1P -> E2P."""
@@ -416,15 +541,72 @@ def _probabilities(par, env, prob):
 
 
 @njit(**JIT)
-def _energy_and_potential(par, env, d_atp_used, d_charge_out):
+def _gates_open(par, env, t):
+    """(Na+ gates open, K+ gates open) at time ``t`` (ms) for the action potential train in
+    ``env``: the Na+ gates of the k-th action potential (starting at ``start + k·interval``)
+    open for ``PAR_NAV_OPEN`` ms; the K+ gates open ``PAR_KV_DELAY`` ms after its start for
+    ``PAR_KV_OPEN`` ms."""
+    count = env[ENV_AP_COUNT]
+    if count <= 0.0:
+        return False, False
+    since = t - env[ENV_AP_START]
+    if since < 0.0:
+        return False, False
+    interval = env[ENV_AP_INTERVAL]
+    k = 0.0
+    if interval > 0.0:
+        k = np.floor(since / interval)
+        since -= k * interval
+    if k >= count:
+        return False, False
+    na = since < par[PAR_NAV_OPEN]
+    kk = par[PAR_KV_DELAY] <= since < par[PAR_KV_DELAY] + par[PAR_KV_OPEN]
+    return na, kk
+
+
+@njit(**JIT)
+def _channel_probabilities(par, env, t, ch_p0, ch_pass):
+    """Passage probabilities per hit of a pore this step, ``ch_pass (N_CH_TYPES, 2)``.
+
+    ``ch_p0[type]`` is the probability at V = 0 (from the permeability, dt-independent like
+    pump capture). With ``PAR_CH_BIAS`` the membrane potential V (inside minus outside)
+    biases it as a symmetric single-barrier (Eyring) pore: inward ×exp(−V / 2V_T), outward
+    ×exp(+V / 2V_T), so the net flux of a species vanishes at its Nernst potential (the
+    constant-field GHK flux has the same zero). Gated types pass only while their gate is
+    open (:func:`_gates_open`)."""
+    f_in = 1.0
+    f_out = 1.0
+    if par[PAR_CH_BIAS] > 0.0:
+        f_in = np.exp(-env[ENV_V] / (2.0 * V_T_MV))
+        f_out = 1.0 / f_in
+    na_open, k_open = _gates_open(par, env, t)
+    for t_ in range(N_CH_TYPES):
+        open_ = True
+        if t_ == CH_NAV:
+            open_ = na_open
+        elif t_ == CH_KV:
+            open_ = k_open
+        if open_:
+            ch_pass[t_, 0] = min(1.0, ch_p0[t_] * f_in)
+            ch_pass[t_, 1] = min(1.0, ch_p0[t_] * f_out)
+        else:
+            ch_pass[t_, 0] = 0.0
+            ch_pass[t_, 1] = 0.0
+
+
+@njit(**JIT)
+def _energy_and_potential(par, env, d_atp_used, d_charge_out, d_channel_out=0):
     """Advance ATP (mM) and the membrane potential (mV) by one step (explicit Euler).
 
     ATP: ``dA/dt = P + k_regen·max(A0 - A, 0) - k_basal·A - (pump use)``; production (both
     terms) stops while a metabolic poison is present (MODEL.md §3).
     ``d_atp_used``: ATP molecules the pumps used this step; ``d_charge_out``: net elementary
     charges they moved outward. The patch's pump current density (µA/cm²) is averaged with
-    an exponential window ``PAR_TAU_J`` (the patch stands for the whole membrane), then
-    ``C dV/dt = -J - g_L (V - E_L)`` (MODEL.md §4)."""
+    an exponential window ``PAR_TAU_J`` (the patch stands for the whole membrane).
+    ``d_channel_out``: net elementary charges that crossed channels outward this step
+    (outward minus inward crossings; both ions carry +1), scaled the same way and averaged
+    over ``PAR_TAU_JCH`` into ``J_ch``. Then ``C dV/dt = -J - J_ch - g_L (V - E_L)``
+    (MODEL.md §4)."""
     dt = par[PAR_DT]
     atp = env[ENV_ATP]
     prod = 0.0
@@ -434,8 +616,11 @@ def _energy_and_potential(par, env, d_atp_used, d_charge_out):
     env[ENV_ATP] = max(atp, 0.0)
     j_now = d_charge_out * par[PAR_J_PER_CHARGE]
     env[ENV_J] += (j_now - env[ENV_J]) * min(1.0, dt / par[PAR_TAU_J])
+    j_ch = d_channel_out * par[PAR_J_PER_CHARGE]
+    env[ENV_JCH] += (j_ch - env[ENV_JCH]) * min(1.0, dt / par[PAR_TAU_JCH])
     v = env[ENV_V]
-    env[ENV_V] = v + dt * (-env[ENV_J] - par[PAR_GL] * (v - par[PAR_EL])) / par[PAR_C]
+    env[ENV_V] = v + dt * (-env[ENV_J] - env[ENV_JCH] - par[PAR_GL] * (v - par[PAR_EL])) \
+        / par[PAR_C]
 
 
 @njit(**JIT)
@@ -443,11 +628,15 @@ def _advance(nsteps, step0, seed, par, env, bath_target, sigma, width, height, x
              x_mem, face_half, reach, p_stick, zone_x0, zone_x1, site_dx, site_dy,
              x, y, species, side, bound, tracer,
              pump_y, pump_state, pump_nna, pump_nk, sites, cycles,
-             prop_ion, prop_pump, prop_count, counters, prob):
+             prop_ion, prop_pump, prop_count, counters, prob,
+             ch_y, ch_type, ch_bin, ch_half, ch_p0, ch_pass, ch_part):
     """Advance the simulation ``nsteps`` steps from step index ``step0``.
 
-    The order within a step (DESIGN.md): move and propose captures -> accept captures ->
-    pump transitions and releases -> ATP and potential -> bath and dialysis exchanges.
+    The order within a step (DESIGN.md): move, propose captures and pass channel pores ->
+    channel crossing counts reduced in chunk order -> accept captures -> pump transitions
+    and releases -> ATP and potential -> bath and dialysis exchanges.
+    Channels: ``ch_y``, ``ch_type``, ``ch_bin``, ``ch_half`` as in :func:`_move`; ``ch_p0`` passage
+    probabilities at V = 0 per type; ``ch_pass``, ``ch_part`` scratch.
     ``bath_target``: ions per species held in the bath zone ``x > zone_x0`` (entries 0, 1)
     and in the dialysis zone ``x < zone_x1`` (entries 2, 3). Everything is
     updated in place. Returns the number of steps done, negated when the bath reservoir ran
@@ -456,9 +645,22 @@ def _advance(nsteps, step0, seed, par, env, bath_target, sigma, width, height, x
     for s in range(nsteps):
         step = step0 + s
         _probabilities(par, env, prob)
+        _channel_probabilities(par, env, step * par[PAR_DT], ch_p0, ch_pass)
         _move(x, y, species, side, bound, sigma, seed, step, width, height, x_in, x_out,
               pump_y, pump_state, pump_nna, pump_nk, face_half, p_stick,
-              prop_ion, prop_pump, prop_count)
+              prop_ion, prop_pump, prop_count, ch_y, ch_type, ch_bin, ch_half, ch_pass,
+              ch_part, tracer)
+        ch_out = 0
+        if ch_y.shape[0] > 0:
+            for c in range(prop_count.shape[0]):
+                for j in range(N_CHP):
+                    counters[C_CHANNEL + j] += ch_part[c, j]
+                for j in range(8):
+                    if j & 1:
+                        ch_out += ch_part[c, j]
+                    else:
+                        ch_out -= ch_part[c, j]
+                counters[C_TRACER_EFFLUX] += ch_part[c, CHP_TRACER_OUT]
         _accept(x, y, species, side, bound, pump_y, pump_state, pump_nna, pump_nk, sites,
                 site_dx, site_dy, x_mem, prop_ion, prop_pump, prop_count, counters)
         used0 = counters[C_ATP_USED]
@@ -467,7 +669,7 @@ def _advance(nsteps, step0, seed, par, env, bath_target, sigma, width, height, x
                           pump_state, pump_nna, pump_nk, sites, cycles, x_in, x_out, face_half,
                           reach, counters)
         _energy_and_potential(par, env, counters[C_ATP_USED] - used0,
-                              counters[C_CHARGE_OUT] - charge0)
+                              counters[C_CHARGE_OUT] - charge0, ch_out)
         if (step + 1) % int(par[PAR_BATH_EVERY]) == 0:
             ok = True
             if env[ENV_BATH_ON] > 0:

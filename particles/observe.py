@@ -31,7 +31,24 @@ COUNTER_COLUMNS = {
     "dialysis_k_added": kn.C_DIALYSIS + Species.K,
     "dialysis_na_removed": kn.C_DIALYSIS + 2 + Species.NA,
     "dialysis_k_removed": kn.C_DIALYSIS + 2 + Species.K,
+    # channel crossings (cumulative): leak pores, then voltage-gated pores; "in" is
+    # outside -> inside. Labelled Na+ through any channel (also counted in tracer_efflux).
+    "na_leak_in": kn.C_CHANNEL + 0,
+    "na_leak_out": kn.C_CHANNEL + 1,
+    "k_leak_in": kn.C_CHANNEL + 2,
+    "k_leak_out": kn.C_CHANNEL + 3,
+    "na_gated_in": kn.C_CHANNEL + 4,
+    "na_gated_out": kn.C_CHANNEL + 5,
+    "k_gated_in": kn.C_CHANNEL + 6,
+    "k_gated_out": kn.C_CHANNEL + 7,
+    "tracer_channel_out": kn.C_CHANNEL + kn.CHP_TRACER_OUT,
+    "tracer_channel_in": kn.C_CHANNEL + kn.CHP_TRACER_IN,
 }
+
+#: Channel columns (cumulative counts, see COUNTER_COLUMNS) and the two current densities.
+CHANNEL_COLUMNS = ["na_leak_in", "na_leak_out", "k_leak_in", "k_leak_out", "na_gated_in",
+                   "na_gated_out", "k_gated_in", "k_gated_out", "tracer_channel_out",
+                   "tracer_channel_in", "i_pump_uA_cm2", "i_channel_uA_cm2"]
 
 #: Columns in the order they are written. ``pumps_<STATE>`` follow ``v_mV``.
 COLUMNS = (["time_ms", "na_in", "na_out", "k_in", "k_out", "na_bound", "k_bound"]
@@ -40,7 +57,8 @@ COLUMNS = (["time_ms", "na_in", "na_out", "k_in", "k_out", "na_bound", "k_bound"
            + [f"pumps_{s.name}" for s in PumpState]
            + ["bath_na_added", "bath_na_removed", "bath_k_added", "bath_k_removed",
               "dialysis_na_added", "dialysis_na_removed", "dialysis_k_added",
-              "dialysis_k_removed", "na_in_mM", "na_out_mM", "k_in_mM", "k_out_mM", "phase"])
+              "dialysis_k_removed", "na_in_mM", "na_out_mM", "k_in_mM", "k_out_mM"]
+           + CHANNEL_COLUMNS + ["phase"])
 
 
 class Recorder:
@@ -80,6 +98,8 @@ class Recorder:
             "time_ms": sim.time_ms, "na_in": na_in, "na_out": na_out, "k_in": k_in,
             "k_out": k_out, "na_bound": na_b, "k_bound": k_b, "tracer_in": tr_in,
             "atp_mM": sim.atp_mM, "v_mV": sim.v_mV,
+            "i_pump_uA_cm2": float(sim.env[kn.ENV_J]),
+            "i_channel_uA_cm2": float(sim.env[kn.ENV_JCH]),
         }
         for name, idx in COUNTER_COLUMNS.items():
             row[name] = int(sim.counters[idx])
@@ -133,3 +153,59 @@ def summarize(sim: "Simulation") -> dict[str, Any]:
         "atp_mM_end": sim.atp_mM,
         "v_mV_end": sim.v_mV,
     }
+
+
+def phase_summary(df, skip_ms: float = 0.0):
+    """One row per contiguous protocol phase: tracer efflux rate constant, turnover, potential.
+
+    Reads only the results table (no state): it can be applied to any results file.
+
+    Args:
+        df: results table of one run (``time_ms``, ``tracer_in``, ``tracer_efflux``,
+            ``cycles``, ``pumps_*``, ``v_mV``, ``atp_mM``, ``na_in_mM``, ``phase``).
+        skip_ms: leave out the first ``skip_ms`` of each phase (settling after a change).
+
+    Returns:
+        DataFrame in time order with ``phase``, ``t_start_ms``, ``t_end_ms``,
+        ``tracer_efflux`` (labelled Na+ released), ``k_per_ms`` (tracer efflux rate
+        constant = efflux / ∫ tracer_in dt, 1/ms) and ``k_se_per_ms`` (Poisson standard
+        error, sqrt(efflux) / ∫ tracer_in dt), ``cycles_per_pump_per_s``, ``v_mV_mean``,
+        ``atp_mM_mean``, ``na_in_mM_mean``.
+    """
+    import math
+
+    import pandas as pd
+
+    t = df["time_ms"].to_numpy(dtype=float)
+    phase = df["phase"].astype(str).to_numpy()
+    n_pumps = int(sum(df[f"pumps_{s.name}"].iloc[0] for s in PumpState))
+    # interval i = (row i-1, row i] carries the phase in force at its end (row i)
+    seg = np.concatenate([[0], np.cumsum(phase[1:] != phase[:-1])])
+    rows = []
+    for g in np.unique(seg[1:]):
+        idx = np.nonzero(seg == g)[0]
+        idx = idx[idx >= 1]
+        t0 = t[idx[0] - 1]
+        keep = idx[t[idx - 1] >= t0 + skip_ms - 1e-9]
+        if len(keep) == 0:
+            continue
+        a, b = keep[0] - 1, keep[-1]
+        dt = t[a + 1:b + 1] - t[a:b]
+        tin = df["tracer_in"].to_numpy(dtype=float)
+        expo = float(np.sum(0.5 * (tin[a + 1:b + 1] + tin[a:b]) * dt))
+        eff = float(df["tracer_efflux"].iloc[b] - df["tracer_efflux"].iloc[a])
+        span = t[b] - t[a]
+        cyc = float(df["cycles"].iloc[b] - df["cycles"].iloc[a])
+        sl = slice(a + 1, b + 1)
+        rows.append({
+            "phase": phase[idx[0]], "t_start_ms": t[a], "t_end_ms": t[b],
+            "tracer_efflux": eff,
+            "k_per_ms": eff / expo if expo > 0 else math.nan,
+            "k_se_per_ms": math.sqrt(eff) / expo if expo > 0 else math.nan,
+            "cycles_per_pump_per_s": cyc / (n_pumps * span * 1e-3) if n_pumps and span > 0
+            else math.nan,
+            "v_mV_mean": float(df["v_mV"].iloc[sl].mean()),
+            "atp_mM_mean": float(df["atp_mM"].iloc[sl].mean()),
+            "na_in_mM_mean": float(df["na_in_mM"].iloc[sl].mean()),
+        })
+    return pd.DataFrame(rows)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from . import kernels as kn
 from .config import Event, ScenarioError, coerce
 
@@ -19,7 +21,10 @@ if TYPE_CHECKING:  # pragma: no cover
 #: Keys a ``set`` event may change during a run (others fix the geometry or the ion count).
 SETTABLE_PREFIXES = ("pumps.k", "pumps.km", "pumps.kappa", "pumps.occlusion", "atp.",
                      "ouabain.", "membrane.", "ions.na.outside_mM", "ions.k.outside_mM",
-                     "render.")
+                     "render.", "channels.na_leak_per", "channels.k_leak_per",
+                     "channels.nav_per", "channels.kv_per", "channels.voltage_bias",
+                     "channels.nav_open", "channels.kv_delay", "channels.kv_open",
+                     "channels.current_window")
 
 
 class Protocol:
@@ -42,7 +47,30 @@ class Protocol:
             raise ScenarioError(source, "bath.clamped",
                                 f"the {action!r} event needs a perfused bath (bath.clamped = true)")
         if action == "action_potential":
-            raise ScenarioError(source, "protocol", "action potentials are not available yet")
+            v = sim.scenario.values
+            if v["channels.nav_count"] + v["channels.kv_count"] == 0:
+                raise ScenarioError(source, "channels.nav_count", "the 'action_potential' "
+                                    "event needs voltage-gated channels (channels.nav_count, "
+                                    "channels.kv_count)")
+            n = params.get("count", 1)
+            if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+                raise ScenarioError(source, "action_potential.count",
+                                    f"expected a whole number >= 1, got {n!r}")
+            iv = params.get("interval_ms", 10.0)
+            if isinstance(iv, bool) or not isinstance(iv, (int, float)) or not iv > 0:
+                raise ScenarioError(source, "action_potential.interval_ms",
+                                    f"expected a time > 0 ms, got {iv!r}")
+        if action in ("add_ions", "remove_ions"):
+            from .channels import SIDE_CODES, SPECIES_CODES
+
+            for k, allowed in (("species", SPECIES_CODES), ("side", SIDE_CODES)):
+                if params.get(k) not in allowed:
+                    raise ScenarioError(source, f"{action}.{k}", f"expected one of "
+                                        f"{', '.join(allowed)}, got {params.get(k)!r}")
+            n = params.get("count")
+            if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+                raise ScenarioError(source, f"{action}.count",
+                                    f"expected a whole number >= 1, got {n!r}")
 
     def event_step(self, e: Event) -> int:
         return int(round(e.at_ms / self.sim.dt_ms))
@@ -90,6 +118,18 @@ class Protocol:
             fraction = float(params.get("fraction", 1.0))
             i = sim.ions
             kn._label_tracer(sim.seed, sim.step_index, fraction, i.species, i.side, i.tracer)
+        elif action == "action_potential":
+            # A train of `count` action potentials from now, `interval_ms` apart: the gates
+            # open and close on this schedule (kernels._gates_open); the ions that pass and
+            # the potential they move are the agents' own.
+            env[kn.ENV_AP_START] = sim.time_ms
+            env[kn.ENV_AP_COUNT] = float(params.get("count", 1))
+            env[kn.ENV_AP_INTERVAL] = float(params.get("interval_ms", 10.0))
+        elif action in ("add_ions", "remove_ions"):
+            from .channels import add_ions, remove_ions
+
+            fn = add_ions if action == "add_ions" else remove_ions
+            fn(sim, params["species"], params["side"], int(params["count"]))
         elif action != "phase":
             raise ScenarioError("event", action, "unknown event")
         if phase is not None:

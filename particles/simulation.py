@@ -11,6 +11,7 @@ from . import kernels as kn
 from .config import (AVOGADRO_PER_UM3_MM, Scenario, adsorption_coefficients, count_to_mM,
                      load_scenario, membrane_x, mM_to_count)
 from .observe import Recorder
+from .channels import Channels
 from .protocol import Protocol
 from .state import Geometry, Ions, Pumps, PumpState, Side, Species, site_offsets
 
@@ -52,6 +53,7 @@ class Simulation:
         self.phase = scenario.initial_phase
         self._build_ions(v)
         self.pumps = Pumps.evenly_spaced(v["pumps.count"], self.geometry.height_um)
+        self.channels = Channels.from_values(v)
         self.counters = np.zeros(kn.N_COUNTERS, np.int64)
         self._prob = np.zeros(kn.N_PROB)
         self._allocate_scratch()
@@ -64,6 +66,7 @@ class Simulation:
         self.env[kn.ENV_POISONED] = float(v["atp.poisoned"])
         self.env[kn.ENV_BATH_ON] = float(v["bath.clamped"])
         self.env[kn.ENV_DIALYSIS_ON] = float(v["dialysis.clamped"])
+        self.env[kn.ENV_AP_START] = -1.0  # no action potential yet (ENV_AP_COUNT = 0)
         self.bath_target = np.zeros(4, np.int64)
         self._update_parameters()
         self.set_bath(v["ions.na.outside_mM"], v["ions.k.outside_mM"])
@@ -149,14 +152,25 @@ class Simulation:
         par[kn.PAR_EL] = v["membrane.E_leak_mV"]
         # One charge moved in one step, as a current density (µA/cm²). The patch stands for
         # a membrane of density rho: each of its m pumps carries the current of 1/(m·rho) µm².
+        # The channels' crossings are scaled the same way (the patch's channels stand for the
+        # same area as its pumps); membrane.patch_area_um2 > 0 sets that area directly.
         m = max(len(self.pumps), 1)
         rho = v["membrane.pump_density_per_um2"]
         per_um2 = rho / m if rho > 0 else 1.0 / (g.height_um * g.depth_um)
+        if v["membrane.patch_area_um2"] > 0:
+            per_um2 = 1.0 / v["membrane.patch_area_um2"]
         par[kn.PAR_J_PER_CHARGE] = E_CHARGE_C * per_um2 * 1e8 / (dt * 1e-3) * 1e6
         par[kn.PAR_TAU_J] = v["membrane.current_window_ms"]
         par[kn.PAR_BATH_EVERY] = max(1, round(v["bath.every_ms"] / dt))
         par[kn.PAR_ATP_REGEN] = v["atp.regen_per_ms"]
         par[kn.PAR_ATP_SET] = v["atp.initial_mM"]
+        par[kn.PAR_NAV_OPEN] = v["channels.nav_open_ms"]
+        par[kn.PAR_KV_DELAY] = v["channels.kv_delay_ms"]
+        par[kn.PAR_KV_OPEN] = v["channels.kv_open_ms"]
+        par[kn.PAR_TAU_JCH] = v["channels.current_window_ms"]
+        par[kn.PAR_CH_BIAS] = float(v["channels.voltage_bias"])
+        if hasattr(self, "channels"):
+            self.channels.update(v)
         self.par = par
 
     def set_bath(self, na_mM: float, k_mM: float) -> None:
@@ -201,11 +215,23 @@ class Simulation:
                             for k, a in self.ions.arrays().items()})
         self._allocate_scratch()
 
+    def _append_reservoir(self, species: int, count: int) -> None:
+        """Append ``count`` reservoir ions of ``species`` (for manual ``add_ions``)."""
+        add = Ions.empty(int(count))
+        add.species[:] = species
+        add.side[:] = Side.RESERVOIR
+        add.x[:] = self.geometry.width_um
+        self.ions = Ions(**{k: np.concatenate([a, getattr(add, k)])
+                            for k, a in self.ions.arrays().items()})
+        self._allocate_scratch()
+
     def _allocate_scratch(self) -> None:
         n = len(self.ions)
         self._prop_ion = np.zeros(n, np.int32)
         self._prop_pump = np.zeros(n, np.int32)
         self._prop_count = np.zeros(max((n + kn.CHUNK - 1) // kn.CHUNK, 1), np.int64)
+        self._ch_part = np.zeros((len(self._prop_count), kn.N_CHP), np.int64)
+        self._ch_pass = np.zeros((kn.N_CH_TYPES, 2))
 
     def _advance(self, nsteps: int) -> None:
         while nsteps > 0:
@@ -227,7 +253,9 @@ class Simulation:
             self._site_dx, self._site_dy,
             i.x, i.y, i.species, i.side, i.bound, i.tracer,
             p.y, p.state, p.n_na, p.n_k, p.sites, p.cycles,
-            self._prop_ion, self._prop_pump, self._prop_count, self.counters, self._prob)
+            self._prop_ion, self._prop_pump, self._prop_count, self.counters, self._prob,
+            self.channels.y, self.channels.type, self.channels.bins, self.channels.half_um,
+            self.channels.p0, self._ch_pass, self._ch_part)
 
     def step(self, n: int = 1) -> None:
         """Advance ``n`` steps, firing protocol events and observers on time."""

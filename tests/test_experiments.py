@@ -1,0 +1,288 @@
+"""The experiments of issue 4: channels, action potentials, membrane potential, the
+hodgkin-keynes, ouabain and recovery scenarios, manual ion exchanges, and the rule that no
+physics reads the phase label. Tolerances are statistical (Poisson counts, fitted errors)."""
+
+import math
+import re
+from pathlib import Path
+
+import numba
+import numpy as np
+import pytest
+
+from particles import Simulation, load_scenario
+from particles import kernels as kn
+from particles.observe import phase_summary
+
+PARTICLES = Path(__file__).resolve().parents[1] / "particles"
+
+# A small time-scaled mammalian cell (the cell of the ouabain scenario) for quick checks.
+CELL = "ouabain"
+NO_OUABAIN = {"protocol": None}
+
+
+def _cell(overrides=None, seed=1, protocol=False):
+    sc = load_scenario(CELL, overrides=overrides or {})
+    if not protocol:
+        sc.protocol = []
+    return Simulation(sc, seed=seed)
+
+
+def _window(df, a, b, col):
+    s = df[(df.time_ms > a) & (df.time_ms <= b)]
+    return s[col].to_numpy(dtype=float)
+
+
+# ------------------------------------------------------------------ conservation
+
+
+def test_conservation_with_bath_channels_and_manual_exchanges():
+    sim = _cell({"channels.nav_count": 1, "channels.kv_count": 1,
+                 "channels.nav_per_mM_ms": 0.3, "channels.kv_per_mM_ms": 0.3}, protocol=True)
+    sim.run(2.0)
+    sim.apply_event("add_ions", species="na", side="inside", count=40)
+    sim.apply_event("remove_ions", species="k", side="outside", count=15)
+    sim.apply_event("action_potential", count=2, interval_ms=3.0)
+    sim.run(3.0)
+    sim.apply_event("add_ions", species="k", side="outside", count=5000)  # grows reservoir
+    sim.apply_event("remove_ions", species="na", side="inside", count=10)
+    sim.run(2.0)
+    sim.recorder.record()
+    df = sim.timeseries()
+    for s in ("na", "k"):
+        total = (df[f"{s}_in"] + df[f"{s}_out"] + df[f"{s}_bound"] - df[f"bath_{s}_added"]
+                 + df[f"bath_{s}_removed"])
+        assert total.nunique() == 1, f"{s}: {total.unique()[:5]}"
+    assert df["bath_na_added"].iloc[-1] >= 40 and df["bath_k_added"].iloc[-1] >= 5000
+    assert df["na_leak_in"].iloc[-1] > 0 and df["k_leak_out"].iloc[-1] > 0
+    assert df["na_gated_in"].iloc[-1] > 0 and df["k_gated_out"].iloc[-1] > 0
+    # free ions are all in their compartments, never inside the membrane
+    i, g = sim.ions, sim.geometry
+    free = ~i.bound & (i.side != kn.RESERVOIR)
+    inside = free & (i.side == kn.INSIDE)
+    assert np.all(i.x[inside] < g.x_in_face) and np.all(i.x[inside] >= 0)
+    outside = free & (i.side == kn.OUTSIDE)
+    assert np.all(i.x[outside] > g.x_out_face) and np.all(i.x[outside] <= g.width_um)
+
+
+def test_bad_exchange_and_action_potential_events_are_refused():
+    from particles.config import ScenarioError
+
+    sim = _cell()
+    with pytest.raises(ScenarioError, match="species"):
+        sim.apply_event("add_ions", species="ca", side="inside", count=3)
+    with pytest.raises(ScenarioError, match="side"):
+        sim.apply_event("remove_ions", species="na", side="left", count=3)
+    with pytest.raises(ScenarioError, match="count"):
+        sim.apply_event("add_ions", species="na", side="inside", count=0)
+    with pytest.raises(ScenarioError, match="voltage-gated"):
+        sim.apply_event("action_potential", count=1)
+
+
+# ------------------------------------------------------------------ channels
+
+
+def _leak_counts(dt, seed, T=6.0):
+    over = {"pumps.count": 0, "channels.k_leak_count": 0, "channels.voltage_bias": False,
+            "channels.na_leak_per_mM_ms": 0.1, "time.dt_ms": dt, "time.sample_ms": 0.5}
+    sim = _cell(over, seed=seed)
+    c_out = sim.concentration_mM(0, kn.OUTSIDE)
+    c_in = sim.concentration_mM(0, kn.INSIDE)
+    sim.run(T)
+    c = sim.counters
+    n_pores = sim.channels.count(kn.CH_NA_LEAK)
+    return (int(c[kn.C_CHANNEL + 0]), int(c[kn.C_CHANNEL + 1]),
+            0.1 * n_pores * c_out * T, 0.1 * n_pores * c_in * T)
+
+
+def test_leak_passage_rate_matches_permeability_and_does_not_depend_on_dt():
+    """A pore of rate r per mM passes r·c ions per ms from a side at concentration c (no
+    voltage bias), whatever dt: counts are Poisson, so within 4 sqrt(expected)."""
+    n_in, n_out, e_in, e_out = _leak_counts(0.0025, seed=3)
+    assert abs(n_in - e_in) < 4 * math.sqrt(e_in) + 0.1 * e_in, (n_in, e_in)
+    assert abs(n_out - e_out) < 4 * math.sqrt(e_out) + 0.1 * e_out, (n_out, e_out)
+    m_in, _, _, _ = _leak_counts(0.0025 / 4, seed=4)
+    assert abs(m_in - n_in) < 4 * math.sqrt(m_in + n_in), (m_in, n_in)
+
+
+def test_results_identical_on_one_and_two_threads_with_channels():
+    """Enough ions (> 16 chunks) that the move runs in parallel; channel crossings, their
+    counts and the potential must not depend on the thread count."""
+    over = {"domain.depth_um": 0.0003, "channels.nav_count": 1, "channels.kv_count": 1,
+            "channels.na_leak_per_mM_ms": 0.05, "channels.k_leak_per_mM_ms": 0.2}
+    before = numba.get_num_threads()
+    out = []
+    try:
+        for t in (1, min(2, numba.config.NUMBA_NUM_THREADS)):
+            numba.set_num_threads(t)
+            sim = _cell(over, seed=5)
+            assert len(sim.ions) > kn.PARALLEL_MIN_CHUNKS * kn.CHUNK
+            sim.apply_event("action_potential", count=1)
+            sim.step(120)
+            out.append((sim.ions.x.copy(), sim.ions.side.copy(), sim.counters.copy(),
+                        sim.v_mV))
+    finally:
+        numba.set_num_threads(before)
+    (x1, s1, c1, v1), (x2, s2, c2, v2) = out
+    assert np.array_equal(x1, x2) and np.array_equal(s1, s2) and np.array_equal(c1, c2)
+    assert v1 == v2
+    assert c1[kn.C_CHANNEL:kn.C_CHANNEL + 8].sum() > 0
+
+
+def test_action_potential_na_enters_then_k_leaves_and_v_goes_up_then_down():
+    over = {"channels.nav_count": 1, "channels.kv_count": 1, "channels.nav_per_mM_ms": 0.4,
+            "channels.kv_per_mM_ms": 0.4, "time.sample_ms": 0.05}
+    sim = _cell(over, seed=2)
+    sim.run(5.0)
+    t0 = sim.time_ms
+    sim.apply_event("action_potential", count=1)
+    sim.run(6.0)
+    df = sim.timeseries()
+    pre = _window(df, t0 - 2.0, t0, "v_mV").mean()
+    na_gate = df[(df.time_ms > t0) & (df.time_ms <= t0 + 1.0)]
+    na_in_ap = na_gate["na_gated_in"].iloc[-1] - df[df.time_ms <= t0]["na_gated_in"].iloc[-1]
+    k_out_na_window = _window(df, t0, t0 + 0.45, "k_gated_out")[-1]
+    after = df[df.time_ms > t0 + 1.0]
+    k_out_ap = after["k_gated_out"].iloc[-1] - k_out_na_window
+    assert na_in_ap > 20, na_in_ap                     # Na+ enters while Na+ gates are open
+    assert k_out_na_window == 0                         # K+ gates still shut in the first 0.5 ms
+    assert k_out_ap > 20, k_out_ap                      # then K+ leaves
+    assert after["na_gated_in"].iloc[-1] == na_gate["na_gated_in"].iloc[-1]  # Na+ gates shut
+    peak = _window(df, t0, t0 + 1.2, "v_mV").max()
+    assert peak > pre + 20, (pre, peak)                # upstroke
+    end = _window(df, t0 + 4.0, t0 + 6.0, "v_mV").mean()
+    assert end < peak - 20, (peak, end)                # repolarised by the K+ current
+    assert df["na_in"].iloc[-1] > df["na_in"].iloc[0]  # the cell gained Na+ ...
+    assert df["k_in"].iloc[-1] < df["k_in"].iloc[0]    # ... and lost K+
+
+
+def test_leak_only_membrane_runs_down_and_pumps_hold_the_gradients():
+    T = 25.0
+    out = {}
+    for m in (0, 8):
+        sim = _cell({"pumps.count": m, "membrane.patch_area_um2": 0.03}, seed=7)
+        sim.run(T)
+        df = sim.timeseries()
+        out[m] = (df["na_in_mM"].iloc[0], _window(df, T - 5, T, "na_in_mM").mean(),
+                  df["k_in_mM"].iloc[0], _window(df, T - 5, T, "k_in_mM").mean())
+    na0, na_end, k0, k_end = out[0]
+    # no pumps: ~22 Na+/ms leak into ~360 (30 ions per mM): ~15 mM in 25 ms; K+ leaks out
+    assert na_end > na0 + 8, out[0]
+    assert k_end < k0 - 4, out[0]
+    na0, na_end, k0, k_end = out[8]
+    # 1 mM is ~30 ions here: the pumps hold internal Na+ within a few mM
+    assert abs(na_end - na0) < 4, out[8]
+    assert abs(k_end - k0) < 5, out[8]
+
+
+# ------------------------------------------------------------------ scenarios
+
+
+def test_ouabain_depolarises_by_a_few_mV_and_gradients_run_down():
+    sim = Simulation(load_scenario("ouabain"), seed=1)
+    sim.run(75.0)
+    df = sim.timeseries()
+    t_block = 30.0
+    v_ctrl = _window(df, 10, t_block, "v_mV")
+    v_block = _window(df, t_block + 10, t_block + 25, "v_mV")
+    dv = v_block.mean() - v_ctrl.mean()
+    assert 1.0 < dv < 10.0, dv
+    assert df["pumps_BLOCKED"].iloc[-1] == len(sim.pumps)
+    assert df["cycles"].iloc[-1] - _window(df, t_block + 20, 200, "cycles")[0] <= 2
+    na_block = _window(df, t_block - 2, t_block, "na_in_mM").mean()
+    assert df["na_in_mM"].iloc[-1] > na_block + 10
+    assert df["k_in_mM"].iloc[-1] < _window(df, t_block - 2, t_block, "k_in_mM").mean() - 5
+    # before the block the pump current is outward and balanced by net inward leak current
+    assert _window(df, 10, t_block, "i_pump_uA_cm2").mean() > 0.5
+    assert _window(df, 10, t_block, "i_channel_uA_cm2").mean() < 0
+
+
+def _fit_recovery(df):
+    from scipy.optimize import curve_fit
+
+    t = df["time_ms"].to_numpy(float)
+    na = df["na_in_mM"].to_numpy(float)
+
+    def f(t, a, b, tau):
+        return a + b * np.exp(-t / tau)
+
+    p, cov = curve_fit(f, t, na, p0=(13.0, 10.0, 40.0))
+    return p, np.sqrt(np.diag(cov))
+
+
+@pytest.mark.slow
+def test_recovery_internal_na_returns_towards_rest_with_a_time_constant():
+    sim = Simulation(load_scenario("recovery"), seed=1)
+    sim.run()
+    df = sim.timeseries()
+    (a, b, tau), (sa, sb, stau) = _fit_recovery(df)
+    print(f"recovery: Na_in -> {a:.2f} ± {sa:.2f} mM, excess {b:.2f} mM, "
+          f"tau = {tau:.1f} ± {stau:.1f} ms")
+    assert b > 5 and 15 < tau < 150 and stau < 0.3 * tau, (a, b, tau, stau)
+    assert 10 < a < 17, a  # returns towards rest (~12.5 mM), not to the start (24 mM)
+    assert df["k_in_mM"].iloc[-5:].mean() > df["k_in_mM"].iloc[0] + 5  # K+ back in
+
+
+@pytest.mark.slow
+def test_hodgkin_keynes_efflux_rate_constant_per_phase():
+    sim = Simulation(load_scenario("hodgkin-keynes"), seed=1)
+    sim.run()
+    df = sim.timeseries()
+    ph = phase_summary(df, skip_ms=8.0)
+    print(ph.to_string())
+    assert list(ph["phase"]) == ["control", "K-free", "control", "DNP", "washout"]
+    k, se = ph["k_per_ms"].to_numpy(), ph["k_se_per_ms"].to_numpy()
+    c1, kf, c2, dnp, wash = range(5)
+
+    def z(a, b):
+        return (k[a] - k[b]) / math.hypot(se[a], se[b])
+
+    assert z(c1, kf) > 3 and z(c2, kf) > 3                   # K-free: efflux falls ...
+    assert 0.2 < k[kf] / k[c1] < 0.75                        # ... to about a third to a half
+    assert k[kf] - 3 * se[kf] > 0                            # Na/Na exchange: not to zero
+    assert abs(z(c1, c2)) < 3                                # K+ restored: back to control
+    # DNP: the last 15 ms of the phase, once ATP has run down: nearly zero
+    late = ph.loc[dnp]
+    t1 = late["t_end_ms"]
+    dnp_late = phase_summary(df[df.time_ms >= t1 - 16].assign(
+        phase=lambda d: np.where(d.time_ms <= t1, "DNP", "after")))
+    k_dnp = dnp_late["k_per_ms"].iloc[0]
+    assert k_dnp < 0.1 * k[c1] and z(c1, dnp) > 5, (k_dnp, k[c1])
+    # washout: back onto the control line (within 3 standard errors of the controls' mean)
+    k_ctrl = 0.5 * (k[c1] + k[c2])
+    se_ctrl = 0.5 * math.hypot(se[c1], se[c2])
+    assert abs(k[wash] - k_ctrl) < 3 * math.hypot(se[wash], se_ctrl)
+    # ATP: runs down under DNP, recovers after washout
+    atp0 = df["atp_mM"].iloc[0]
+    assert _window(df, t1 - 15, t1, "atp_mM").max() < 0.05 * atp0
+    assert _window(df, df.time_ms.iloc[-1] - 20, 1e9, "atp_mM").mean() > 0.8 * atp0
+    # unlabelled Na+ leaks in while labelled Na+ is pumped out: internal Na+ roughly steady
+    assert abs(ph.loc[c1, "na_in_mM_mean"] - 50) < 5
+    assert ph.loc[c1, "cycles_per_pump_per_s"] > 3 * ph.loc[dnp, "cycles_per_pump_per_s"]
+
+
+# ------------------------------------------------------------------ the phase label
+
+
+def test_no_physics_reads_the_phase_label():
+    """Only the protocol sets the phase label; observers may read it; nothing that moves
+    ions, runs pumps or channels, or changes ATP or V looks at it or at phase names."""
+    physics = ["kernels.py", "channels.py", "simulation.py", "protocol.py", "state.py",
+               "rng.py", "config.py", "jit.py"]
+    # phase names that are not also event names ("washout", "ouabain" are both)
+    labels = re.compile(r"""["'](control|K-free|DNP|recovery)["']""")
+    for name in physics:
+        for n, line in enumerate((PARTICLES / name).read_text("utf-8").splitlines(), 1):
+            code = line.split("#", 1)[0]
+            where = f"{name}:{n}: {line.strip()}"
+            if name == "kernels.py":
+                assert "phase" not in code, where
+            for m in re.finditer(r"\b(sim|self)\.phase\b", code):  # the label in force
+                assert re.match(r"\s*=(?!=)", code[m.end():]), "reads the label: " + where
+                assert "getattr" not in code, where
+            if name != "config.py":  # config.py only defaults the initial label
+                assert not labels.search(code), where
+    # and the kernels are never handed the label
+    src = (PARTICLES / "simulation.py").read_text("utf-8")
+    call = src[src.index("kn._advance("):src.index(")", src.index("self._ch_part)"))]
+    assert "phase" not in call
