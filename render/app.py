@@ -1,0 +1,456 @@
+"""The desktop window: ``ionpump watch``.
+
+A fixed-step loop (pymunk's bouncing balls): each frame handles events, advances the
+simulation by ``n`` steps, draws the scene and flips. ``n`` comes from the scenario's
+``render.ms_per_second`` (simulated ms per second of window at speed ×1), the target frame
+rate and the speed factor; speed controls change ``n``, never ``dt``. Every control that
+changes the simulated world goes through :meth:`Simulation.apply_event`, the same events a
+scenario protocol schedules.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pygame
+
+from particles.config import PROTOCOL_EVENTS, ScenarioError, mM_to_count
+from particles.simulation import Simulation
+
+from .scene import Scene
+
+FPS = 60
+SPEEDS = (1 / 16, 1 / 8, 1 / 4, 1 / 2, 1, 2, 4, 8, 16, 32, 64)
+ADD_MM = 5.0  # how much one add/remove control changes a concentration (mM)
+
+#: (key, what it does) shown by the help overlay (H or ?).
+HELP = [
+    ("Space", "pause / resume"),
+    (". or →", "one frame forward (while paused)"),
+    ("+ / −", "faster / slower (more or fewer steps per frame)"),
+    ("R", "reset the scenario (same seed)"),
+    ("K", "K⁺-free bath on / off (perfused scenarios)"),
+    ("D", "metabolic poison (DNP) on / washout"),
+    ("O", "add ouabain (1 µM): blocks pumps"),
+    ("A", "fire an action potential"),
+    ("T", "label half the inside Na⁺ as ²⁴Na⁺ tracer"),
+    ("1 2 3 4", f"add {ADD_MM:g} mM Na⁺ in / Na⁺ out / K⁺ in / K⁺ out"),
+    ("Shift+1..4", f"remove {ADD_MM:g} mM of the same"),
+    ("click a pump", "follow it (highlight, captions, state history)"),
+    ("wheel / drag", "zoom / pan;  0: whole box"),
+    ("S or F12", "screenshot PNG to out/"),
+    ("V", "start / stop recording an MP4 to out/"),
+    ("H or ?", "this help;  Esc or Q: quit"),
+]
+
+#: Panel buttons: (label, action), rows of five.
+BUTTONS = [
+    [("Pause", "pause"), ("Slower", "slower"), ("Faster", "faster"), ("Reset", "reset"),
+     ("Help", "help")],
+    [("K-free", "k_free"), ("Poison", "poison"), ("Ouabain", "ouabain"), ("Fire AP", "ap"),
+     ("Tracer", "tracer")],
+    [("+Na⁺ in", "add na inside"), ("+Na⁺ out", "add na outside"), ("+K⁺ in", "add k inside"),
+     ("+K⁺ out", "add k outside"), ("Record", "record")],
+    [("−Na⁺ in", "remove na inside"), ("−Na⁺ out", "remove na outside"),
+     ("−K⁺ in", "remove k inside"), ("−K⁺ out", "remove k outside"), ("Photo", "screenshot")],
+]
+
+
+@dataclass
+class UI:
+    """What the scene needs to draw the controls."""
+
+    buttons: list = field(default_factory=list)   # (label, rect, active, enabled)
+    buttons_height: int = 0
+    help: bool = False
+    help_lines: list = field(default_factory=lambda: HELP)
+
+
+class App:
+    """The window and its loop. Works with any SDL video driver (``dummy`` in tests).
+
+    Args:
+        scenario: a loaded :class:`~particles.config.Scenario`.
+        seed: random seed of the simulation (reset keeps it).
+        size: initial window size (W, H); the window is resizable.
+        out_dir: where screenshots and recordings go.
+    """
+
+    def __init__(self, scenario, seed: int = 1, size=(1280, 760), out_dir="out"):
+        self.scenario0 = copy.deepcopy(scenario)
+        self.seed = seed
+        self.out_dir = Path(out_dir)
+        pygame.display.init()
+        pygame.font.init()
+        pygame.display.set_caption(f"ionpump — {scenario.title}")
+        self.screen = pygame.display.set_mode(size, pygame.RESIZABLE)
+        self.scene = Scene(self.screen.get_size(), fps=FPS)
+        self.ui = UI()
+        self.speed_i = SPEEDS.index(1)
+        self.paused = False
+        self.running = True
+        self.frames = 0
+        self._carry = 0.0
+        self._drag = None
+        self.encoder = None
+        self.clock = pygame.time.Clock()
+        self.last_steps = 0
+        self.new_sim()
+
+    # ------------------------------------------------------------------ state
+
+    def new_sim(self) -> None:
+        """(Re)start the simulation from the scenario as loaded, with the same seed."""
+        self.sim = Simulation(copy.deepcopy(self.scenario0), seed=self.seed)
+        self.scene.reset_memory()
+        self.scene.set_follow(int(self.sim.scenario.values["render.follow_pump"]))
+        self.scene.title_alpha = 0.0
+        self._carry = 0.0
+
+    @property
+    def speed(self) -> float:
+        return SPEEDS[self.speed_i]
+
+    def steps_per_frame(self) -> float:
+        """Simulation steps per frame at the current speed (may be fractional)."""
+        v = self.sim.scenario.values
+        return v["render.ms_per_second"] * self.speed / (FPS * self.sim.dt_ms)
+
+    def _steps_now(self) -> int:
+        self._carry += self.steps_per_frame()
+        n = int(self._carry)
+        self._carry -= n
+        return n
+
+    # ------------------------------------------------------------------ controls
+
+    def event(self, action: str, **params) -> bool:
+        """Apply a protocol event; show the reason on screen when it is not possible."""
+        base = action.split()[0]
+        if base not in PROTOCOL_EVENTS:
+            self.scene.notify(f"'{base}' is not available in this version")
+            return False
+        try:
+            self.sim.apply_event(base, **params)
+        except ScenarioError as e:
+            self.scene.notify(str(e).replace("event: ", ""), 4.0)
+            return False
+        except (KeyError, ValueError, TypeError) as e:  # an event the core rejects
+            self.scene.notify(f"{base}: {e}", 4.0)
+            return False
+        return True
+
+    def do(self, action: str) -> None:
+        """Carry out one control (keyboard, mouse button or test)."""
+        from particles import kernels as kn
+
+        sim = self.sim
+        if action == "pause":
+            self.paused = not self.paused
+        elif action == "step":
+            self.paused = True
+            self._advance(max(1, int(round(self.steps_per_frame()))))
+        elif action == "faster":
+            self.speed_i = min(self.speed_i + 1, len(SPEEDS) - 1)
+        elif action == "slower":
+            self.speed_i = max(self.speed_i - 1, 0)
+        elif action == "reset":
+            self.new_sim()
+            self.scene.notify("reset")
+        elif action == "k_free":
+            if sim.bath_mM[1] == 0 and sim.scenario.values["bath.clamped"]:
+                if self.event("restore_k"):
+                    self.scene.notify("K⁺ restored to the bath")
+            elif self.event("k_free"):
+                self.scene.notify("K⁺-free bath: outside K⁺ is washed away")
+        elif action == "poison":
+            if sim.env[kn.ENV_POISONED] > 0:
+                if self.event("washout"):
+                    self.scene.notify("washout: poison (and ouabain) removed")
+            elif self.event("poison"):
+                self.scene.notify("poison: no more ATP is made")
+        elif action == "ouabain":
+            if self.event("ouabain", mM=0.001):
+                self.scene.notify("1 µM ouabain added outside")
+        elif action == "ap":
+            if self.event("action_potential"):
+                self.scene.notify("action potential fired")
+        elif action == "tracer":
+            if self.event("load_tracer", fraction=0.5):
+                self.scene.notify("half the inside Na⁺ labelled ²⁴Na⁺")
+        elif action.startswith(("add ", "remove ")):
+            verb, species, side = action.split()
+            g = sim.geometry
+            area = g.area_in_um2 if side == "inside" else g.area_out_um2
+            count = max(1, mM_to_count(ADD_MM, area, g.depth_um))
+            name = "Na⁺" if species == "na" else "K⁺"
+            if self.event(f"{verb}_ions", species=species, side=side, count=count):
+                self.scene.notify(f"{'added' if verb == 'add' else 'removed'} {count} {name} "
+                                  f"({ADD_MM:g} mM) {side}")
+        elif action == "screenshot":
+            self.screenshot()
+        elif action == "record":
+            self.toggle_recording()
+        elif action == "help":
+            self.ui.help = not self.ui.help
+        elif action == "view_reset":
+            self.scene.view.zoom, self.scene.view.center = 1.0, None
+        elif action == "quit":
+            self.running = False
+
+    KEYS = {
+        pygame.K_SPACE: "pause", pygame.K_PERIOD: "step", pygame.K_RIGHT: "step",
+        pygame.K_PLUS: "faster", pygame.K_EQUALS: "faster", pygame.K_KP_PLUS: "faster",
+        pygame.K_MINUS: "slower", pygame.K_KP_MINUS: "slower", pygame.K_r: "reset",
+        pygame.K_k: "k_free", pygame.K_d: "poison", pygame.K_o: "ouabain", pygame.K_a: "ap",
+        pygame.K_t: "tracer", pygame.K_s: "screenshot", pygame.K_F12: "screenshot",
+        pygame.K_v: "record", pygame.K_h: "help", pygame.K_QUESTION: "help",
+        pygame.K_0: "view_reset", pygame.K_HOME: "view_reset", pygame.K_q: "quit",
+    }
+    NUMBER_KEYS = {pygame.K_1: "na inside", pygame.K_2: "na outside", pygame.K_3: "k inside",
+                   pygame.K_4: "k outside"}
+
+    def handle(self, ev) -> None:
+        """One pygame event."""
+        if ev.type == pygame.QUIT:
+            self.running = False
+        elif ev.type == pygame.KEYDOWN:
+            shift = bool(getattr(ev, "mod", 0) & pygame.KMOD_SHIFT)
+            if ev.key == pygame.K_ESCAPE:
+                if self.ui.help:
+                    self.ui.help = False
+                else:
+                    self.running = False
+            elif ev.key == pygame.K_SLASH and shift:
+                self.do("help")
+            elif ev.key in self.NUMBER_KEYS:
+                self.do(("remove " if shift else "add ") + self.NUMBER_KEYS[ev.key])
+            elif ev.key in self.KEYS:
+                self.do(self.KEYS[ev.key])
+        elif ev.type == pygame.VIDEORESIZE or ev.type == getattr(pygame, "WINDOWRESIZED", -1):
+            size = (getattr(ev, "w", None) or ev.x, getattr(ev, "h", None) or ev.y)
+            self.resize(size)
+        elif ev.type == pygame.MOUSEWHEEL:
+            self.zoom(1.25 ** ev.y, pygame.mouse.get_pos())
+        elif ev.type == pygame.MOUSEBUTTONDOWN and ev.button in (1, 2, 3):
+            for label, rect, _, enabled in self.ui.buttons:
+                if rect.collidepoint(ev.pos):
+                    if enabled:
+                        self.do(self._button_action(label))
+                    return
+            if self.scene.layout.world.collidepoint(ev.pos):
+                self._drag = (ev.pos, ev.pos, ev.button)
+        elif ev.type == pygame.MOUSEMOTION and self._drag is not None:
+            start, last, button = self._drag
+            dx, dy = ev.pos[0] - last[0], ev.pos[1] - last[1]
+            moved = abs(ev.pos[0] - start[0]) + abs(ev.pos[1] - start[1])
+            if moved > 4:
+                self.pan(dx, dy)
+            self._drag = (start, ev.pos, button)
+        elif ev.type == pygame.MOUSEBUTTONUP and self._drag is not None:
+            start, _, button = self._drag
+            self._drag = None
+            if abs(ev.pos[0] - start[0]) + abs(ev.pos[1] - start[1]) <= 4 and button == 1:
+                self.click(ev.pos)
+
+    def click(self, pos) -> None:
+        """A click in the picture: follow the pump under it (again: stop following)."""
+        i = self.scene.pick_pump(self.sim, pos)
+        if i >= 0:
+            self.scene.set_follow(-1 if i == self.scene.follow else i)
+
+    def zoom(self, factor: float, pos) -> None:
+        v = self.scene.view
+        wx, wy = self.scene.to_world(self.sim, pos)
+        v.zoom = float(min(max(v.zoom * factor, 0.5), 40.0))
+        s = self.scene.transform(self.sim)[2]
+        c = self.scene.layout.world.center
+        v.center = (wx - (pos[0] - c[0]) / s, wy - (pos[1] - c[1]) / s)
+
+    def pan(self, dx: float, dy: float) -> None:
+        g = self.sim.geometry
+        v = self.scene.view
+        s = self.scene.transform(self.sim)[2]
+        cx, cy = v.center or (g.width_um / 2, g.height_um / 2)
+        v.center = (cx - dx / s, cy - dy / s)
+
+    def _button_action(self, label: str) -> str:
+        for row in BUTTONS:
+            for lab, action in row:
+                if lab == label:
+                    return action
+        return ""
+
+    def resize(self, size) -> None:
+        size = (max(int(size[0]), 320), max(int(size[1]), 240))
+        if size == self.scene.size:
+            return
+        if self.encoder is not None:
+            self.toggle_recording()
+            self.scene.notify("recording stopped: the window was resized")
+        if pygame.display.get_surface() is None or self.screen.get_size() != size:
+            self.screen = pygame.display.set_mode(size, pygame.RESIZABLE)
+        self.scene.resize(size)
+
+    # ------------------------------------------------------------------ files
+
+    def _stamp(self) -> str:
+        return f"{self.sim.scenario.name}-{time.strftime('%Y%m%d-%H%M%S')}-{self.frames:06d}"
+
+    def screenshot(self) -> Path | None:
+        try:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            path = self.out_dir / f"ionpump-{self._stamp()}.png"
+            pygame.image.save(self.scene.surface, str(path))
+        except (OSError, pygame.error) as e:
+            self.scene.notify(f"screenshot failed: {e}")
+            return None
+        self.scene.notify(f"saved {path}")
+        return path
+
+    def toggle_recording(self) -> None:
+        from .video import Encoder, VideoError
+
+        if self.encoder is not None:
+            path = self.encoder.path
+            try:
+                self.encoder.close()
+                self.scene.notify(f"saved {path}")
+            except VideoError as e:
+                self.scene.notify(str(e))
+            self.encoder = None
+            return
+        W, H = self.scene.size
+        try:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            path = self.out_dir / f"ionpump-{self._stamp()}.mp4"
+            self.encoder = Encoder(path, (W - W % 2, H - H % 2), FPS)
+        except (OSError, VideoError) as e:
+            self.scene.notify(f"cannot record: {e}")
+            self.encoder = None
+            return
+        self.scene.notify(f"recording to {path} (V stops)")
+
+    # ------------------------------------------------------------------ the loop
+
+    def _advance(self, n: int) -> None:
+        if n > 0:
+            self.sim.run_steps(n)
+        self.last_steps = n
+
+    def _layout_buttons(self) -> None:
+        lay = self.scene.layout
+        if not lay.panel:
+            self.ui.buttons, self.ui.buttons_height = [], 0
+            return
+        P = lay.side
+        pad = lay.px(10)
+        gap = lay.px(4)
+        bh = lay.px(24)
+        cols = 5
+        bw = (P.w - 2 * pad - (cols - 1) * gap) / cols
+        top = P.bottom - pad - len(BUTTONS) * (bh + gap) + gap
+        sim = self.sim
+        from particles import kernels as kn
+
+        active = {
+            "pause": self.paused, "help": self.ui.help, "record": self.encoder is not None,
+            "k_free": bool(sim.scenario.values["bath.clamped"] and sim.bath_mM[1] == 0),
+            "poison": bool(sim.env[kn.ENV_POISONED] > 0),
+            "ouabain": bool(sim.env[kn.ENV_OUABAIN] > 0),
+        }
+        enabled = {
+            "k_free": bool(sim.scenario.values["bath.clamped"]),
+            "ap": "action_potential" in PROTOCOL_EVENTS and (
+                sim.scenario.values.get("channels.nav_count", 0)
+                + sim.scenario.values.get("channels.kv_count", 0)) > 0,
+        }
+        for k in ("add", "remove"):
+            enabled[k] = f"{k}_ions" in PROTOCOL_EVENTS
+        out = []
+        for r, row in enumerate(BUTTONS):
+            for c, (label, action) in enumerate(row):
+                rect = pygame.Rect(round(P.left + pad + c * (bw + gap)),
+                                   round(top + r * (bh + gap)), round(bw), bh)
+                en = enabled.get(action.split()[0], True)
+                out.append((label, rect, active.get(action, False), en))
+        self.ui.buttons = out
+        self.ui.buttons_height = len(BUTTONS) * (bh + gap) + pad
+
+    def frame(self) -> None:
+        """One frame: events, steps, draw, flip."""
+        for ev in pygame.event.get():
+            self.handle(ev)
+            if not self.running:
+                return
+        n = 0 if self.paused else self._steps_now()
+        self._advance(n)
+        sc = self.scene
+        sc.paused = self.paused
+        sp = self.speed
+        sc.speed_label = f"×{sp:g}" if sp >= 1 else f"×1/{round(1 / sp)}"
+        sc.title_alpha = max(0.0, 1.0 - self.frames / (3.0 * FPS)) if self.frames < 3 * FPS \
+            else 0.0
+        self._layout_buttons()
+        sc.draw(self.sim, self.ui)
+        if self.encoder is not None:
+            W, H = self.encoder.size
+            self.encoder.write(sc.buffer[:H, :W])
+        self.screen.blit(sc.surface, (0, 0))
+        pygame.display.flip()
+        self.frames += 1
+
+    def run(self, max_seconds: float | None = None, max_frames: int | None = None) -> int:
+        t0 = time.perf_counter()
+        try:
+            while self.running:
+                self.frame()
+                self.clock.tick(FPS)
+                if max_frames is not None and self.frames >= max_frames:
+                    break
+                if max_seconds is not None and time.perf_counter() - t0 >= max_seconds:
+                    break
+        finally:
+            if self.encoder is not None:
+                self.toggle_recording()
+        self.wall_s = time.perf_counter() - t0
+        return 0
+
+    def close(self) -> None:
+        if self.encoder is not None:
+            self.toggle_recording()
+        pygame.display.quit()
+
+
+def watch(scenario, seed: int = 1, max_seconds: float | None = None) -> int:
+    """Open the window on ``scenario``; returns the exit status (0).
+
+    ``max_seconds`` (or the environment variable ``IONPUMP_WATCH_SECONDS``) closes the window
+    after that long, for demos and tests; the frame count is then printed on stderr.
+    """
+    if max_seconds is None and os.environ.get("IONPUMP_WATCH_SECONDS"):
+        max_seconds = float(os.environ["IONPUMP_WATCH_SECONDS"])
+    try:
+        app = App(scenario, seed=seed)
+    except pygame.error as e:
+        from particles.cli import UsageError
+
+        raise UsageError("watch", f"cannot open a window: {e}") from None
+    try:
+        rc = app.run(max_seconds=max_seconds)
+        if max_seconds is not None:
+            shot = os.environ.get("IONPUMP_WATCH_SCREENSHOT")
+            if shot:
+                pygame.image.save(app.scene.surface, shot)
+            print(f"watch: drew {app.frames} frames in {app.wall_s:.1f} s, simulated "
+                  f"{app.sim.time_ms:.3f} ms, checksum {int(np.sum(app.scene.buffer, dtype=np.int64))}",
+                  file=sys.stderr)
+        return rc
+    finally:
+        app.close()

@@ -1,0 +1,244 @@
+"""The window, headless (SDL dummy driver): posted key and mouse events change the simulation
+as the controls say; every world-changing control is a protocol event; `watch` under Xvfb
+keeps drawing (skipped when Xvfb is not installed)."""
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+
+import pygame  # noqa: E402
+
+from particles import load_scenario  # noqa: E402
+from particles.config import PROTOCOL_EVENTS  # noqa: E402
+from particles.state import PumpState  # noqa: E402
+from render.app import App  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def app(tmp_path):
+    sc = load_scenario("pump-cycle", overrides={"ouabain.k_on_per_mM_ms": 1e5})
+    a = App(sc, seed=1, size=(800, 500), out_dir=tmp_path)
+    yield a
+    a.close()
+
+
+def key(k, mod=0):
+    pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=k, mod=mod, unicode=""))
+
+
+def frames(app, n):
+    for _ in range(n):
+        app.frame()
+
+
+def test_pause_stops_time_and_step_advances(app):
+    frames(app, 2)
+    key(pygame.K_SPACE)
+    frames(app, 1)
+    t = app.sim.time_ms
+    frames(app, 5)
+    assert app.paused and app.sim.time_ms == t
+    key(pygame.K_PERIOD)
+    frames(app, 1)
+    assert app.sim.time_ms > t
+    key(pygame.K_SPACE)
+    frames(app, 3)
+    assert not app.paused and app.sim.time_ms > t
+
+
+def test_speed_changes_steps_per_frame_not_dt(app):
+    dt = app.sim.dt_ms
+    n1 = app.steps_per_frame()
+    key(pygame.K_PLUS)
+    key(pygame.K_EQUALS)
+    frames(app, 1)
+    assert app.steps_per_frame() == pytest.approx(4 * n1)
+    assert app.last_steps in (int(4 * n1), int(4 * n1) + 1)
+    key(pygame.K_MINUS)
+    frames(app, 1)
+    assert app.steps_per_frame() == pytest.approx(2 * n1)
+    assert app.sim.dt_ms == dt
+
+
+def test_k_free_empties_outside_k(app):
+    frames(app, 1)
+    k0 = app.sim.counts()["k_out"]
+    assert k0 > 10
+    key(pygame.K_k)
+    key(pygame.K_PLUS)
+    key(pygame.K_PLUS)  # x4: 1 ms per 7-8 frames
+    frames(app, 20)
+    assert app.sim.bath_mM[1] == 0
+    assert app.sim.counts()["k_out"] <= 0.2 * k0
+    key(pygame.K_k)  # back on
+    frames(app, 20)
+    assert app.sim.counts()["k_out"] > 0.4 * k0
+
+
+def test_ouabain_blocks_pumps(app):
+    key(pygame.K_o)
+    key(pygame.K_PLUS)
+    key(pygame.K_PLUS)
+    frames(app, 60)
+    assert np.count_nonzero(app.sim.pumps.state == PumpState.BLOCKED) >= 1
+
+
+def test_poison_toggles_and_tracer_loads(app):
+    from particles import kernels as kn
+
+    key(pygame.K_d)
+    frames(app, 1)
+    assert app.sim.env[kn.ENV_POISONED] == 1
+    key(pygame.K_d)
+    frames(app, 1)
+    assert app.sim.env[kn.ENV_POISONED] == 0
+    key(pygame.K_t)
+    frames(app, 1)
+    assert app.sim.ions.tracer.sum() > 0
+
+
+def test_controls_are_protocol_events(app, monkeypatch):
+    calls = []
+    real = app.sim.apply_event
+
+    def spy(action, **params):
+        calls.append(action)
+        return real(action, **params)
+
+    monkeypatch.setattr(app.sim, "apply_event", spy)
+    for k in (pygame.K_k, pygame.K_d, pygame.K_o, pygame.K_t, pygame.K_1):
+        key(k)
+    key(pygame.K_2, pygame.KMOD_SHIFT)
+    frames(app, 1)
+    want = ["k_free", "poison", "ouabain", "load_tracer"]
+    want += [a for a in ("add_ions", "remove_ions") if a in PROTOCOL_EVENTS]
+    assert calls[:len(want)] == want
+
+
+@pytest.mark.skipif("add_ions" not in PROTOCOL_EVENTS, reason="add_ions not in this core")
+def test_add_and_remove_ions(app):
+    frames(app, 1)
+    na_in = lambda: int(np.count_nonzero((app.sim.ions.species == 0)  # noqa: E731
+                                         & (app.sim.ions.side == 0)))
+    n0 = na_in()
+    key(pygame.K_1)
+    app.paused = True
+    frames(app, 1)
+    assert na_in() > n0
+    n1 = na_in()
+    key(pygame.K_1, pygame.KMOD_SHIFT)
+    frames(app, 1)
+    assert na_in() < n1
+
+
+def test_unavailable_control_shows_a_message(app):
+    key(pygame.K_a)  # pump-cycle has no voltage-gated channels
+    frames(app, 1)
+    assert app.running and app.scene.message
+
+
+def test_click_follows_pump_wheel_zooms_drag_pans(app):
+    frames(app, 1)
+    r = app.scene.pump_rect(app.sim, 0)
+    pos = (r.centerx, r.centery)
+    pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=pos, button=1))
+    pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONUP, pos=pos, button=1))
+    frames(app, 1)
+    assert app.scene.follow == 0
+    z = app.scene.view.zoom
+    pygame.event.post(pygame.event.Event(pygame.MOUSEWHEEL, x=0, y=2, flipped=False))
+    frames(app, 1)
+    assert app.scene.view.zoom > z
+    c = app.scene.world = app.scene.view.center
+    p0 = app.scene.layout.world.center
+    pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=p0, button=1))
+    pygame.event.post(pygame.event.Event(pygame.MOUSEMOTION, pos=(p0[0] + 50, p0[1]),
+                                         rel=(50, 0), buttons=(1, 0, 0)))
+    pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONUP, pos=(p0[0] + 50, p0[1]),
+                                         button=1))
+    frames(app, 1)
+    assert app.scene.view.center[0] < c[0]
+    assert app.scene.follow == 0  # a drag is not a click
+
+
+def test_button_click_and_help(app):
+    frames(app, 1)
+    label, rect, _, _ = next(b for b in app.ui.buttons if b[0] == "Pause")
+    pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=rect.center, button=1))
+    frames(app, 1)
+    assert app.paused
+    key(pygame.K_h)
+    frames(app, 1)
+    assert app.ui.help
+    key(pygame.K_ESCAPE)
+    frames(app, 1)
+    assert not app.ui.help and app.running
+
+
+def test_reset_restarts(app):
+    frames(app, 5)
+    assert app.sim.time_ms > 0
+    key(pygame.K_r)
+    app.paused = True
+    frames(app, 1)
+    assert app.sim.time_ms == 0
+
+
+def test_screenshot_and_recording(app, tmp_path):
+    key(pygame.K_s)
+    frames(app, 1)
+    pngs = list(tmp_path.glob("*.png"))
+    assert len(pngs) == 1 and pygame.image.load(str(pngs[0])).get_size() == (800, 500)
+    key(pygame.K_v)
+    frames(app, 8)
+    key(pygame.K_v)
+    frames(app, 1)
+    mp4s = list(tmp_path.glob("*.mp4"))
+    assert len(mp4s) == 1 and mp4s[0].stat().st_size > 1000
+
+
+def test_resize(app):
+    pygame.event.post(pygame.event.Event(pygame.VIDEORESIZE, w=1024, h=640, size=(1024, 640)))
+    frames(app, 2)
+    assert app.scene.size == (1024, 640) and app.scene.buffer.shape == (640, 1024, 3)
+
+
+# ---------------------------------------------------------------- a real window under Xvfb
+
+@pytest.mark.skipif(shutil.which("Xvfb") is None,
+                    reason="Xvfb is not installed (apt-get install xvfb; make test tries)")
+def test_watch_under_xvfb_keeps_drawing(tmp_path):
+    display = f":{90 + os.getpid() % 9}"
+    xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", "1280x800x24", "-nolisten",
+                             "tcp"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(1.0)
+        assert xvfb.poll() is None, "Xvfb did not start"
+        env = {k: v for k, v in os.environ.items() if k != "SDL_VIDEODRIVER"}
+        shot = tmp_path / "last.png"
+        env.update(DISPLAY=display, IONPUMP_WATCH_SECONDS="5",
+                   IONPUMP_WATCH_SCREENSHOT=str(shot))
+        exe = Path(sys.executable).with_name("ionpump")
+        r = subprocess.run([str(exe), "watch", "pump-cycle"], env=env, capture_output=True,
+                           text=True, timeout=120, cwd=tmp_path)
+        assert r.returncode == 0, r.stderr
+        line = [ln for ln in r.stderr.splitlines() if ln.startswith("watch: drew")]
+        assert line, r.stderr
+        n = int(line[0].split()[2])
+        sim_ms = float(line[0].split("simulated ")[1].split()[0])
+        assert n >= 20 and sim_ms > 0, line[0]
+        assert pygame.image.load(str(shot)).get_size()[0] > 600
+    finally:
+        xvfb.terminate()
+        xvfb.wait(10)

@@ -1,0 +1,109 @@
+"""`ionpump record`: MP4 and GIF files decode with ffmpeg with the requested codec, size and
+frame count; recordings are deterministic; bad options exit 2 with one line; an interrupt
+leaves a playable file and exit 130."""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+EXE = str(Path(sys.executable).with_name("ionpump"))
+SMALL = ["--set", "pumps.count=2", "--set", "domain.height_um=0.2", "--seed", "4"]
+
+
+def ffmpeg():
+    import imageio_ffmpeg
+
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def record(out, *extra, check=True):
+    r = subprocess.run([EXE, "record", "pump-cycle", "--out", str(out), *SMALL, *extra],
+                       capture_output=True, text=True, timeout=300)
+    if check:
+        assert r.returncode == 0, r.stderr
+    return r
+
+
+def probe(path):
+    """(codec line of the video stream, decoded frames as (n, H, W, 3) uint8)."""
+    info = subprocess.run([ffmpeg(), "-hide_banner", "-i", str(path)], capture_output=True,
+                          text=True).stderr
+    stream = next(ln for ln in info.splitlines() if "Video:" in ln)
+    size = re.search(r"(\d{2,5})x(\d{2,5})", stream.split("Video:")[1])
+    W, H = int(size.group(1)), int(size.group(2))
+    raw = subprocess.run([ffmpeg(), "-v", "error", "-i", str(path), "-f", "rawvideo",
+                          "-pix_fmt", "rgb24", "-"], capture_output=True, check=True).stdout
+    return stream, np.frombuffer(raw, np.uint8).reshape(-1, H, W, 3)
+
+
+@pytest.fixture(scope="module")
+def mp4(tmp_path_factory):
+    out = tmp_path_factory.mktemp("v") / "a.mp4"
+    record(out, "--seconds", "2", "--fps", "10", "--size", "320x192")
+    return out
+
+
+def test_mp4_is_h264_yuv420p_with_requested_size_and_frames(mp4):
+    stream, frames = probe(mp4)
+    assert "h264" in stream and "yuv420p" in stream, stream
+    assert frames.shape[1:] == (192, 320, 3)
+    assert abs(len(frames) - 20) <= 1
+    diffs = [np.abs(frames[k + 1].astype(int) - frames[k]).mean() for k in range(len(frames) - 1)]
+    assert min(diffs) > 0.05, diffs  # ions move: consecutive frames differ
+    head = mp4.read_bytes()[:4096]
+    assert head.find(b"moov") != -1 and head.find(b"moov") < max(head.find(b"mdat"), 4096)
+
+
+def test_same_seed_same_frames(mp4, tmp_path):
+    other = tmp_path / "b.mp4"
+    record(other, "--seconds", "2", "--fps", "10", "--size", "320x192")
+    _, a = probe(mp4)
+    _, b = probe(other)
+    assert a.shape == b.shape and np.array_equal(a, b)
+
+
+def test_gif_frames_size_and_loop(tmp_path):
+    out = tmp_path / "a.gif"
+    record(out, "--seconds", "1", "--fps", "8", "--size", "240x136", "--no-captions")
+    stream, frames = probe(out)
+    assert "gif" in stream
+    assert frames.shape[1:] == (136, 240, 3)
+    assert abs(len(frames) - 8) <= 1
+    assert b"NETSCAPE2.0" in out.read_bytes()  # loops
+
+
+@pytest.mark.parametrize("opts, word", [
+    (["--size", "12x"], "--size"),
+    (["--fps", "0"], "--fps"),
+    (["--out", "/proc/no/such/dir/x.mp4"], "x.mp4"),
+    (["--out", "OUT/x.avi"], ".avi"),
+])
+def test_bad_options_exit_2_with_one_line(tmp_path, opts, word):
+    args = [EXE, "record", "pump-cycle"]
+    if "--out" not in opts:
+        args += ["--out", str(tmp_path / "x.mp4")]
+    args += [o.replace("OUT", str(tmp_path)) for o in opts]
+    r = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and word in lines[0] and "Traceback" not in r.stderr, r.stderr
+
+
+def test_interrupt_leaves_a_playable_file(tmp_path):
+    out = tmp_path / "long.mp4"
+    p = subprocess.Popen([EXE, "record", "pump-cycle", "--out", str(out), *SMALL,
+                          "--seconds", "300", "--fps", "10", "--size", "160x96"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(6.0)
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 130, err
+    stream, frames = probe(out)
+    assert "h264" in stream and len(frames) >= 1
