@@ -2,7 +2,7 @@
 
 The image is a C-contiguous ``(H, W, 3)`` uint8 array, row-major like a video frame, so the
 same buffer feeds the window (``pygame.image.frombuffer``) and the encoder (rgb24). Ions are
-stamped as anti-aliased discs; a tracer-labelled Na+ gets a dark ring. Ions in the reservoir
+stamped as anti-aliased discs; a tracer-labelled Na+ is dark with a vermillion ring. Ions in the reservoir
 (``side == 2``) are not in the world and are never drawn; bound ions are drawn by the scene
 on their pump's sites, so they are skipped here.
 """
@@ -17,8 +17,8 @@ from particles.jit import JIT
 #: Okabe-Ito colours (colour-blind safe), RGB.
 NA_RGB = (213, 94, 0)       # vermillion
 K_RGB = (0, 114, 178)       # blue
-TRACER_RGB = (240, 228, 66)  # yellow, with a dark ring
-RING_RGB = (20, 20, 20)
+TRACER_RGB = (30, 30, 30)    # 24Na+ tracer: dark core ...
+RING_RGB = NA_RGB            # ... in a vermillion ring (Na+ all the same)
 
 
 def disc_stamp(radius: float, ring: float = 0.0) -> tuple[np.ndarray, np.ndarray]:

@@ -48,7 +48,7 @@ PROTEIN = (170, 150, 205)        # pump body (lavender)
 PROTEIN_EDGE = (70, 55, 105)
 PROTEIN_BLOCKED = (165, 165, 165)
 CAVITY = (252, 250, 255)
-P_MARK = TRACER_RGB              # yellow phosphate badge
+P_MARK = (240, 228, 66)          # yellow phosphate badge
 OUABAIN = (0, 158, 115)          # bluish green
 FOLLOW = (230, 159, 0)           # orange highlight ring
 V_LINE = (204, 121, 167)         # reddish purple
@@ -597,7 +597,7 @@ class Scene:
 
     def _draw_puffs(self, sim) -> None:
         fh = self._face_px(sim)
-        if fh < 16:
+        if fh < 36:
             return
         hw = self._half_width(sim, fh)
         life = 1.2 * self.fps
@@ -623,6 +623,8 @@ class Scene:
         cx, _ = self.to_screen(sim, sim.geometry.membrane_x_um, 0.0)
         _, _, s, ox, oy = self.transform(sim)
         r_ion = max(radius * 1.3, min(0.085 * fh, self.layout.px(14)))
+        if fh < 36:
+            r_ion = min(r_ion, max(radius * 1.6, 2.0))
         for f in self.flashes:
             if f.pump >= len(p):
                 continue
@@ -682,12 +684,16 @@ class Scene:
         l, r = self._band(sim)
         y = max(wr.top + pad, oy + pad)
         left = max(wr.left + pad, ox + pad)
-        if l - left > size * 4:
-            self._label_box("INSIDE  (cytoplasm)", (left, y), size, (120, 70, 10), "topleft")
         right = min(wr.right - pad, ox + g.width_um * s - pad)
-        if right - r > size * 4:
-            self._label_box("OUTSIDE  (extracellular)", (right, y), size, (0, 70, 120),
-                            "topright")
+        for texts, x, room, col, anchor in (
+                (("INSIDE  (cytoplasm)", "INSIDE", "IN"), left, l - left - pad,
+                 (120, 70, 10), "topleft"),
+                (("OUTSIDE  (extracellular)", "OUTSIDE", "OUT"), right, right - r - pad,
+                 (0, 70, 120), "topright")):
+            for text in texts:
+                if self.text.font(size, True).size(text)[0] + size < room:
+                    self._label_box(text, (x, y), size, col, anchor)
+                    break
         if sim.scenario.values.get("bath.clamped"):
             zx = ox + (g.width_um - sim.scenario.values["bath.zone_um"]) * s
             yb = min(wr.bottom - pad, oy + g.height_um * s - pad)
@@ -1011,7 +1017,7 @@ class Scene:
             t.set_alpha(round(255 * a))
             card.blit(t, t.get_rect(midtop=(w // 2, y)))
             y += t.get_height() + lay.px(8)
-        self.surface.blit(card, card.get_rect(center=wr.center))
+        self.surface.blit(card, card.get_rect(midtop=(wr.centerx, wr.top + lay.px(70))))
 
     def _draw_help(self, ui) -> None:
         lay = self.layout
