@@ -340,7 +340,7 @@ def test_sigterm_then_resume_resting_identical(tmp_path):
 
 def test_sigint_mid_phase_then_resume_protocol_identical(tmp_path, protocol_toml):
     full, resumed, header = _interrupted_then_resumed(
-        tmp_path, protocol_toml, [], 8, signal.SIGINT, 1.5, out="r.parquet")
+        tmp_path, protocol_toml, [], 5, signal.SIGINT, 1.5, out="r.parquet")
     t = header["time_ms"]
     pos = header["protocol"]["position"]
     assert 0 < pos < len(EVENT_MS) and not any(abs(t - e) < 1e-9 for e in EVENT_MS), (t, pos)
@@ -349,10 +349,10 @@ def test_sigint_mid_phase_then_resume_protocol_identical(tmp_path, protocol_toml
 
 @pytest.mark.skipif("hodgkin-keynes" not in builtin_names(), reason="scenario not built yet")
 def test_sigint_mid_phase_then_resume_hodgkin_keynes_identical(tmp_path):
-    """The built-in scenario as it is, up to the middle of its second phase."""
+    """The built-in scenario as it is, stopped in its second phase (5 ms into it)."""
     sc = load_scenario("hodgkin-keynes")
     events = sorted(e.at_ms for e in sc.protocol if e.at_ms > 0)
-    duration = events[1] if len(events) > 1 else sc["time.duration_ms"]
+    duration = min(events[0] + 5.0, sc["time.duration_ms"])
     full, resumed, header = _interrupted_then_resumed(
         tmp_path, "hodgkin-keynes", [], duration, signal.SIGINT, events[0] + 1.0)
     assert header["protocol"]["position"] > 0
