@@ -134,6 +134,26 @@ def _print_summary(sim, df, wall_s: float, out) -> None:
     w = max(len(k) for k, _ in lines)
     for k, v in lines:
         print(f"  {k:<{w}}  {v}")
+    _print_phases(df)
+
+
+def _print_phases(df) -> None:
+    """Per-phase table (tracer efflux rate constant, turnover, mean potential) when the run
+    went through more than one protocol phase (observe.phase_summary)."""
+    from .observe import phase_summary
+
+    if len(df) < 3:
+        return
+    ph = phase_summary(df)
+    if len(ph) < 2:
+        return
+    print(f"  {'phase':<10} {'from-to ms':>13} {'k efflux /ms':>20} {'cycles/pump/s':>14} "
+          f"{'V mV':>7}")
+    for _, r in ph.iterrows():
+        k = "-" if r["tracer_efflux"] == 0 and not r["k_per_ms"] > 0 else \
+            f"{r['k_per_ms']:.5f} ± {r['k_se_per_ms']:.5f}"
+        print(f"  {r['phase']:<10} {r['t_start_ms']:>6.4g}-{r['t_end_ms']:<6.4g} {k:>20} "
+              f"{r['cycles_per_pump_per_s']:>14.1f} {r['v_mV_mean']:>7.1f}")
 
 
 def _fluctuation_lines(sim, df) -> list[tuple[str, str]]:
@@ -184,7 +204,12 @@ def cmd_run(args) -> int:
     if args.replicates > 1:
         if ckpt is not None:
             raise UsageError("--checkpoint", "not available with --replicates")
-        return _run_replicates(args, out, sc, seed, duration)
+        # SIGTERM as Ctrl-C: the sweep then writes the completed replicates and exits 130
+        old = signal.signal(signal.SIGTERM, signal.default_int_handler)
+        try:
+            return _run_replicates(args, out, sc, seed, duration)
+        finally:
+            signal.signal(signal.SIGTERM, old)
     steps = duration / sc.values["time.dt_ms"]
     if steps < 0.5 or steps > 2**53:
         raise UsageError("--duration", f"{duration:g} ms is {steps:.3g} steps of dt = "
