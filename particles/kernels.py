@@ -4,11 +4,14 @@ One simulation step, in the order of :meth:`particles.simulation.Simulation.step
 
 1. :func:`_move` (parallel over chunks of ions): Brownian displacement, reflection at the
    walls and at the membrane, and *proposals* of captures by pump faces; an ion that
-   proposes is reflected like any other for now.
+   proposes is reflected like any other for now. An ion that hits an open channel pore of
+   its species passes through it (it changes side at once; crossings are counted per chunk
+   and reduced in chunk order by :func:`_advance`).
 2. :func:`_accept` (serial, in chunk then ion-index order): proposals are accepted while the
    pump still has an open site; the first ion in index order wins, losers stay reflected.
 3. :func:`_pump_transitions` (serial over pumps): first-order conformational changes and
    release of bound ions as free particles beside the other face.
+4. :func:`_energy_and_potential`: ATP, and V driven by the pump and channel currents.
 
 Units: µm, ms, mM. Array shapes: ions ``(n,)``, pumps ``(m,)``, ``sites (m, 5)``.
 """
@@ -293,8 +296,7 @@ def _move_impl(x, y, species, side, bound, sigma, seed, step, width, height, x_i
                                         kstick, width, height, x_in, x_out, pump_y, pump_state,
                                         pump_nna, pump_nk, face_half, p_stick, prop_ion,
                                         prop_pump, ch_y, ch_type, ch_bin, ch_half, ch_pass,
-                                        kchan,
-                                        ch_part, tracer)
+                                        kchan, ch_part, tracer)
         return
     for c in prange(n_chunks):
         prop_count[c] = _move_chunk(c, x, y, species, side, bound, sigma, kmove, ktail, kstick,
