@@ -422,28 +422,23 @@ def _pump_transitions(seed, step, prob, x, y, species, side, bound, tracer, pump
                 pump_state[p] = E2P
 
 
-@njit(**JIT_PARALLEL)
+@njit(**JIT)
 def _count(species, side, bound, tracer, out):
     """Count ions into ``out`` (int64, shape ``(7,)``): free Na in, Na out, K in, K out,
     bound Na, bound K, labelled Na+ on the inside (free, or bound but not yet released
-    outside)."""
-    n = species.shape[0]
-    n_chunks = (n + CHUNK - 1) // CHUNK
-    part = np.zeros((n_chunks, 7), np.int64)
-    for c in prange(n_chunks):
-        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
-            sd = side[i]
-            if sd == RESERVOIR:
-                continue
-            s = species[i]
-            if bound[i]:
-                part[c, 4 + s] += 1
-            else:
-                part[c, 2 * s + sd] += 1
-            if tracer[i] and sd == INSIDE:
-                part[c, 6] += 1
-    for j in range(7):
-        out[j] = part[:, j].sum()
+    outside). Serial: it runs once per sample, and a thread wake-up would cost more."""
+    out[:] = 0
+    for i in range(species.shape[0]):
+        sd = side[i]
+        if sd == RESERVOIR:
+            continue
+        s = species[i]
+        if bound[i]:
+            out[4 + s] += 1
+        else:
+            out[2 * s + sd] += 1
+        if tracer[i] and sd == INSIDE:
+            out[6] += 1
 
 
 @njit(**JIT)
