@@ -17,6 +17,8 @@ FREE_BOX = {  # a box with no pumps: free diffusion and reflection only
     "time.dt_ms": 1e-3,
     "ions.na.inside_mM": 200.0, "ions.na.outside_mM": 200.0,
     "ions.k.inside_mM": 200.0, "ions.k.outside_mM": 200.0,
+    "channels.na_leak_count": 0, "channels.k_leak_count": 0,
+    "channels.nav_count": 0, "channels.kv_count": 0,
 }
 
 

@@ -198,6 +198,7 @@ def test_ouabain_locks_pumps_for_good():
 def test_no_external_k_lowers_but_does_not_stop_na_efflux():
     def na_out(k_out, seed):
         over = {"ions.k.outside_mM": k_out, "pumps.count": 5, "dialysis.clamped": True,
+                "channels.na_leak_count": 0, "channels.k_leak_count": 0,
                 "dialysis.zone_um": 0.05, "pumps.kon_na_congener_per_mM_ms": 0.002}
         sim = Simulation(load_scenario("pump-cycle", overrides=over), seed=seed)
         sim.run(40.0)

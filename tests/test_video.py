@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 EXE = str(Path(sys.executable).with_name("ionpump"))
-SMALL = ["--set", "pumps.count=2", "--set", "domain.height_um=0.2", "--seed", "4"]
+SMALL = ["--set", "pumps.count=2", "--set", "domain.height_um=0.2", "--set",
+         "channels.k_leak_count=0", "--seed", "4"]
 
 
 def ffmpeg():
