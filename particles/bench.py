@@ -34,7 +34,8 @@ def bench_scenario(n_ions: int, pumps: int = 100):
     dt = min(1.5e-4, (face / 2) ** 2 / (2 * 1.96))  # the largest safe dt for that face
     over = {"domain.width_um": 10.0, "domain.height_um": 10.0, "domain.depth_um": depth,
             "domain.membrane_thickness_um": 0.005, "pumps.count": pumps, "pumps.face_um": face,
-            "time.dt_ms": dt, "time.sample_ms": 1e6,
+            "time.dt_ms": dt, "time.sample_ms": 1e6, "channels.na_leak_count": 0,
+            "channels.k_leak_count": 0, "channels.nav_count": 0, "channels.kv_count": 0,
             "ions.na.inside_mM": c, "ions.na.outside_mM": c, "ions.k.inside_mM": c,
             "ions.k.outside_mM": c}
     return load_scenario("resting", overrides=over)
