@@ -341,7 +341,7 @@ def plot_tracer(df: pd.DataFrame, title: str = "") -> plt.Figure:
     Efflux is the labelled Na⁺ released per unit time, in bins of whole sample intervals
     (at most ~120 bins, never straddling a phase change); empty bins are left out of the log
     axis. Every phase other than the first is shaded and labelled with its efflux rate
-    constant k (per minute of simulated time).
+    constant k (per unit of the time axis, simulated time).
 
     Args:
         df: results table with ``time_ms``, ``tracer_in``, ``tracer_efflux``, ``phase``.
@@ -362,8 +362,8 @@ def plot_tracer(df: pd.DataFrame, title: str = "") -> plt.Figure:
     fig, ax = plt.subplots(figsize=(8, 4.8))
     segs = _phase_segments(t, run["phase"].astype(str).to_numpy())
     ks = stats.efflux_rate_constants(run, by="segment")
-    notes = {int(r.segment): f"k = {r.k_per_min:.3g} min⁻¹" for r in ks.itertuples()
-             if np.isfinite(r.k_per_min)}
+    notes = {int(r.segment): f"k = {r.k_per_ms * scale:.3g} {unit}⁻¹"
+             for r in ks.itertuples() if np.isfinite(r.k_per_ms)}
     ok = rate > 0
     ax.semilogy(mid[ok], rate[ok], "o-", ms=3.5, lw=1.0, color="#222222",
                 label="²⁴Na⁺ efflux")
