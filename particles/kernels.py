@@ -119,6 +119,21 @@ def _open_outer(p, state, n_na, n_k):
 
 
 @njit(**JIT)
+def _pore_passes(yc, s, direction, key, i, ch_bin, height, ch_y, ch_half, ch_type, ch_pass):
+    """Index of the pore at membrane coordinate ``yc`` (µm) that ion ``i`` of species ``s``
+    passes through in ``direction`` (0 inward, 1 outward) this step, or -1 (no pore there,
+    a pore of the other species, or the passage trial failed)."""
+    q = _channel_at(yc, ch_bin, height, ch_y, ch_half)
+    if q < 0:
+        return -1
+    t = ch_type[q]
+    u, _ = uniforms(draw(key, i))
+    if (t & 1) != s or not u < ch_pass[t, direction]:
+        return -1
+    return q
+
+
+@njit(**JIT)
 def _move_chunk(c, x, y, species, side, bound, sigma, kmove, ktail, kstick, width, height,
                 x_in, x_out, pump_y, pump_state, pump_nna, pump_nk, face_half, p_stick,
                 prop_ion, prop_pump, ch_y, ch_type, ch_bin, ch_half, ch_pass, kchan, ch_part,
@@ -160,12 +175,8 @@ def _move_chunk(c, x, y, species, side, bound, sigma, kmove, ktail, kstick, widt
                             prop_pump[start + cnt] = p
                             cnt += 1
                 elif n_ch > 0:
-                    q = _channel_at(yc, ch_bin, height, ch_y, ch_half)
-                    if q >= 0:
-                        t = ch_type[q]
-                        u, _ = uniforms(draw(kchan, i))
-                        if (t & 1) != s or not u < ch_pass[t, 1]:
-                            q = -1
+                    q = _pore_passes(yc, s, 1, kchan, i, ch_bin, height, ch_y, ch_half,
+                                     ch_type, ch_pass)
                 if q >= 0:  # through the pore: the rest of the step continues outside
                     xn = x_out + (xn - x_in)
                     if xn > width:
@@ -195,12 +206,8 @@ def _move_chunk(c, x, y, species, side, bound, sigma, kmove, ktail, kstick, widt
                             prop_pump[start + cnt] = p
                             cnt += 1
                 elif n_ch > 0:
-                    q = _channel_at(yc, ch_bin, height, ch_y, ch_half)
-                    if q >= 0:
-                        t = ch_type[q]
-                        u, _ = uniforms(draw(kchan, i))
-                        if (t & 1) != s or not u < ch_pass[t, 0]:
-                            q = -1
+                    q = _pore_passes(yc, s, 0, kchan, i, ch_bin, height, ch_y, ch_half,
+                                     ch_type, ch_pass)
                 if q >= 0:  # through the pore: the rest of the step continues inside
                     xn = x_in - (x_out - xn)
                     if xn < 0.0:
