@@ -394,24 +394,29 @@ def cmd_watch(args) -> int:
                              "`ionpump record`, or run under Xvfb")
         print(f"ionpump: no display; running {sc.name!r} headless instead (results and a "
               "short video in out/)")
-        return _headless_default(sc, seed)
+        return _headless_default(args, sc)
     from render import app
 
     return app.watch(sc, seed=seed)
 
 
-def _headless_default(sc, seed: int) -> int:
-    """What `make run` does without a display: a run with its summary and a short MP4."""
-    ns = argparse.Namespace(scenario=sc.name, set=None, seed=seed, out=f"out/{sc.name}.csv",
-                            duration=None, force=True, quiet=False, replicates=1)
-    rc = cmd_run(ns)
+def _headless_default(args, sc) -> int:
+    """What `make run` does without a display: a run with its summary and a short MP4 of the
+    same scenario, options and seed, in out/."""
+    common = [args.scenario or DEFAULT_SCENARIO, "--seed", str(_seed(args.seed)), "--force"]
+    for kv in args.set or []:
+        common += ["--set", kv]
+    parser = build_parser()
+    rc = cmd_run(parser.parse_args(["run", *common, "--out", f"out/{sc.name}.csv"]))
     if rc:
         return rc
     from render import video
 
-    vs = argparse.Namespace(scenario=sc.name, set=None, seed=seed, out=f"out/{sc.name}.mp4",
-                            seconds=5.0, fps=30, size="1280x720", no_captions=False, force=True)
-    return video.record_command(vs, sc)
+    vs = parser.parse_args(["record", *common, "--out", f"out/{sc.name}.mp4", "--seconds", "5"])
+    rc = video.record_command(vs, sc)
+    if rc == 0:
+        print(f"ionpump: wrote out/{sc.name}.csv and out/{sc.name}.mp4")
+    return rc
 
 
 def cmd_record(args) -> int:
