@@ -707,9 +707,3 @@ def available_memory_bytes() -> int | None:
         return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (OSError, ValueError, AttributeError):
         return None
-
-
-def describe_keys() -> list[tuple[str, str, str, str]]:
-    """(key, default, unit, help) rows for the README and ``--help``."""
-    return [(k, repr(s.default), s.unit, s.help) for k, s in SCHEMA.items()]
-

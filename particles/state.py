@@ -85,11 +85,6 @@ class Geometry:
     def area_out_um2(self) -> float:
         return (self.width_um - self.x_out_face) * self.height_um
 
-    @property
-    def membrane_area_cm2(self) -> float:
-        """Membrane area the slab represents: length × depth, in cm²."""
-        return self.height_um * self.depth_um * 1e-8
-
 
 @dataclass
 class Ions:
