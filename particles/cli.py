@@ -248,6 +248,7 @@ def _drive(sim, plan: dict, stop: "Interrupt", t0: float, scenario_dict: dict,
     every = plan.get("checkpoint_every_ms")
     every_steps = max(1, int(round(every / sim.dt_ms))) if ckpt and every else None
     bar = None
+    ckpt_failed = False
     if _is_tty() and not quiet:
         from tqdm.auto import tqdm
 
@@ -260,13 +261,14 @@ def _drive(sim, plan: dict, stop: "Interrupt", t0: float, scenario_dict: dict,
                 nxt = min(end, (sim.step_index // every_steps + 1) * every_steps)
             sim.run_steps(nxt - sim.step_index, bar.update if bar else None, stop)
             if every_steps and sim.step_index == nxt < end and not stop():
-                _save_checkpoint(sim, ckpt, plan)
+                ckpt_failed |= not _save_checkpoint(sim, ckpt, plan)
     finally:
         if bar is not None:
             bar.close()
     interrupted = sim.step_index < end
+    saved = True
     if interrupted and ckpt:
-        _save_checkpoint(sim, ckpt, plan)  # before the extra row below: resume stays exact
+        saved = _save_checkpoint(sim, ckpt, plan)  # before the extra row: resume stays exact
     sim.recorder.record()
     df = sim.timeseries()
     wall = time.perf_counter() - t0
@@ -280,22 +282,30 @@ def _drive(sim, plan: dict, stop: "Interrupt", t0: float, scenario_dict: dict,
         meta["resumed_from"] = resumed_from
     if ckpt:
         meta["checkpoint"] = ckpt
+        meta["checkpoint_failed"] = ckpt_failed or not saved
     write_meta(out, meta)
     if not quiet:
         _print_summary(sim, df, wall, out)
     if interrupted:
         where = f"; checkpoint {ckpt} (continue with: ionpump run --resume {ckpt})" \
-            if ckpt else ""
+            if ckpt and saved else ""
         print(f"interrupted at {sim.time_ms:.4g} ms; results so far written to {out}{where}",
               file=sys.stderr)
         return 130
     return 0
 
 
-def _save_checkpoint(sim, path: str, plan: dict) -> None:
-    from .checkpoint import save_checkpoint
+def _save_checkpoint(sim, path: str, plan: dict) -> bool:
+    """Save a checkpoint; on failure (a full disk) warn in one line and return False, so that
+    the run and its results table go on: the previous checkpoint, if any, is left intact."""
+    from .checkpoint import CheckpointError, save_checkpoint
 
-    save_checkpoint(sim, path, plan)
+    try:
+        save_checkpoint(sim, path, plan)
+    except CheckpointError as e:
+        print(f"ionpump: warning: {e}; the run goes on", file=sys.stderr)
+        return False
+    return True
 
 
 def _resume_run(args) -> int:
@@ -457,23 +467,25 @@ def build_parser() -> argparse.ArgumentParser:
                             help="built-in name (see `ionpump scenarios`) or path to a .toml")
         sp.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
         sp.add_argument("--set", action="append", metavar="KEY=VALUE",
-                        help="override a scenario key, e.g. --set pumps.count=40 (repeatable)")
+                        help="override a scenario key, e.g. --set ions.k.outside_mM=0 (repeatable)")
 
     sp = sub.add_parser("scenarios", help="list the built-in scenarios")
     sp.set_defaults(func=cmd_scenarios)
 
-    sp = sub.add_parser("watch", help="open the desktop visualisation")
+    sp = sub.add_parser("watch", help="open the desktop visualisation", **_examples(
+        "ionpump watch", "ionpump watch resting --set ions.k.outside_mM=0",
+        "ionpump watch hodgkin-keynes --seed 3"))
     sp.add_argument("scenario", nargs="?", metavar="SCENARIO", help="default: pump-cycle")
     common(sp, scenario_required=False)
     sp.add_argument("--headless-fallback", action="store_true",
                     help="without a display, run headless instead (what `make run` does)")
     sp.set_defaults(func=cmd_watch)
 
-    sp = sub.add_parser("run", help="headless run; results table + summary",
-                        epilog="examples:\n  ionpump run resting --duration 5 --out out/r.csv\n"
-                        "  ionpump run resting --out r.csv --checkpoint r.npz "
-                        "--checkpoint-every 10\n  ionpump run --resume r.npz",
-                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    sp = sub.add_parser("run", help="headless run; results table + summary", **_examples(
+        "ionpump run resting --duration 5 --out out/r.csv",
+        "ionpump run pump-cycle --replicates 8 --out out/pc.parquet",
+        "ionpump run resting --out r.csv --checkpoint r.npz --checkpoint-every 10",
+        "ionpump run --resume r.npz"))
     sp.add_argument("scenario", nargs="?", metavar="SCENARIO",
                     help="built-in name (see `ionpump scenarios`) or path to a .toml; "
                     "optional with --resume (then checked against the checkpoint)")
@@ -495,7 +507,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     sp.set_defaults(func=cmd_run)
 
-    sp = sub.add_parser("record", help="render a video headless (.mp4 or .gif)")
+    sp = sub.add_parser("record", help="render a video headless (.mp4 or .gif)", **_examples(
+        "ionpump record pump-cycle --seconds 20 --out out/pump-cycle.mp4",
+        "ionpump record resting --size 640x360 --fps 15 --out out/resting.gif"))
     common(sp)
     sp.add_argument("--out", required=True, metavar="FILE", help="video .mp4 or .gif")
     sp.add_argument("--seconds", type=float, default=10.0, help="video length in s")
@@ -505,17 +519,26 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--force", action="store_true", help="overwrite an existing output file")
     sp.set_defaults(func=cmd_record)
 
-    sp = sub.add_parser("plot", help="standard figures for a results file")
+    sp = sub.add_parser("plot", help="standard figures for a results file", **_examples(
+        "ionpump plot out/r.csv --out out/r.png",
+        "ionpump plot out/hk.parquet --out out/hk.pdf        # the Figure 4.11 view",
+        "ionpump plot out/sat-na.parquet --out out/sat-na.svg  # flux + saturation fit"))
     sp.add_argument("file", metavar="FILE", help="results .csv or .parquet")
     sp.add_argument("--out", required=True, metavar="PNG", help="figure .png, .svg or .pdf")
     sp.set_defaults(func=cmd_plot)
 
-    sp = sub.add_parser("sweep", help="parameter sweep and replicates on Dask")
+    sp = sub.add_parser("sweep", help="parameter sweep and replicates on Dask", **_examples(
+        "ionpump sweep saturation --vary ions.na.inside_mM=2,5,10,20,40,80 --replicates 3 \\",
+        "    --duration 40 --out out/sat-na.parquet",
+        "ionpump sweep resting --vary pumps.count=3,6,12 --vary atp.initial_mM=1,5 \\",
+        "    --replicates 4 --out out/grid.parquet --scheduler tcp://10.0.0.5:8786"))
     common(sp)
     sp.add_argument("--vary", action="append", required=True, metavar="KEY=V1,V2,...",
                     help="values of one key (repeatable: the product is run)")
-    sp.add_argument("--replicates", type=int, default=1, metavar="R")
-    sp.add_argument("--duration", type=float, metavar="MS")
+    sp.add_argument("--replicates", type=int, default=1, metavar="R",
+                    help="seeds SEED..SEED+R-1 at every point (default 1)")
+    sp.add_argument("--duration", type=float, metavar="MS",
+                    help="simulated time per run in ms (default: the scenario's)")
     sp.add_argument("--out", required=True, metavar="FILE", help=".parquet or .csv")
     sp.add_argument("--scheduler", metavar="ADDRESS",
                     help="existing Dask scheduler (default: a local cluster)")
@@ -523,11 +546,18 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     sp.set_defaults(func=cmd_sweep)
 
-    sp = sub.add_parser("bench", help="this machine's performance figures")
+    sp = sub.add_parser("bench", help="this machine's performance figures", **_examples(
+        "ionpump bench", "ionpump bench --quick --json > bench.json"))
     sp.add_argument("--json", action="store_true", help="print one JSON object")
     sp.add_argument("--quick", action="store_true", help="smaller sizes (a smoke test)")
     sp.set_defaults(func=cmd_bench)
     return p
+
+
+def _examples(*lines: str) -> dict:
+    """Keyword arguments for ``add_parser`` that print ``lines`` under "examples:" in --help."""
+    return {"epilog": "examples:\n" + "\n".join("  " + line for line in lines),
+            "formatter_class": argparse.RawDescriptionHelpFormatter}
 
 
 def _version() -> str:

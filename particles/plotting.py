@@ -322,7 +322,7 @@ def plot_run(df: pd.DataFrame, title: str = "") -> plt.Figure:
 # ------------------------------------------------------------------------------ tracer view
 
 
-def _binned_efflux(run: pd.DataFrame, max_points: int = 120) -> pd.DataFrame:
+def _binned_efflux(run: pd.DataFrame, max_points: int = 60) -> pd.DataFrame:
     """Tracer efflux in bins of whole sample intervals that never straddle a phase change."""
     iv = stats.tracer_efflux_intervals(run)
     b = max(1, int(math.ceil(len(iv) / max_points)))
@@ -339,9 +339,11 @@ def plot_tracer(df: pd.DataFrame, title: str = "") -> plt.Figure:
     """Hodgkin-Keynes (Figure 4.11) view: tracer efflux on a log axis against time.
 
     Efflux is the labelled Na⁺ released per unit time, in bins of whole sample intervals
-    (at most ~120 bins, never straddling a phase change); empty bins are left out of the log
-    axis. Every phase other than the first is shaded and labelled with its efflux rate
-    constant k (per unit of the time axis, simulated time).
+    (at most ~60 bins, never straddling a phase change), with Poisson error bars (± one
+    standard error from the count). A bin in which no labelled ion left cannot be drawn on a
+    log axis: it is marked by an open triangle on the bottom edge and the line breaks there.
+    Every phase other than the first is shaded and labelled with its efflux rate constant k
+    (per unit of the time axis, simulated time).
 
     Args:
         df: results table with ``time_ms``, ``tracer_in``, ``tracer_efflux``, ``phase``.
@@ -356,8 +358,11 @@ def plot_tracer(df: pd.DataFrame, title: str = "") -> plt.Figure:
     t = run["time_ms"].to_numpy(dtype=float)
     scale, unit = _time_axis(t)
     bins = _binned_efflux(run)
-    rate = bins["efflux"] / (bins["dt_ms"] / scale)  # ions per time unit
-    mid = (bins["t0"] + bins["t1"]) / 2 / scale
+    width = (bins["dt_ms"] / scale).to_numpy()
+    count = bins["efflux"].to_numpy(dtype=float)  # mean count per replicate
+    rate = count / width  # ions per time unit
+    err = np.sqrt(count * n_rep) / n_rep / width  # Poisson s.e. of the mean count
+    mid = ((bins["t0"] + bins["t1"]) / 2 / scale).to_numpy()
 
     fig, ax = plt.subplots(figsize=(8, 4.8))
     segs = _phase_segments(t, run["phase"].astype(str).to_numpy())
@@ -365,10 +370,15 @@ def plot_tracer(df: pd.DataFrame, title: str = "") -> plt.Figure:
     notes = {int(r.segment): f"k = {r.k_per_ms * scale:.3g} {unit}⁻¹"
              for r in ks.itertuples() if np.isfinite(r.k_per_ms)}
     ok = rate > 0
-    ax.semilogy(mid[ok], rate[ok], "o-", ms=3.5, lw=1.0, color="#222222",
-                label="²⁴Na⁺ efflux")
+    ax.semilogy(mid, np.where(ok, rate, np.nan), "-", lw=1.0, color="#222222")
+    ax.errorbar(mid[ok], rate[ok], yerr=(np.minimum(err[ok], 0.8 * rate[ok]), err[ok]),
+                fmt="o", ms=3.5, elinewidth=0.8, capsize=0, color="#222222",
+                label="²⁴Na⁺ efflux (± Poisson s.e.)")
     ymin, ymax = (rate[ok].min(), rate[ok].max()) if ok.any() else (1, 10)
     ax.set_ylim(ymin / 3, ymax * 4)  # headroom for the phase labels
+    if (~ok).any():
+        ax.plot(mid[~ok], np.full((~ok).sum(), ymin / 2.4), "v", ms=5, mfc="none",
+                color="#222222", clip_on=False, label="bin with no ²⁴Na⁺ efflux")
     _shade_phases(ax, segs, scale, segs[0][0] if segs else None, annotations=notes)
     if segs and 0 in notes:
         ax.text(0.01, 0.02, f"{segs[0][0]}: {notes[0]}", transform=ax.transAxes, fontsize=8,
@@ -399,12 +409,6 @@ def _unit_suffix(key: str) -> str:
     """' mM' for a key labelled '... (mM)', else ''."""
     lab = _key_label(key)
     return " " + lab[lab.rindex("(") + 1:-1] if lab.endswith(")") and "(" in lab else ""
-
-
-def _fmt(v: float, se: float) -> str:
-    if not np.isfinite(se) or se == 0:
-        return f"{v:.3g}"
-    return f"{v:.3g} ± {se:.2g}"
 
 
 def plot_sweep(df: pd.DataFrame, meta: Mapping | None = None, title: str = "",
@@ -456,19 +460,18 @@ def plot_sweep(df: pd.DataFrame, meta: Mapping | None = None, title: str = "",
                         if has_err else name or "simulation")
             try:
                 sigma = s["sem"].to_numpy() if has_err and (s["sem"] > 0).all() else None
-                fit = stats.fit_hill(s["x"], s["mean"], sigma=sigma)
+                fit = stats.fit_saturation(s["x"], s["mean"], sigma=sigma)
             except (ValueError, RuntimeError, np.linalg.LinAlgError):
                 fit = None
             if fit is None or not np.isfinite(fit.K):
                 ax.plot(s["x"], s["mean"], color=colour, lw=0.8, alpha=0.6)
             else:
                 xs = np.linspace(0, float(s["x"].max()) * 1.05, 300)
-                ax.plot(xs, fit(xs), color=colour, lw=1.4, label="Hill fit" if not others
-                        else None)
-                boxes.append((colour, f"{name + ': ' if name else ''}K½ = {_fmt(fit.K, fit.K_se)}"
-                              f"{_unit_suffix(key)}, n = {_fmt(fit.n, fit.n_se)}, "
-                              f"Vmax = {_fmt(fit.Vmax, fit.Vmax_se)}"
-                              f"{' s⁻¹' if y.endswith('_per_s') else ''}"))
+                ax.plot(xs, fit(xs), color=colour, lw=1.4, label=None if others else
+                        "Hill fit with baseline v0" if fit.baseline else "Hill fit")
+                text = fit.describe(_unit_suffix(key).strip(),
+                                    "s⁻¹" if y.endswith("_per_s") else "")
+                boxes.append((colour, f"{name + ': ' if name else ''}{text}"))
         for i, (colour, text) in enumerate(boxes):
             ax.text(0.98, 0.04 + 0.07 * (len(boxes) - 1 - i), text, transform=ax.transAxes,
                     ha="right", va="bottom", fontsize=8, color=colour,

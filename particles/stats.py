@@ -425,23 +425,31 @@ def renewal_fano(rates) -> dict[str, float]:
 # --------------------------------------------------------------------------------------
 
 
-def hill(c, K, n, Vmax):
-    """Hill saturation curve v = Vmax c^n / (K^n + c^n).
+def hill(c, K, n, Vmax, v0=0.0):
+    """Hill saturation curve v = v0 + (Vmax - v0) c^n / (K^n + c^n).
 
     Args:
         c: concentration(s), >= 0 (unit of K, e.g. mM).
-        K: half-saturation concentration (unit of c), > 0.
+        K: half-saturation concentration (unit of c), > 0: v(K) is half-way from v0 to Vmax.
         n: Hill coefficient (dimensionless), > 0.
-        Vmax: maximal rate (unit of v).
+        Vmax: rate at saturating c (unit of v).
+        v0: rate at c = 0 (unit of v); 0 for the plain Hill curve. A baseline arises when
+            another ligand does the same job with lower affinity (external Na+ on the K+
+            sites: Na/Na exchange keeps the pump turning without external K+).
     """
     c = np.asarray(c, dtype=float)
     cn = np.power(np.clip(c, 0.0, None), n)
-    return Vmax * cn / (np.power(K, n) + cn)
+    return v0 + (Vmax - v0) * cn / (np.power(K, n) + cn)
 
 
 @dataclass(frozen=True)
 class HillFit:
-    """Result of :func:`fit_hill`: parameters, standard errors and residual summary."""
+    """Result of :func:`fit_hill`: parameters, standard errors and residual summary.
+
+    ``v0``/``v0_se`` are 0 for the plain Hill curve; ``aic`` is the small-sample Akaike
+    criterion of the fit (chi-square + penalty when standard errors were given, else from the
+    residual sum of squares), for :func:`fit_saturation` to compare the two curves.
+    """
 
     K: float
     n: float
@@ -452,6 +460,14 @@ class HillFit:
     n_points: int
     rss: float
     method: str
+    v0: float = 0.0
+    v0_se: float = 0.0
+    aic: float = float("nan")
+
+    @property
+    def baseline(self) -> bool:
+        """True for a fit with a baseline term v0."""
+        return self.v0 != 0.0 or self.v0_se != 0.0
 
     def as_dict(self) -> dict:
         """The fields as a plain dict."""
@@ -459,7 +475,28 @@ class HillFit:
 
     def __call__(self, c):
         """Evaluate the fitted curve at concentrations ``c``."""
-        return hill(c, self.K, self.n, self.Vmax)
+        return hill(c, self.K, self.n, self.Vmax, self.v0)
+
+    def describe(self, c_unit: str = "", v_unit: str = "") -> str:
+        """One line for a summary or a figure, e.g. ``K½ = 8.9 ± 0.6 mM, n = 1.2 ± 0.07, ...``.
+
+        Args:
+            c_unit: unit of K, e.g. "mM".
+            v_unit: unit of Vmax and v0, e.g. "s⁻¹".
+        """
+        cu, vu = (f" {c_unit}" if c_unit else ""), (f" {v_unit}" if v_unit else "")
+        text = (f"K½ = {_value_se(self.K, self.K_se)}{cu}, n = {_value_se(self.n, self.n_se)}, "
+                f"Vmax = {_value_se(self.Vmax, self.Vmax_se)}{vu}")
+        if self.baseline:
+            text += f", v0 = {_value_se(self.v0, self.v0_se)}{vu}"
+        return text
+
+
+def _value_se(v: float, se: float) -> str:
+    """``"v ± se"`` to 3 and 2 significant figures, or ``"v"`` without a standard error."""
+    if not np.isfinite(se) or se == 0:
+        return f"{v:.3g}"
+    return f"{v:.3g} ± {se:.2g}"
 
 
 def _lm_fit(f, p0, x, y, w, n_iter=200):
@@ -513,25 +550,33 @@ def fit_hill(
     *,
     p0: Sequence[float] | None = None,
     fix_n: float | None = None,
+    baseline: bool = False,
     absolute_sigma: bool | None = None,
 ) -> HillFit:
-    """Fit v = Vmax c^n / (K^n + c^n) by weighted least squares.
+    """Fit v = Vmax c^n / (K^n + c^n), or with ``baseline`` v0 + (Vmax - v0) c^n / (K^n + c^n).
 
-    Uses ``scipy.optimize.curve_fit`` (bounds K, n, Vmax > 0) when SciPy is installed, else
-    a small Levenberg-Marquardt on log-parameters. Standard errors come from the covariance
-    of the fit: with ``sigma`` given (e.g. the SEM of each point over replicates) and
-    ``absolute_sigma`` true they are absolute; otherwise scaled by the residual variance.
+    Weighted least squares: ``scipy.optimize.curve_fit`` (all parameters bounded > 0) when
+    SciPy is installed, else a small Levenberg-Marquardt on log-parameters. Standard errors
+    come from the covariance of the fit: with ``sigma`` given (e.g. the SEM of each point over
+    replicates) and ``absolute_sigma`` true they are absolute; otherwise scaled by the
+    residual variance.
 
     Args:
         c: concentrations, shape (m,), unit of K (e.g. mM).
         v: rates at each c, shape (m,), unit of Vmax (e.g. cycles pump^-1 s^-1).
         sigma: standard error of each v, shape (m,), or None for equal weights.
-        p0: starting (K, n, Vmax); default (median c, 1, 1.2 max v).
+        p0: starting (K, n, Vmax) or, with ``baseline``, (K, n, Vmax, v0); default (median
+            positive c, 1, 1.2 max v, 0.9 min v).
         fix_n: fix the Hill coefficient (e.g. 1.0 for Michaelis-Menten); n_se is then 0.
+        baseline: fit the rate at c = 0 (v0) too; needs one point more.
         absolute_sigma: default True when sigma is given.
 
     Returns:
         A :class:`HillFit` (callable: ``fit(c)`` evaluates the curve).
+
+    Raises:
+        ValueError: fewer finite points than parameters.
+        RuntimeError: the fit did not converge (SciPy).
     """
     x = np.asarray(c, dtype=float)
     y = np.asarray(v, dtype=float)
@@ -542,24 +587,23 @@ def fit_hill(
         ok &= np.isfinite(s) & (s > 0)
     x, y = x[ok], y[ok]
     s = s[ok] if s is not None else None
-    n_par = 2 if fix_n is not None else 3
-    if x.size < n_par:
-        raise ValueError(f"need at least {n_par} points to fit, got {x.size}")
+    names = ["K"] + (["n"] if fix_n is None else []) + ["Vmax"] + (["v0"] if baseline else [])
+    if x.size < len(names):
+        raise ValueError(f"need at least {len(names)} points to fit, got {x.size}")
     if absolute_sigma is None:
         absolute_sigma = s is not None
     pos = x[x > 0]
-    k0 = float(np.median(pos)) if pos.size else 1.0
-    vmax0 = float(max(np.max(y), 1e-12)) * 1.2
-    if p0 is None:
-        p0 = (k0, 1.0 if fix_n is None else fix_n, vmax0)
-    if fix_n is not None:
-        def f(xx, K, Vmax):
-            return hill(xx, K, fix_n, Vmax)
-        start = [p0[0], p0[2]]
-    else:
-        def f(xx, K, n, Vmax):
-            return hill(xx, K, n, Vmax)
-        start = list(p0)
+    default = {"K": float(np.median(pos)) if pos.size else 1.0,
+               "n": 1.0 if fix_n is None else fix_n,
+               "Vmax": float(max(np.max(y), 1e-12)) * 1.2,
+               "v0": float(max(np.min(y), 1e-3 * np.max(np.abs(y)), 1e-12)) * 0.9}
+    given = dict(zip(["K", "n", "Vmax", "v0"], p0)) if p0 is not None else {}
+    start = [float(given.get(k, default[k])) for k in names]
+
+    def f(xx, *p):
+        q = dict(zip(names, p))
+        return hill(xx, q["K"], q.get("n", fix_n), q["Vmax"], q.get("v0", 0.0))
+
     if _sp_optimize is not None:
         popt, pcov = _sp_optimize.curve_fit(
             f, x, y, p0=start, sigma=s, absolute_sigma=bool(absolute_sigma),
@@ -574,14 +618,48 @@ def fit_hill(
         method = "levenberg-marquardt"
     perr = np.sqrt(np.clip(np.diag(pcov), 0.0, None)) if np.all(np.isfinite(pcov)) else \
         np.full(len(start), np.nan)
-    rss = float(np.sum((f(x, *popt) - y) ** 2))
-    if fix_n is not None:
-        K, Vmax = popt
-        return HillFit(float(K), float(fix_n), float(Vmax), float(perr[0]), 0.0, float(perr[1]),
-                       int(x.size), rss, method)
-    K, n, Vmax = popt
-    return HillFit(float(K), float(n), float(Vmax), float(perr[0]), float(perr[1]),
-                   float(perr[2]), int(x.size), rss, method)
+    resid = f(x, *popt) - y
+    rss = float(np.sum(resid ** 2))
+    k, m = len(names), int(x.size)
+    if s is not None:
+        fit_term = float(np.sum((resid / s) ** 2))
+    else:
+        fit_term = m * float(np.log(max(rss, 1e-300) / m))
+    aic = fit_term + 2 * k + (2 * k * (k + 1) / (m - k - 1) if m - k - 1 > 0 else np.inf)
+    p = dict(zip(names, popt))
+    se = dict(zip(names, perr))
+    return HillFit(K=float(p["K"]), n=float(p.get("n", fix_n)), Vmax=float(p["Vmax"]),
+                   K_se=float(se["K"]), n_se=float(se.get("n", 0.0)),
+                   Vmax_se=float(se["Vmax"]), n_points=m, rss=rss, method=method,
+                   v0=float(p.get("v0", 0.0)), v0_se=float(se.get("v0", 0.0)), aic=float(aic))
+
+
+def fit_saturation(c, v, sigma=None, *, fix_n: float | None = None) -> HillFit:
+    """The better of the plain Hill fit and the fit with a baseline, by Akaike's criterion.
+
+    A flux that does not fall to zero without the ligand (the pump against external K+,
+    where external Na+ takes the K+ sites) is not described by the plain curve, and fitting it
+    anyway gives a meaningless K. The baseline fit is tried when there are at least two
+    points more than its parameters (the small-sample criterion needs them) and kept when its
+    corrected AIC is lower.
+
+    Args:
+        c, v, sigma, fix_n: as in :func:`fit_hill`.
+
+    Returns:
+        The chosen :class:`HillFit` (``fit.baseline`` tells which).
+
+    Raises:
+        ValueError, RuntimeError: as :func:`fit_hill` for the plain curve.
+    """
+    plain = fit_hill(c, v, sigma, fix_n=fix_n)
+    if plain.n_points < (4 if fix_n is None else 3) + 2:
+        return plain
+    try:
+        based = fit_hill(c, v, sigma, fix_n=fix_n, baseline=True)
+    except (ValueError, RuntimeError):
+        return plain
+    return based if based.aic < plain.aic else plain
 
 
 # --------------------------------------------------------------------------------------

@@ -413,10 +413,13 @@ def _print_sweep_summary(df: pd.DataFrame, out) -> None:
             try:
                 m = g.mean().to_numpy()
                 sem = g.sem().to_numpy()
-                fit = stats.fit_hill(x, m, sigma=sem if (sem > 0).all() else None)
-                print(f"  Hill fit against {keys[0]}: K½ = {fit.K:.3g} ± {fit.K_se:.2g}, "
-                      f"n = {fit.n:.3g} ± {fit.n_se:.2g}, Vmax = {fit.Vmax:.3g} ± "
-                      f"{fit.Vmax_se:.2g} s⁻¹")
+                from particles.config import SCHEMA
+
+                fit = stats.fit_saturation(x, m, sigma=sem if (sem > 0).all() else None)
+                kind = "Hill fit with baseline" if fit.baseline else "Hill fit"
+                spec = SCHEMA.get(keys[0])
+                print(f"  {kind} against {keys[0]}: "
+                      f"{fit.describe(spec.unit if spec else '', 's⁻¹')}")
             except (ValueError, RuntimeError):
                 print("  Hill fit: did not converge")
     print(f"  results  {out}")

@@ -185,3 +185,26 @@ def test_missing_arguments(tmp_path):
         "command line: --out: an output file is required")
     assert error_line(run_cli("run", "--resume", "none.npz", cwd=tmp_path)) == \
         "none.npz: no such checkpoint file"
+
+
+def test_every_command_has_examples_that_parse(capsys):
+    """Each subcommand's --help ends with examples, and each example is a valid command line
+    for that subcommand's parser (so the help text cannot drift from the options)."""
+    import shlex
+
+    from particles.cli import build_parser
+
+    parser = build_parser()
+    commands = parser._subparsers._group_actions[0].choices
+    for name, sub in commands.items():
+        if name == "scenarios":
+            continue
+        text = sub.format_help()
+        assert "examples:" in text, name
+        body = text.split("examples:", 1)[1].replace("\\\n", " ")
+        lines = [ln.split("#")[0].strip() for ln in body.strip().splitlines()]
+        assert lines, name
+        for line in lines:
+            argv = shlex.split(line.split(">")[0])
+            assert argv[:2] == ["ionpump", name], line
+            parser.parse_args(argv[1:])  # SystemExit(2) on a stale option

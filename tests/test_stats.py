@@ -190,6 +190,47 @@ def test_hill_fit_recovers_parameters(use_scipy, monkeypatch):
     assert fit(fit.K) == pytest.approx(fit.Vmax / 2)
 
 
+@pytest.mark.parametrize("use_scipy", [True, False])
+def test_hill_fit_with_baseline_recovers_parameters(use_scipy, monkeypatch):
+    """A curve that starts at v0 > 0 (the pump against external K+ with Na+ outside)."""
+    if use_scipy and stats._sp_optimize is None:
+        pytest.skip("scipy not installed")
+    if not use_scipy:
+        monkeypatch.setattr(stats, "_sp_optimize", None)
+    K, n, vmax, v0 = 1.2, 1.3, 72.0, 40.0
+    rng = np.random.default_rng(23)
+    c = np.array([0, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 40], dtype=float)
+    sigma = np.full(c.size, 0.6)
+    truth = stats.hill(c, K, n, vmax, v0)
+    assert truth[0] == v0 and stats.hill(K, K, n, vmax, v0) == pytest.approx((v0 + vmax) / 2)
+    fit = stats.fit_hill(c, truth + sigma * rng.standard_normal(c.size), sigma=sigma,
+                         baseline=True)
+    assert fit.baseline
+    for true, est, se in ((K, fit.K, fit.K_se), (n, fit.n, fit.n_se),
+                          (vmax, fit.Vmax, fit.Vmax_se), (v0, fit.v0, fit.v0_se)):
+        assert 0 < se < 0.25 * true, fit
+        assert abs(est - true) < 4 * se, fit
+    assert "v0 = " in fit.describe("mM", "s⁻¹") and "K½ = " in fit.describe("mM")
+
+
+def test_fit_saturation_chooses_the_curve_by_aic():
+    """With a floor the baseline curve wins and the plain fit's K is far off; without one the
+    plain curve wins (the extra parameter is not paid for)."""
+    rng = np.random.default_rng(5)
+    c = np.array([0, 0.25, 0.5, 1, 2, 5, 10, 20], dtype=float)
+    sigma = np.full(c.size, 1.0)
+    floor = stats.hill(c, 1.0, 1.0, 72.0, 45.0) + sigma * rng.standard_normal(c.size)
+    chosen = stats.fit_saturation(c, floor, sigma)
+    plain = stats.fit_hill(c, floor, sigma)
+    assert chosen.baseline and chosen.aic < plain.aic
+    assert abs(chosen.K - 1.0) < 4 * chosen.K_se
+    assert abs(plain.K - 1.0) > 4 * chosen.K_se  # the plain curve misreads the floor
+    no_floor = stats.hill(c, 1.0, 1.0, 72.0) + sigma * rng.standard_normal(c.size)
+    assert not stats.fit_saturation(c, no_floor, sigma).baseline
+    few = stats.fit_saturation(c[:5], floor[:5], sigma[:5])  # too few points to try v0
+    assert not few.baseline
+
+
 def test_hill_fit_fixed_n_and_errors():
     c = np.array([1.0, 3.0, 10.0, 30.0])
     fit = stats.fit_hill(c, stats.hill(c, 5.0, 1.0, 2.0), fix_n=1.0)
