@@ -215,40 +215,36 @@ def record_command(args, scenario) -> int:
     n_frames = max(1, int(round(seconds * fps)))
 
     sim = Simulation(scenario, seed=seed)
-    enc = Encoder(out, (W, H), fps)
     # ffmpeg encodes on the other core(s): one numba thread for the simulation is faster on
     # a small machine than two that compete with the encoder (results do not depend on it).
     import numba
 
     threads = numba.get_num_threads()
-    numba.set_num_threads(max(1, min(threads, (os.cpu_count() or 2) // 2)))
     bar = None
-    if sys.stderr.isatty():
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=n_frames, unit="frame", desc=f"record {out.name}", leave=False)
     t0 = time.perf_counter()
-    interrupted = False
-    try:
-        with Interrupt() as stop:
+    with Interrupt() as stop:  # before ffmpeg starts: a signal never leaves it orphaned
+        enc = Encoder(out, (W, H), fps)
+        numba.set_num_threads(max(1, min(threads, (os.cpu_count() or 2) // 2)))
+        if sys.stderr.isatty():
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=n_frames, unit="frame", desc=f"record {out.name}", leave=False)
+        try:
             for k, frame in enumerate(frames(sim, (W, H), fps, captions)):
-                if k >= n_frames:
-                    break
-                if stop():
-                    interrupted = True
+                if k >= n_frames or (k and stop()):  # at least one frame: a playable file
                     break
                 enc.write(frame)
                 if bar is not None:
                     bar.update(1)
-            interrupted = interrupted or stop()
-    except BaseException:
-        enc.abort()
-        raise
-    finally:
-        numba.set_num_threads(threads)
-        if bar is not None:
-            bar.close()
-    enc.close()
+            interrupted = stop()
+        except BaseException:
+            enc.abort()
+            raise
+        finally:
+            numba.set_num_threads(threads)
+            if bar is not None:
+                bar.close()
+        enc.close()
     wall = time.perf_counter() - t0
     video_s = enc.frames / fps
     print(f"wrote {out} ({enc.frames} frames, {W}x{H}, {video_s:.1f} s of video showing "
