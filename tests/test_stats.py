@@ -171,18 +171,24 @@ def test_mean_ci_small_n_and_fallback(monkeypatch):
 # ----------------------------------------------------------------------------- Hill fit
 
 
-@pytest.mark.parametrize("use_scipy", [True, False])
-def test_hill_fit_recovers_parameters(use_scipy, monkeypatch):
-    if use_scipy and stats._sp_optimize is None:
+@pytest.fixture(params=["scipy", "levenberg-marquardt"])
+def fit_method(request, monkeypatch) -> str:
+    """Run a fit test with SciPy's curve_fit and with the built-in fallback."""
+    if request.param == "scipy" and stats._sp_optimize is None:
         pytest.skip("scipy not installed")
-    if not use_scipy:
+    if request.param != "scipy":
         monkeypatch.setattr(stats, "_sp_optimize", None)
+    return request.param
+
+
+def test_hill_fit_recovers_parameters(fit_method):
     K, n, vmax = 12.0, 1.5, 50.0
     rng = np.random.default_rng(19)
     c = np.array([1, 2, 4, 7, 10, 15, 20, 30, 50, 80, 120], dtype=float)
     sigma = 0.5 + 0.03 * stats.hill(c, K, n, vmax)
     v = stats.hill(c, K, n, vmax) + sigma * rng.standard_normal(c.size)
     fit = stats.fit_hill(c, v, sigma=sigma)
+    assert fit.method.startswith(fit_method.split("-")[0])
     for true, est, se in ((K, fit.K, fit.K_se), (n, fit.n, fit.n_se),
                           (vmax, fit.Vmax, fit.Vmax_se)):
         assert 0 < se < 0.15 * true
@@ -190,13 +196,8 @@ def test_hill_fit_recovers_parameters(use_scipy, monkeypatch):
     assert fit(fit.K) == pytest.approx(fit.Vmax / 2)
 
 
-@pytest.mark.parametrize("use_scipy", [True, False])
-def test_hill_fit_with_baseline_recovers_parameters(use_scipy, monkeypatch):
+def test_hill_fit_with_baseline_recovers_parameters(fit_method):
     """A curve that starts at v0 > 0 (the pump against external K+ with Na+ outside)."""
-    if use_scipy and stats._sp_optimize is None:
-        pytest.skip("scipy not installed")
-    if not use_scipy:
-        monkeypatch.setattr(stats, "_sp_optimize", None)
     K, n, vmax, v0 = 1.2, 1.3, 72.0, 40.0
     rng = np.random.default_rng(23)
     c = np.array([0, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 40], dtype=float)
@@ -205,7 +206,7 @@ def test_hill_fit_with_baseline_recovers_parameters(use_scipy, monkeypatch):
     assert truth[0] == v0 and stats.hill(K, K, n, vmax, v0) == pytest.approx((v0 + vmax) / 2)
     fit = stats.fit_hill(c, truth + sigma * rng.standard_normal(c.size), sigma=sigma,
                          baseline=True)
-    assert fit.baseline
+    assert fit.baseline and fit.method.startswith(fit_method.split("-")[0])
     for true, est, se in ((K, fit.K, fit.K_se), (n, fit.n, fit.n_se),
                           (vmax, fit.Vmax, fit.Vmax_se), (v0, fit.v0, fit.v0_se)):
         assert 0 < se < 0.25 * true, fit
