@@ -22,6 +22,7 @@ import pygame
 
 from particles.config import PROTOCOL_EVENTS, ScenarioError, mM_to_count
 from particles.simulation import Simulation
+from particles.state import PumpState
 
 from .scene import Scene
 
@@ -33,6 +34,7 @@ ADD_MM = 5.0  # how much one add/remove control changes a concentration (mM)
 HELP = [
     ("Space", "pause / resume"),
     (". or →", "one frame forward (while paused)"),
+    ("N", "pause at the next step of the followed pump (any pump if none)"),
     ("+ / −", "faster / slower (more or fewer steps per frame)"),
     ("R", "reset the scenario (same seed)"),
     ("K", "K⁺-free bath on / off (perfused scenarios)"),
@@ -70,6 +72,21 @@ class UI:
     buttons_height: int = 0
     help: bool = False
     help_lines: list = field(default_factory=lambda: HELP)
+
+
+def _pump_step_text(before, now) -> str:
+    """What one pump did between two (state, n_na, n_k) triples, for a screen notice."""
+    from .scene import STATE_NAMES
+
+    if before[0] != now[0]:
+        return f"{STATE_NAMES[PumpState(before[0])]} → {STATE_NAMES[PumpState(now[0])]}"
+    parts = []
+    for ion, k, sites in (("Na⁺", 1, 3), ("K⁺", 2, 2)):
+        d = int(now[k] - before[k])
+        if d:
+            parts.append(f"{abs(d)} {ion} {'bound' if d > 0 else 'released'} "
+                         f"({now[k]} of {sites} sites filled)")
+    return ", ".join(parts)
 
 
 class App:
@@ -156,6 +173,9 @@ class App:
         elif action == "step":
             self.paused = True
             self._advance(max(1, int(round(self.steps_per_frame()))))
+        elif action == "next_event":
+            self.paused = True
+            self.step_to_next_event()
         elif action == "faster":
             self.speed_i = min(self.speed_i + 1, len(SPEEDS) - 1)
         elif action == "slower":
@@ -206,6 +226,7 @@ class App:
 
     KEYS = {
         pygame.K_SPACE: "pause", pygame.K_PERIOD: "step", pygame.K_RIGHT: "step",
+        pygame.K_n: "next_event",
         pygame.K_PLUS: "faster", pygame.K_EQUALS: "faster", pygame.K_KP_PLUS: "faster",
         pygame.K_MINUS: "slower", pygame.K_KP_MINUS: "slower", pygame.K_r: "reset",
         pygame.K_k: "k_free", pygame.K_d: "poison", pygame.K_o: "ouabain", pygame.K_a: "ap",
@@ -343,6 +364,42 @@ class App:
         if n > 0:
             self.sim.run_steps(n)
         self.last_steps = n
+
+    def step_to_next_event(self, chunk: int = 16, max_ms: float = 20.0) -> bool:
+        """Advance until the followed pump (any pump when none is followed) takes a step:
+        changes conformation, or binds or releases an ion.
+
+        Steps go in chunks of ``chunk`` dt (a few µs simulated: the overshoot cannot be seen)
+        and stop after ``max_ms`` simulated ms at most (a blocked or starved pump may not
+        move). The step is announced on screen, e.g. "pump 2: E1 → E1·3Na after 0.41 ms".
+
+        Returns:
+            True if a pump took a step, False if ``max_ms`` passed first.
+        """
+        sim, i = self.sim, self.scene.follow
+        pumps = sim.pumps
+        if pumps.state.size == 0:
+            self.scene.notify("no pumps in this scenario")
+            return False
+        watch = slice(None) if i < 0 else slice(i, i + 1)
+        before = np.stack([pumps.state[watch], pumps.n_na[watch], pumps.n_k[watch]]).astype(int)
+        limit = max(1, int(round(max_ms / sim.dt_ms)))
+        t0, n = sim.time_ms, 0
+        while n < limit:
+            sim.run_steps(chunk)
+            n += chunk
+            now = np.stack([pumps.state[watch], pumps.n_na[watch], pumps.n_k[watch]]).astype(int)
+            moved = np.flatnonzero((now != before).any(axis=0))
+            if moved.size:
+                self.last_steps = n
+                j = int(moved[0])
+                what = _pump_step_text(before[:, j], now[:, j])
+                self.scene.notify(f"pump {j + (i if i >= 0 else 0) + 1}: {what} after "
+                                  f"{sim.time_ms - t0:.3g} ms")
+                return True
+        self.last_steps = n
+        self.scene.notify(f"no pump step in {max_ms:g} ms")
+        return False
 
     def _layout_buttons(self) -> None:
         lay = self.scene.layout

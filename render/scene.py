@@ -936,8 +936,9 @@ class Scene:
         fs = lay.px(13)
         st = PumpState(int(p.state[f]))
         T.blit(surf, f"Followed pump #{f + 1}", (rect.left, rect.top), fs, FOLLOW, True)
-        T.blit(surf, f"{STATE_NAMES[st]} · {int(p.cycles[f])} cycles", (rect.right, rect.top),
-               fs, PANEL_FG, True, "topright")
+        nc = int(p.cycles[f])
+        T.blit(surf, f"{STATE_NAMES[st]} · {nc} cycle{'' if nc == 1 else 's'}",
+               (rect.right, rect.top), fs, PANEL_FG, True, "topright")
         strip = pygame.Rect(rect.left, rect.top + round(fs * 1.6), rect.w, round(fs * 1.3))
         span = 10.0 * sim.scenario.values["render.ms_per_second"]
         t1 = sim.time_ms

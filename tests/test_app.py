@@ -242,3 +242,42 @@ def test_watch_under_xvfb_keeps_drawing(tmp_path):
     finally:
         xvfb.terminate()
         xvfb.wait(10)
+
+
+def test_next_event_pauses_at_the_followed_pumps_next_step(app):
+    """N advances exactly to the next change of the followed pump (state or bound ions):
+    never past a step of that pump, and its notice names what changed."""
+    app.scene.set_follow(1)
+    pumps = app.sim.pumps
+    seen = []
+    for _ in range(12):
+        before = (int(pumps.state[1]), int(pumps.n_na[1]), int(pumps.n_k[1]))
+        t0 = app.sim.time_ms
+        key(pygame.K_n)
+        frames(app, 1)
+        after = (int(pumps.state[1]), int(pumps.n_na[1]), int(pumps.n_k[1]))
+        assert app.paused and after != before
+        assert 0 < app.sim.time_ms - t0 <= 20.0 + 16 * app.sim.dt_ms
+        seen.append(app.scene.message)
+        if not seen[:-1]:  # the first stop is the first step: a replay 16 dt earlier has none
+            from particles.simulation import Simulation
+
+            ref = Simulation(app.sim.scenario, seed=1)
+            ref.run_steps(app.sim.step_index - 16)
+            assert (int(ref.pumps.state[1]), int(ref.pumps.n_na[1]),
+                    int(ref.pumps.n_k[1])) == before
+            ref.run_steps(16)
+            assert (int(ref.pumps.state[1]), int(ref.pumps.n_na[1]),
+                    int(ref.pumps.n_k[1])) == after
+    assert all(m.startswith("pump 2: ") for m in seen), seen
+    assert any("→" in m for m in seen) and any("Na⁺ bound" in m for m in seen), seen
+    t = app.sim.time_ms
+    frames(app, 3)  # paused: nothing more happens
+    assert app.sim.time_ms == t
+
+
+def test_next_event_with_a_blocked_pump_gives_up(app):
+    app.sim.pumps.state[:] = PumpState.BLOCKED
+    app.scene.set_follow(0)
+    assert app.step_to_next_event(max_ms=0.05) is False
+    assert "no pump step" in app.scene.message
