@@ -469,6 +469,10 @@ def plot_sweep(df: pd.DataFrame, meta: Mapping | None = None, title: str = "",
                 xs = np.linspace(0, float(s["x"].max()) * 1.05, 300)
                 ax.plot(xs, fit(xs), color=colour, lw=1.4, label=None if others else
                         "Hill fit with baseline v0" if fit.baseline else "Hill fit")
+                if 0 < fit.K < xs[-1]:  # guide lines to the half-way point (K½, v(K½))
+                    yk = float(fit(fit.K))
+                    ax.plot([fit.K, fit.K, 0], [0, yk, yk], ls=":", lw=1.0, color=colour,
+                            alpha=0.8)
                 text = fit.describe(_unit_suffix(key).strip(),
                                     "s⁻¹" if y.endswith("_per_s") else "")
                 boxes.append((colour, f"{name + ': ' if name else ''}{text}"))
