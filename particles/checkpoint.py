@@ -55,6 +55,11 @@ class CheckpointError(ScenarioError):
         super().__init__(str(path), None, problem)
 
 
+class CheckpointWriteError(CheckpointError):
+    """The checkpoint file could not be written (a full disk, a vanished directory): a
+    condition of the machine, which a long run may outlive, unlike a bad plan or state."""
+
+
 # ---------------------------------------------------------------------------- writing
 
 def _jsonable(o: Any) -> Any:
@@ -131,7 +136,8 @@ def save_checkpoint(sim, path: str | os.PathLike, plan: dict | None = None) -> P
             end step, the output path and format and the command options).
 
     Raises:
-        CheckpointError: the file could not be written (one line, e.g. a full disk).
+        CheckpointWriteError: the file could not be written (one line, e.g. a full disk).
+        CheckpointError: the run plan cannot be stored (not JSON-able).
     """
     from .output import OutputError, atomic_write
 
@@ -153,7 +159,7 @@ def save_checkpoint(sim, path: str | os.PathLike, plan: dict | None = None) -> P
     except OutputError as e:
         why = e.problem.removeprefix("could not write: ")
         kept = "; the previous checkpoint is intact" if p.exists() else ""
-        raise CheckpointError(p, f"could not write checkpoint: {why}{kept}") from None
+        raise CheckpointWriteError(p, f"could not write checkpoint: {why}{kept}") from None
     return p
 
 

@@ -296,13 +296,14 @@ def _drive(sim, plan: dict, stop: "Interrupt", t0: float, scenario_dict: dict,
 
 
 def _save_checkpoint(sim, path: str, plan: dict) -> bool:
-    """Save a checkpoint; on failure (a full disk) warn in one line and return False, so that
-    the run and its results table go on: the previous checkpoint, if any, is left intact."""
-    from .checkpoint import CheckpointError, save_checkpoint
+    """Save a checkpoint; if the file cannot be written (a full disk) warn in one line and
+    return False, so that the run and its results table go on: the previous checkpoint, if
+    any, is left intact. Other checkpoint errors (a bug) still stop the run."""
+    from .checkpoint import CheckpointWriteError, save_checkpoint
 
     try:
         save_checkpoint(sim, path, plan)
-    except CheckpointError as e:
+    except CheckpointWriteError as e:
         print(f"ionpump: warning: {e}; the run goes on", file=sys.stderr)
         return False
     return True

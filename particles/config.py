@@ -15,6 +15,7 @@ import copy
 import difflib
 import math
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from importlib import resources
@@ -269,6 +270,15 @@ def coerce(source: str, key: str, value: Any) -> Any:
     if spec.max is not None and value > spec.max:
         raise _bad(source, key, f"must be <= {spec.max:g}{unit}, got {value!r}")
     return value
+
+
+def key_unit(key: str) -> str:
+    """The unit of a scenario key ("mM", "µm", "pumps", ...): from :data:`SCHEMA`, else from
+    the key's suffix (``_mM``, ``_ms``, ``_um``, ``_mV``), else ""."""
+    if key in SCHEMA:
+        return SCHEMA[key].unit
+    m = re.search(r"_(mM|ms|um|mV)$", key)
+    return m.group(1).replace("um", "µm") if m else ""
 
 
 def parse_assignment(text: str, source: str = "--set") -> tuple[str, Any]:

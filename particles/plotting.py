@@ -34,6 +34,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from particles import stats  # noqa: E402
+from particles.config import key_unit  # noqa: E402
 
 __all__ = ["read_table", "read_meta", "table_kind", "plot_file", "plot_run", "plot_tracer",
            "plot_sweep", "FORMATS"]
@@ -41,15 +42,14 @@ __all__ = ["read_table", "read_meta", "table_kind", "plot_file", "plot_run", "pl
 FORMATS = (".png", ".svg", ".pdf")
 DPI = 150
 
-#: Axis labels for common scenario keys.
-KEY_LABELS = {
-    "ions.na.inside_mM": "[Na⁺] inside (mM)",
-    "ions.na.outside_mM": "[Na⁺] outside (mM)",
-    "ions.k.inside_mM": "[K⁺] inside (mM)",
-    "ions.k.outside_mM": "[K⁺] outside (mM)",
+#: Axis names for common scenario keys (the unit comes from the schema: config.key_unit).
+KEY_NAMES = {
+    "ions.na.inside_mM": "[Na⁺] inside",
+    "ions.na.outside_mM": "[Na⁺] outside",
+    "ions.k.inside_mM": "[K⁺] inside",
+    "ions.k.outside_mM": "[K⁺] outside",
     "pumps.count": "pumps",
-    "atp.initial_mM": "[ATP] (mM)",
-    "atp.mM": "[ATP] (mM)",
+    "atp.initial_mM": "[ATP]",
 }
 
 #: Figures a sweep can be drawn against, with their axis labels.
@@ -335,13 +335,24 @@ def _binned_efflux(run: pd.DataFrame, max_points: int = 60) -> pd.DataFrame:
     return out
 
 
+def _replicates_per_bin(df: pd.DataFrame, bins: pd.DataFrame) -> np.ndarray:
+    """How many replicates have samples throughout each bin (a shorter run, e.g. an
+    interrupted one, drops out of the later bins), shape (len(bins),)."""
+    per_t = df.groupby("time_ms")["replicate"].nunique()
+    t, n = per_t.index.to_numpy(float), per_t.to_numpy()
+    return np.array([n[(t > a) & (t <= b)].min() if ((t > a) & (t <= b)).any() else 1
+                     for a, b in zip(bins["t0"], bins["t1"])])
+
+
 def plot_tracer(df: pd.DataFrame, title: str = "") -> plt.Figure:
     """Hodgkin-Keynes (Figure 4.11) view: tracer efflux on a log axis against time.
 
     Efflux is the labelled Na⁺ released per unit time, in bins of whole sample intervals
     (at most ~60 bins, never straddling a phase change), with Poisson error bars (± one
-    standard error from the count). A bin in which no labelled ion left cannot be drawn on a
-    log axis: it is marked by an open triangle on the bottom edge and the line breaks there.
+    standard error from the count, over the replicates present in the bin; the lower bar is
+    cut at a fifth of the value, since the log axis cannot reach zero). A bin in which no
+    labelled ion left cannot be drawn on a log axis: it is marked by an open triangle on the
+    bottom edge and the line breaks there.
     Every phase other than the first is shaded and labelled with its efflux rate constant k
     (per unit of the time axis, simulated time).
 
@@ -361,7 +372,8 @@ def plot_tracer(df: pd.DataFrame, title: str = "") -> plt.Figure:
     width = (bins["dt_ms"] / scale).to_numpy()
     count = bins["efflux"].to_numpy(dtype=float)  # mean count per replicate
     rate = count / width  # ions per time unit
-    err = np.sqrt(count * n_rep) / n_rep / width  # Poisson s.e. of the mean count
+    n_at = _replicates_per_bin(df, bins) if n_rep > 1 else np.ones(len(bins))
+    err = np.sqrt(count * n_at) / n_at / width  # Poisson s.e. of the mean count
     mid = ((bins["t0"] + bins["t1"]) / 2 / scale).to_numpy()
 
     fig, ax = plt.subplots(figsize=(8, 4.8))
@@ -369,15 +381,17 @@ def plot_tracer(df: pd.DataFrame, title: str = "") -> plt.Figure:
     ks = stats.efflux_rate_constants(run, by="segment")
     notes = {int(r.segment): f"k = {r.k_per_ms * scale:.3g} {unit}⁻¹"
              for r in ks.itertuples() if np.isfinite(r.k_per_ms)}
-    ok = rate > 0
+    finite = np.isfinite(rate) & (width > 0)
+    ok = finite & (rate > 0)
+    empty = finite & (count == 0)
     ax.semilogy(mid, np.where(ok, rate, np.nan), "-", lw=1.0, color="#222222")
     ax.errorbar(mid[ok], rate[ok], yerr=(np.minimum(err[ok], 0.8 * rate[ok]), err[ok]),
                 fmt="o", ms=3.5, elinewidth=0.8, capsize=0, color="#222222",
                 label="²⁴Na⁺ efflux (± Poisson s.e.)")
     ymin, ymax = (rate[ok].min(), rate[ok].max()) if ok.any() else (1, 10)
     ax.set_ylim(ymin / 3, ymax * 4)  # headroom for the phase labels
-    if (~ok).any():
-        ax.plot(mid[~ok], np.full((~ok).sum(), ymin / 2.4), "v", ms=5, mfc="none",
+    if empty.any():
+        ax.plot(mid[empty], np.full(empty.sum(), ymin / 2.4), "v", ms=5, mfc="none",
                 color="#222222", clip_on=False, label="bin with no ²⁴Na⁺ efflux")
     _shade_phases(ax, segs, scale, segs[0][0] if segs else None, annotations=notes)
     if segs and 0 in notes:
@@ -399,16 +413,15 @@ def plot_tracer(df: pd.DataFrame, title: str = "") -> plt.Figure:
 
 
 def _key_label(key: str) -> str:
-    if key in KEY_LABELS:
-        return KEY_LABELS[key]
-    m = re.search(r"_(mM|ms|um|mV)$", key)
-    return f"{key} ({m.group(1).replace('um', 'µm')})" if m else key
+    """Axis label of a scenario key, e.g. "[K⁺] outside (mM)"."""
+    name, unit = KEY_NAMES.get(key, key), key_unit(key)
+    return f"{name} ({unit})" if unit and unit != name else name
 
 
 def _unit_suffix(key: str) -> str:
-    """' mM' for a key labelled '... (mM)', else ''."""
-    lab = _key_label(key)
-    return " " + lab[lab.rindex("(") + 1:-1] if lab.endswith(")") and "(" in lab else ""
+    """" mM" for a key in mM, else "" (or " pumps" and the like)."""
+    unit = key_unit(key)
+    return f" {unit}" if unit else ""
 
 
 def plot_sweep(df: pd.DataFrame, meta: Mapping | None = None, title: str = "",

@@ -388,6 +388,7 @@ def parse_vary(items: Sequence[str] | None) -> dict[str, list[Any]]:
 def _print_sweep_summary(df: pd.DataFrame, out) -> None:
     """Turnover per sweep point (mean ± 95 % CI over replicates) and a Hill fit per key."""
     from particles import stats
+    from particles.config import key_unit
 
     keys = list(df.attrs.get("vary", {}))
     if df.empty:
@@ -413,13 +414,9 @@ def _print_sweep_summary(df: pd.DataFrame, out) -> None:
             try:
                 m = g.mean().to_numpy()
                 sem = g.sem().to_numpy()
-                from particles.config import SCHEMA
-
                 fit = stats.fit_saturation(x, m, sigma=sem if (sem > 0).all() else None)
                 kind = "Hill fit with baseline" if fit.baseline else "Hill fit"
-                spec = SCHEMA.get(keys[0])
-                print(f"  {kind} against {keys[0]}: "
-                      f"{fit.describe(spec.unit if spec else '', 's⁻¹')}")
+                print(f"  {kind} against {keys[0]}: {fit.describe(key_unit(keys[0]), 's⁻¹')}")
             except (ValueError, RuntimeError):
                 print("  Hill fit: did not converge")
     print(f"  results  {out}")
@@ -435,7 +432,8 @@ def sweep_command(args) -> int:
 
     Returns:
         0 done; 1 a run failed (one line names it; nothing written); 130 interrupted (the
-        completed runs are written, ``complete`` false in the meta). Bad input raises :class:`particles.config.ScenarioError` (exit 2 in the CLI)
+        completed runs are written, ``complete`` false in the meta). Bad input raises
+        :class:`particles.config.ScenarioError` (exit 2 in the CLI)
         before any run starts.
     """
     import signal

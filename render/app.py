@@ -369,9 +369,11 @@ class App:
         """Advance until the followed pump (any pump when none is followed) takes a step:
         changes conformation, or binds or releases an ion.
 
-        Steps go in chunks of ``chunk`` dt (a few µs simulated: the overshoot cannot be seen)
-        and stop after ``max_ms`` simulated ms at most (a blocked or starved pump may not
-        move). The step is announced on screen, e.g. "pump 2: E1 → E1·3Na after 0.41 ms".
+        Steps go in chunks of ``chunk`` dt (a few µs simulated: the overshoot cannot be seen,
+        but a change undone within one chunk is missed, and of several pumps that moved in
+        the same chunk the lowest-numbered is named) and stop after ``max_ms`` simulated ms at
+        most (a blocked or starved pump may not move). The step is announced on screen, e.g.
+        "pump 2: E1 → E1·3Na after 0.41 ms".
 
         Returns:
             True if a pump took a step, False if ``max_ms`` passed first.
@@ -381,6 +383,8 @@ class App:
         if pumps.state.size == 0:
             self.scene.notify("no pumps in this scenario")
             return False
+        if i >= pumps.state.size:  # render.follow_pump beyond the last pump: follow none
+            i = -1
         watch = slice(None) if i < 0 else slice(i, i + 1)
         before = np.stack([pumps.state[watch], pumps.n_na[watch], pumps.n_k[watch]]).astype(int)
         limit = max(1, int(round(max_ms / sim.dt_ms)))

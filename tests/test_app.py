@@ -245,8 +245,9 @@ def test_watch_under_xvfb_keeps_drawing(tmp_path):
 
 
 def test_next_event_pauses_at_the_followed_pumps_next_step(app):
-    """N advances exactly to the next change of the followed pump (state or bound ions):
-    never past a step of that pump, and its notice names what changed."""
+    """N advances to the next change of the followed pump (state or bound ions), at most one
+    16-step chunk past it (checked by a replay for the first stop), and its notice names what
+    changed."""
     app.scene.set_follow(1)
     pumps = app.sim.pumps
     seen = []
@@ -281,3 +282,9 @@ def test_next_event_with_a_blocked_pump_gives_up(app):
     app.scene.set_follow(0)
     assert app.step_to_next_event(max_ms=0.05) is False
     assert "no pump step" in app.scene.message
+
+
+def test_next_event_following_a_pump_that_does_not_exist_watches_all(app):
+    app.scene.follow = 99  # e.g. render.follow_pump larger than pumps.count
+    assert app.step_to_next_event() is True
+    assert app.scene.message.startswith("pump ")

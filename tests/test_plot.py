@@ -118,6 +118,22 @@ def test_tracer_figure(tmp_path):
     _check_png(out)
 
 
+def test_tracer_figure_with_replicates_counts_those_present():
+    """Three replicates, one stopped early: the Poisson error of a late bin uses two."""
+    phases = [("K-free", 400, 700, 0.5)]
+    reps = [synthetic_run(r, t_end_ms=1000.0 if r < 2 else 600.0, dt_ms=4.0, phases=phases,
+                          tracer=20000, replicate=r) for r in range(3)]
+    df = pd.concat(reps, ignore_index=True)
+    run, n_rep = plotting._mean_over_replicates(df)
+    bins = plotting._binned_efflux(run)
+    n_at = plotting._replicates_per_bin(df, bins)
+    assert n_rep == 3 and n_at[0] == 3 and n_at[-1] == 2
+    assert ((bins["t1"] <= 600) == (n_at == 3)).all()
+    fig = plotting.plot_tracer(df)
+    assert fig.axes[0].get_yscale() == "log"
+    plotting.plt.close(fig)
+
+
 def test_sweep_figure_dotted_columns(tmp_path):
     src = tmp_path / "sweep.parquet"
     synthetic_sweep().to_parquet(src)

