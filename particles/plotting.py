@@ -50,6 +50,8 @@ KEY_NAMES = {
     "ions.k.outside_mM": "[K⁺] outside",
     "pumps.count": "pumps",
     "atp.initial_mM": "[ATP]",
+    "domain.width_um": "box width",
+    "domain.height_um": "membrane length",
 }
 
 #: Figures a sweep can be drawn against, with their axis labels.
@@ -162,13 +164,21 @@ def plot_file(path_in: str | Path, path_out: str | Path, kind: str | None = None
 
 
 def _title(meta: Mapping, path) -> str:
+    """Scenario name, with the ``--set`` overrides of a sweep, e.g. "saturation with [Na⁺]
+    outside = 0 mM"; the file name when the metadata has no scenario."""
     sc = meta.get("scenario")
     name = None
     if isinstance(sc, Mapping):
         name = sc.get("name") or sc.get("title")
     elif isinstance(sc, str):
         name = sc
-    return str(name) if name else Path(path).name
+    title = str(name) if name else Path(path).name
+    over = meta.get("overrides")
+    if isinstance(over, Mapping) and over:  # a sweep's --set keys: part of what was run
+        title += " with " + ", ".join(
+            f"{KEY_NAMES.get(k, k)} = {v:g}{_unit_suffix(k)}" if isinstance(v, (int, float))
+            else f"{k} = {v}" for k, v in over.items())
+    return title
 
 
 def _time_axis(t_ms: np.ndarray) -> tuple[float, str]:
@@ -472,8 +482,7 @@ def plot_sweep(df: pd.DataFrame, meta: Mapping | None = None, title: str = "",
                         capsize=3, color=colour, label=name or "simulation (mean ± 95 % CI)"
                         if has_err else name or "simulation")
             try:
-                sigma = s["sem"].to_numpy() if has_err and (s["sem"] > 0).all() else None
-                fit = stats.fit_saturation(s["x"], s["mean"], sigma=sigma)
+                fit = stats.fit_saturation(s["x"], s["mean"], sigma=stats.fit_sigma(s["sem"]))
             except (ValueError, RuntimeError, np.linalg.LinAlgError):
                 fit = None
             if fit is None or not np.isfinite(fit.K):
@@ -498,11 +507,17 @@ def plot_sweep(df: pd.DataFrame, meta: Mapping | None = None, title: str = "",
         ax.set_xlim(left=0)
         ax.set_ylim(bottom=0)
         ax.grid(alpha=0.3, lw=0.5)
-        ax.legend(fontsize=8, loc="upper left")
+        # below a saturating curve, just above the fit boxes: clear of the data
+        ax.legend(fontsize=8, loc="lower right", bbox_to_anchor=(1.0, 0.06 + 0.07 * len(boxes)),
+                  borderaxespad=0.3)
     n_rep = int(df["replicate"].nunique()) if "replicate" in df.columns else 1
     against = " and ".join(_key_label(k).split(" (")[0] for k in keys)
-    fig.suptitle((title + ": " if title else "") + f"{Y_LABELS.get(y, y).split(' (')[0]} "
-                 f"against {against} ({n_rep} replicate{'s' if n_rep != 1 else ''} per point)",
-                 fontsize=12)
+    head = (f"{Y_LABELS.get(y, y).split(' (')[0]} against {against} "
+            f"({n_rep} replicate{'s' if n_rep != 1 else ''} per point)")
+    if title:  # scenario (and overrides) on a line of their own, wrapped to the figure
+        import textwrap
+
+        head = textwrap.fill(title, width=int(75 * n_keys)) + "\n" + head
+    fig.suptitle(head, fontsize=12)
     fig.tight_layout()
     return fig

@@ -414,7 +414,7 @@ def _print_sweep_summary(df: pd.DataFrame, out) -> None:
             try:
                 m = g.mean().to_numpy()
                 sem = g.sem().to_numpy()
-                fit = stats.fit_saturation(x, m, sigma=sem if (sem > 0).all() else None)
+                fit = stats.fit_saturation(x, m, sigma=stats.fit_sigma(sem))
                 kind = "Hill fit with baseline" if fit.baseline else "Hill fit"
                 print(f"  {kind} against {keys[0]}: {fit.describe(key_unit(keys[0]), 's⁻¹')}")
             except (ValueError, RuntimeError):
