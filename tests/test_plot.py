@@ -66,15 +66,17 @@ def synthetic_hodgkin_keynes(seed: int = 0) -> pd.DataFrame:
 
 
 def synthetic_sweep(seed: int = 0, values=(2, 5, 10, 20, 40, 80), replicates: int = 3,
-                    K=12.0, n=1.5, vmax_per_s=50.0, second=None) -> pd.DataFrame:
-    """A sweep over ions.na.inside_mM whose turnover follows a known Hill curve."""
+                    K=12.0, n=1.5, vmax_per_s=50.0, second=None,
+                    v0_per_s=0.0) -> pd.DataFrame:
+    """A sweep over ions.na.inside_mM whose turnover follows a known Hill curve (on a
+    baseline ``v0_per_s`` if given)."""
     frames = []
     seconds = second or [None]
     for s2 in seconds:
         for c in values:
             for r in range(replicates):
                 scale = 1.0 if s2 is None else s2 / (s2 + 1.0)
-                rate = stats.hill(c, K, n, vmax_per_s) * scale / 1000.0
+                rate = stats.hill(c, K, n, vmax_per_s, v0_per_s) * scale / 1000.0
                 df = synthetic_run(seed * 1000 + r + 17 * int(c), turnover_per_ms=rate,
                                    t_end_ms=500.0, dt_ms=5.0)
                 front = {"ions.na.inside_mM": float(c)}
@@ -116,6 +118,34 @@ def test_tracer_figure(tmp_path):
     out = tmp_path / "hk.png"
     assert plotting.plot_file(src, out) == "tracer"
     _check_png(out)
+
+
+def test_sweep_summary_and_figure_fit_a_baseline_where_there_is_one(tmp_path, capsys):
+    """A flux on a floor: the summary and the figure report the baseline fit, with K½ near
+    the truth; a flux without one keeps the plain Hill fit."""
+    from particles.sweep import _print_sweep_summary
+
+    values = (0, 2, 5, 10, 20, 40, 80, 160)
+    for v0, kind in ((25.0, "Hill fit with baseline against"), (0.0, "Hill fit against")):
+        df = synthetic_sweep(values=values, replicates=4, K=12.0, n=1.0, v0_per_s=v0)
+        df.attrs.update(vary={"ions.na.inside_mM": list(values)}, replicates=4)
+        _print_sweep_summary(df, "x.parquet")
+        line = [ln for ln in capsys.readouterr().out.splitlines() if "Hill fit" in ln][0]
+        assert kind in line and "mM" in line, line
+        k_half = float(line.split("K½ = ")[1].split(" ±")[0])
+        assert 6.0 < k_half < 24.0, line
+    fig = plotting.plot_sweep(synthetic_sweep(values=values, replicates=4, K=12.0, n=1.0,
+                                              v0_per_s=25.0))
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert any("v0 = " in t for t in texts), texts
+    plotting.plt.close(fig)
+
+
+def test_sweep_title_names_the_overrides():
+    meta = {"scenario": "saturation", "overrides": {"ions.na.outside_mM": 0, "seed_note": "x"}}
+    assert plotting._title(meta, "f.parquet") == \
+        "saturation with [Na⁺] outside = 0 mM, seed_note = x"
+    assert plotting._title({}, "out/f.parquet") == "f.parquet"
 
 
 def test_tracer_figure_with_replicates_counts_those_present():

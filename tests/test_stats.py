@@ -259,6 +259,11 @@ def test_baseline_fit_of_a_curve_without_floor_gives_v0_near_zero():
     assert fit.baseline and 0 < fit.v0_se < 3 and abs(fit.v0) < 4 * fit.v0_se
 
 
+def test_fit_sigma_keeps_zero_error_points_weighted():
+    np.testing.assert_array_equal(stats.fit_sigma([0.0, 2.0, 0.5, np.nan]), [0.5, 2.0, 0.5, 0.5])
+    assert stats.fit_sigma([0.0, np.nan]) is None
+
+
 def test_hill_fit_fixed_n_and_errors():
     c = np.array([1.0, 3.0, 10.0, 30.0])
     fit = stats.fit_hill(c, stats.hill(c, 5.0, 1.0, 2.0), fix_n=1.0)
