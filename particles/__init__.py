@@ -12,6 +12,6 @@ from .config import ScenarioError, load_scenario
 from .simulation import Simulation
 from .state import PumpState, Side, Species
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 __all__ = ["Simulation", "load_scenario", "ScenarioError", "PumpState", "Side", "Species",
            "__version__"]

@@ -31,7 +31,7 @@ import numpy as np
 from .config import SCHEMA, Scenario, ScenarioError, scenario_from_dict
 
 FORMAT = "ionpump-checkpoint"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: bath_target holds mean counts (float64)
 SUFFIXES = (".npz",)
 
 _ION_FIELDS = ("x", "y", "species", "side", "bound", "tracer")

@@ -506,7 +506,12 @@ BYTES_PER_ION = 26
 
 def mM_to_count(c_mM: float, area_um2: float, depth_um: float) -> int:
     """Number of particles at concentration ``c_mM`` in ``area_um2`` × ``depth_um``."""
-    return int(round(c_mM * area_um2 * depth_um * AVOGADRO_PER_UM3_MM))
+    return int(round(mM_to_mean_count(c_mM, area_um2, depth_um)))
+
+
+def mM_to_mean_count(c_mM: float, area_um2: float, depth_um: float) -> float:
+    """Expected number of particles (not rounded) at ``c_mM`` in ``area_um2`` × ``depth_um``."""
+    return c_mM * area_um2 * depth_um * AVOGADRO_PER_UM3_MM
 
 
 def count_to_mM(n: float, area_um2: float, depth_um: float) -> float:

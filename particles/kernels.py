@@ -18,12 +18,15 @@ Units: µm, ms, mM. Array shapes: ions ``(n,)``, pumps ``(m,)``, ``sites (m, 5)`
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit, prange
 
 from .jit import JIT, JIT_PARALLEL
-from .rng import (STREAM_BATH, STREAM_CHANNEL, STREAM_MOVE, STREAM_MOVE_TAIL, STREAM_PLACE,
-                  STREAM_PUMP, STREAM_STICK, draw, normal_pair, step_key, uniforms)
+from .rng import (STREAM_BATH, STREAM_BATH_COUNT, STREAM_CHANNEL, STREAM_MOVE,
+                  STREAM_MOVE_TAIL, STREAM_PLACE, STREAM_PUMP, STREAM_STICK, draw, normal_pair,
+                  step_key, uniforms)
 
 # Codes duplicated from particles.state as plain ints for numba.
 NA, K = 0, 1
@@ -449,13 +452,24 @@ def _count(species, side, bound, tracer, out):
 
 
 @njit(**JIT)
+def _dithered(mean, u):
+    """floor(mean), plus one when the uniform ``u`` < frac(mean): a whole number whose
+    average is ``mean`` (>= 0)."""
+    whole = np.int64(math.floor(mean))
+    return whole + 1 if u < mean - whole else whole
+
+
+@njit(**JIT)
 def _bath_exchange(seed, step, x, y, species, side, bound, tracer, zone_side, zone_lo, zone_hi,
                    height, target, counters, counter_base):
     """Clamp a far-field zone: replace every free ion of compartment ``zone_side`` with
-    ``zone_lo < x < zone_hi`` (µm) by fresh unlabelled ions from the reservoir, ``target[s]``
-    of each species ``s`` at random places in the zone. Removed ions are parked in the
-    reservoir (side RESERVOIR). Used for the perfused bath (outside) and for internal
-    dialysis (inside, Brinley & Mullins 1967).
+    ``zone_lo < x < zone_hi`` (µm) by fresh unlabelled ions from the reservoir, on average
+    ``target[s]`` of each species ``s`` (a real number: c · zone volume) at random places in
+    the zone. The whole number put in is floor(target) plus one with probability
+    frac(target), so that a zone meant to hold 1.5 ions holds 1.5 on average rather than a
+    rounded 2 (which at sub-mM concentrations would raise them by a third). Removed ions are
+    parked in the reservoir (side RESERVOIR). Used for the perfused bath (outside) and for
+    internal dialysis (inside, Brinley & Mullins 1967).
 
     ``counters[counter_base + s]`` counts ions added, ``counters[counter_base + 2 + s]`` ions
     removed, so that free + bound − added + removed stays constant per species. Returns False
@@ -469,8 +483,9 @@ def _bath_exchange(seed, step, x, y, species, side, bound, tracer, zone_side, zo
             tracer[i] = False
             counters[counter_base + 2 + species[i]] += 1
     key = step_key(seed, STREAM_BATH, 2 * step + zone_side)
-    need0 = target[0]
-    need1 = target[1]
+    u_na, u_k = uniforms(draw(step_key(seed, STREAM_BATH_COUNT, 2 * step + zone_side), 0))
+    need0 = _dithered(target[0], u_na)
+    need1 = _dithered(target[1], u_k)
     span = zone_hi - zone_lo
     for i in range(n):
         if need0 == 0 and need1 == 0:
@@ -641,8 +656,8 @@ def _advance(nsteps, step0, seed, par, env, bath_target, sigma, width, height, x
     and releases -> ATP and potential -> bath and dialysis exchanges.
     Channels: ``ch_y``, ``ch_type``, ``ch_bin``, ``ch_half`` as in :func:`_move`; ``ch_p0`` passage
     probabilities at V = 0 per type; ``ch_pass``, ``ch_part`` scratch.
-    ``bath_target``: ions per species held in the bath zone ``x > zone_x0`` (entries 0, 1)
-    and in the dialysis zone ``x < zone_x1`` (entries 2, 3). Everything is
+    ``bath_target``: mean number of ions per species held in the bath zone ``x > zone_x0``
+    (entries 0, 1) and in the dialysis zone ``x < zone_x1`` (entries 2, 3), float64. Everything is
     updated in place. Returns the number of steps done, negated when the bath reservoir ran
     short in the last of them (the caller grows it and goes on).
     """

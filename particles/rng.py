@@ -35,6 +35,7 @@ STREAM_PLACE = 4  # placement of released ions
 STREAM_CHANNEL = 5  # channel passage trial
 STREAM_BATH = 6  # bath exchanges and tracer loading
 STREAM_MOVE_TAIL = 7  # slow path of the ziggurat for displacements
+STREAM_BATH_COUNT = 8  # whole number of ions a bath/dialysis exchange puts in its zone
 
 
 def _ziggurat_tables(layers: int = 128, bits: int = 24):

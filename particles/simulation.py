@@ -9,7 +9,7 @@ import numpy as np
 
 from . import kernels as kn
 from .config import (AVOGADRO_PER_UM3_MM, Scenario, adsorption_coefficients, count_to_mM,
-                     load_scenario, membrane_x, mM_to_count)
+                     load_scenario, membrane_x, mM_to_count, mM_to_mean_count)
 from .observe import Recorder
 from .channels import Channels
 from .protocol import Protocol
@@ -67,7 +67,7 @@ class Simulation:
         self.env[kn.ENV_BATH_ON] = float(v["bath.clamped"])
         self.env[kn.ENV_DIALYSIS_ON] = float(v["dialysis.clamped"])
         self.env[kn.ENV_AP_START] = -1.0  # no action potential yet (ENV_AP_COUNT = 0)
-        self.bath_target = np.zeros(4, np.int64)
+        self.bath_target = np.zeros(4)  # mean ions per species in the bath/dialysis zones
         self._update_parameters()
         self.set_bath(v["ions.na.outside_mM"], v["ions.k.outside_mM"])
         self.recorder = Recorder(self)
@@ -180,10 +180,10 @@ class Simulation:
         self.bath_mM = (float(na_mM), float(k_mM))
         zone, h = self._zone_area_um2(), self.geometry.depth_um
         dial = v["dialysis.zone_um"] * self.geometry.height_um
-        self.bath_target[:] = [mM_to_count(self.bath_mM[0], zone, h),
-                               mM_to_count(self.bath_mM[1], zone, h),
-                               mM_to_count(v["ions.na.inside_mM"], dial, h),
-                               mM_to_count(v["ions.k.inside_mM"], dial, h)]
+        self.bath_target[:] = [mM_to_mean_count(self.bath_mM[0], zone, h),
+                               mM_to_mean_count(self.bath_mM[1], zone, h),
+                               mM_to_mean_count(v["ions.na.inside_mM"], dial, h),
+                               mM_to_mean_count(v["ions.k.inside_mM"], dial, h)]
 
     # ------------------------------------------------------------------ the loop
 

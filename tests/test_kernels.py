@@ -81,3 +81,29 @@ def test_same_seed_identical_with_1_and_2_threads(tmp_path):
     assert one == two
     other = _run_table(2, 8, tmp_path)
     assert other != two
+
+
+def test_bath_exchange_holds_the_mean_count_not_a_rounded_one():
+    """A zone meant to hold 1.5 K+ and 7 Na+ ions holds 1.5 on average (dithered between 1
+    and 2), not round(1.5) = 2, and exactly 7 Na+ every time; conservation counters agree."""
+    n = 64
+    x = np.zeros(n)
+    y = np.zeros(n)
+    species = np.where(np.arange(n) % 2 == 0, kn.NA, kn.K).astype(np.int8)
+    side = np.full(n, kn.RESERVOIR, np.int8)
+    bound = np.zeros(n, np.bool_)
+    tracer = np.zeros(n, np.bool_)
+    counters = np.zeros(8, np.int64)
+    target = np.array([7.0, 1.5])
+    steps = 4000
+    k_counts = np.empty(steps)
+    for step in range(steps):
+        assert kn._bath_exchange(11, step, x, y, species, side, bound, tracer, kn.OUTSIDE,
+                                 1.0, 2.0, 1.0, target, counters, 0)
+        in_zone = (side == kn.OUTSIDE) & (x > 1.0) & (x < 2.0)
+        assert np.count_nonzero(in_zone & (species == kn.NA)) == 7
+        k_counts[step] = np.count_nonzero(in_zone & (species == kn.K))
+    assert set(np.unique(k_counts)) == {1.0, 2.0}
+    se = 0.5 / np.sqrt(steps)  # Bernoulli(0.5) part
+    assert abs(k_counts.mean() - 1.5) < 4 * se, k_counts.mean()
+    assert counters[0] - counters[2] == 7 and counters[1] - counters[3] == k_counts[-1]
