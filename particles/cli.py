@@ -530,7 +530,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("sweep", help="parameter sweep and replicates on Dask", **_examples(
         "ionpump sweep saturation --vary ions.na.inside_mM=2,5,10,20,40,80 --replicates 3 \\",
-        "    --duration 40 --out out/sat-na.parquet",
+        "    --duration 150 --out out/sat-na.parquet",
         "ionpump sweep resting --vary pumps.count=3,6,12 --vary atp.initial_mM=1,5 \\",
         "    --replicates 4 --out out/grid.parquet --scheduler tcp://10.0.0.5:8786"))
     common(sp)

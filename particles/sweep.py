@@ -400,6 +400,7 @@ def _print_sweep_summary(df: pd.DataFrame, out) -> None:
     print(f"  turnover (cycles pump⁻¹ s⁻¹, after {warmup:g} ms warm-up; mean ± 95 % CI, "
           f"{df.attrs.get('replicates', 1)} replicate(s))")
     groups = runs.groupby(keys, sort=False) if keys else [((), runs)]
+    slow = []
     for key, g in groups:
         key = key if isinstance(key, tuple) else (key,)
         s = stats.mean_ci(g[fig].to_numpy(dtype=float))
@@ -407,6 +408,12 @@ def _print_sweep_summary(df: pd.DataFrame, out) -> None:
         label = ", ".join(f"{k}={v}" for k, v in zip(keys, key)) or "all"
         err = f" ± {half:.3g}" if half == half else ""
         print(f"    {label:<40} {s['mean']:.4g}{err}")
+        if 0 < s["mean"] < 1000.0 / warmup:  # a mean cycle outlasts the warm-up
+            slow.append(f"{label} ({1000.0 / s['mean']:.2g} ms)")
+    if slow:
+        print(f"  note: a mean cycle outlasts the {warmup:g} ms warm-up at {', '.join(slow)}; "
+              "pumps start empty, so those rates can be biased low (and a fitted n high): "
+              "use a longer --duration (the warm-up is its first 20 %)")
     if len(keys) == 1:
         g = runs.groupby(keys[0])[fig]
         x = pd.to_numeric(pd.Series(list(g.groups)), errors="coerce").to_numpy()

@@ -141,6 +141,21 @@ def test_sweep_summary_and_figure_fit_a_baseline_where_there_is_one(tmp_path, ca
     plotting.plt.close(fig)
 
 
+def test_sweep_summary_warns_where_a_cycle_outlasts_the_warm_up(capsys):
+    """500 ms runs have a 100 ms warm-up: at 4 cycles/s (250 ms a cycle) the summary says so;
+    at 50 cycles/s it does not."""
+    from particles.sweep import _print_sweep_summary
+
+    for vmax, warned in ((8.0, True), (100.0, False)):
+        df = synthetic_sweep(values=(80, 160), replicates=2, K=80.0, n=1.0, vmax_per_s=vmax)
+        df.attrs.update(vary={"ions.na.inside_mM": [80, 160]}, replicates=2)
+        _print_sweep_summary(df, "x.parquet")
+        out = capsys.readouterr().out
+        assert ("outlasts the 100 ms warm-up" in out) is warned, out
+        if warned:
+            assert "ions.na.inside_mM=80" in out.split("note:")[1]
+
+
 def test_sweep_title_names_the_overrides():
     meta = {"scenario": "saturation", "overrides": {"ions.na.outside_mM": 0, "seed_note": "x"}}
     assert plotting._title(meta, "f.parquet") == \
