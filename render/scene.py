@@ -723,14 +723,16 @@ class Scene:
 
     # -------------------------------------------------------------- bars
 
-    def _draw_top(self, sim) -> None:
-        lay = self.layout
-        r = lay.top
+    def _bar(self, r, min_size: int, fraction: float) -> tuple[int, int, int, int]:
+        """Clear a bar ``r``; return its text size (px, ``fraction`` of its height, at least
+        ``min_size``), padding, first x and centre y."""
         self.surface.fill(BAR_BG, r)
-        size = max(10, round(r.h * 0.5))
-        pad = lay.px(12)
-        x = r.left + pad
-        cy = r.centery
+        pad = self.layout.px(12)
+        return max(min_size, round(r.h * fraction)), pad, r.left + pad, r.centery
+
+    def _draw_top(self, sim) -> None:
+        r = self.layout.top
+        size, pad, x, cy = self._bar(r, 10, 0.5)
         if self.captions:
             x = self.text.blit(self.surface, sim.scenario.title, (x, cy), size, BAR_FG, True,
                                "midleft").right + pad * 2
@@ -747,11 +749,7 @@ class Scene:
     def _draw_legend(self, sim, radius) -> None:
         lay = self.layout
         r = lay.legend
-        self.surface.fill(BAR_BG, r)
-        size = max(9, round(r.h * 0.46))
-        pad = lay.px(12)
-        x = r.left + pad
-        cy = r.centery
+        size, pad, x, cy = self._bar(r, 9, 0.46)
         rr = max(3, round(size * 0.42))
         items = [(NA_RGB, None, f"{NA_LABEL} sodium"), (K_RGB, None, f"{K_LABEL} potassium")]
         has_tracer = bool(sim.scenario.values.get("tracer.fraction", 0) > 0
