@@ -212,17 +212,6 @@ def _flatten(d: dict, prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def _nest(flat: dict[str, Any]) -> dict:
-    out: dict = {}
-    for name, v in flat.items():
-        parts = name.split(".")
-        d = out
-        for p in parts[:-1]:
-            d = d.setdefault(p, {})
-        d[parts[-1]] = v
-    return out
-
-
 def suggest(name: str, options) -> str:
     """' (did you mean X?)' for the closest of ``options``, or ''."""
     close = difflib.get_close_matches(name, list(options), n=1, cutoff=0.6)
@@ -328,9 +317,6 @@ class Scenario:
     protocol: list[Event]
     initial_phase: str = "control"
 
-    def get(self, key: str) -> Any:
-        return self.values[key]
-
     def __getitem__(self, key: str) -> Any:
         return self.values[key]
 
@@ -341,11 +327,6 @@ class Scenario:
     @property
     def description(self) -> str:
         return self.values["scenario.description"]
-
-    @property
-    def data(self) -> dict:
-        """Nested dict view (TOML layout)."""
-        return _nest(self.values)
 
     def to_dict(self) -> dict:
         """Plain JSON-able dict of everything needed to rebuild this scenario."""
