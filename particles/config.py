@@ -46,7 +46,15 @@ class ScenarioError(ValueError):
 
 @dataclass(frozen=True)
 class Key:
-    """One scenario key: its default, unit and validation rule."""
+    """One scenario key: its default, unit and validation rule.
+
+    Attributes:
+        default: value when a scenario does not set the key.
+        unit: unit of the value ("" for text, flags and plain ratios).
+        help: one-line description.
+        kind: ``float``, ``int``, ``bool`` or ``str``.
+        min, max: allowed range (None: unbounded); ``min_open`` makes ``min`` exclusive.
+    """
 
     default: Any
     unit: str
@@ -54,12 +62,11 @@ class Key:
     kind: type = float
     min: float | None = None
     max: float | None = None
-    min_open: bool = False  # True: value must be > min (strictly)
-    choices: tuple | None = None
+    min_open: bool = False
 
 
-def _k(default, unit, help, kind=float, lo=None, hi=None, strict=False, choices=None) -> Key:
-    return Key(default, unit, help, kind, lo, hi, strict, choices)
+def _k(default, unit, help, kind=float, lo=None, hi=None, strict=False) -> Key:
+    return Key(default, unit, help, kind, lo, hi, strict)
 
 
 POS = dict(lo=0.0, strict=True)  # strictly positive
