@@ -20,7 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from .config import AVOGADRO_PER_UM3_MM, load_scenario
+from .config import load_scenario
+from .physics import AVOGADRO_PER_UM3_MM
 from .simulation import Simulation
 
 

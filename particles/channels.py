@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import kernels as kn
-from .config import CHANNEL_KINDS, channel_bins, channel_kappas, channel_layout
+from .physics import CHANNEL_KINDS, channel_bins, channel_kappas, channel_layout
 
 KIND_NAMES = ("na_leak", "k_leak", "nav", "kv")
 """Names of the channel kinds, indexed by ``CH_*`` code (as in the scenario keys)."""

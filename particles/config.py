@@ -4,6 +4,8 @@ A scenario is a TOML document (see ``scenarios/*.toml``). Every key it may hold 
 :data:`SCHEMA` with its unit, type, allowed range and default; a document is merged onto the
 defaults, ``--set``-style overrides are applied, and every value is validated. Any problem is
 raised as one :class:`ScenarioError` whose message names the file, the key and what is wrong.
+The quantities derived from the values (counts, coefficients, the safe dt, the channel layout)
+are computed in :mod:`particles.physics`; the memory probe is :mod:`particles.memory`.
 
 Units: lengths µm, times ms, concentrations mM, diffusion coefficients µm²/ms, rates 1/ms,
 voltages mV, conductances mS/cm², capacitance µF/cm².
@@ -14,13 +16,16 @@ from __future__ import annotations
 import copy
 import difflib
 import math
-import os
 import re
 import sys
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from .memory import BYTES_PER_ION, available_memory_bytes
+from .physics import (channel_layout, expected_ion_count, initial_ion_count, max_safe_dt,
+                      membrane_x)
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -41,7 +46,15 @@ class ScenarioError(ValueError):
 
 @dataclass(frozen=True)
 class Key:
-    """One scenario key: its default, unit and validation rule."""
+    """One scenario key: its default, unit and validation rule.
+
+    Attributes:
+        default: value when a scenario does not set the key.
+        unit: unit of the value ("" for text, flags and plain ratios).
+        help: one-line description.
+        kind: ``float``, ``int``, ``bool`` or ``str``.
+        min, max: allowed range (None: unbounded); ``min_open`` makes ``min`` exclusive.
+    """
 
     default: Any
     unit: str
@@ -49,12 +62,11 @@ class Key:
     kind: type = float
     min: float | None = None
     max: float | None = None
-    min_open: bool = False  # True: value must be > min (strictly)
-    choices: tuple | None = None
+    min_open: bool = False
 
 
-def _k(default, unit, help, kind=float, lo=None, hi=None, strict=False, choices=None) -> Key:
-    return Key(default, unit, help, kind, lo, hi, strict, choices)
+def _k(default, unit, help, kind=float, lo=None, hi=None, strict=False) -> Key:
+    return Key(default, unit, help, kind, lo, hi, strict)
 
 
 POS = dict(lo=0.0, strict=True)  # strictly positive
@@ -207,17 +219,6 @@ def _flatten(d: dict, prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def _nest(flat: dict[str, Any]) -> dict:
-    out: dict = {}
-    for name, v in flat.items():
-        parts = name.split(".")
-        d = out
-        for p in parts[:-1]:
-            d = d.setdefault(p, {})
-        d[parts[-1]] = v
-    return out
-
-
 def suggest(name: str, options) -> str:
     """' (did you mean X?)' for the closest of ``options``, or ''."""
     close = difflib.get_close_matches(name, list(options), n=1, cutoff=0.6)
@@ -323,9 +324,6 @@ class Scenario:
     protocol: list[Event]
     initial_phase: str = "control"
 
-    def get(self, key: str) -> Any:
-        return self.values[key]
-
     def __getitem__(self, key: str) -> Any:
         return self.values[key]
 
@@ -336,11 +334,6 @@ class Scenario:
     @property
     def description(self) -> str:
         return self.values["scenario.description"]
-
-    @property
-    def data(self) -> dict:
-        """Nested dict view (TOML layout)."""
-        return _nest(self.values)
 
     def to_dict(self) -> dict:
         """Plain JSON-able dict of everything needed to rebuild this scenario."""
@@ -497,149 +490,15 @@ def scenario_from_dict(d: dict) -> Scenario:
 
 # ---------------------------------------------------------------- cross-key validation
 
-AVOGADRO_PER_UM3_MM = 602_214.076
-"""Particles per µm³ at 1 mM (MODEL.md §1)."""
-
-BYTES_PER_ION = 26
-"""Memory held per ion by the state arrays and scratch (see particles/state.py)."""
-
-
-def mM_to_count(c_mM: float, area_um2: float, depth_um: float) -> int:
-    """Number of particles at concentration ``c_mM`` in ``area_um2`` × ``depth_um``."""
-    return int(round(mM_to_mean_count(c_mM, area_um2, depth_um)))
-
-
-def mM_to_mean_count(c_mM: float, area_um2: float, depth_um: float) -> float:
-    """Expected number of particles (not rounded) at ``c_mM`` in ``area_um2`` × ``depth_um``."""
-    return c_mM * area_um2 * depth_um * AVOGADRO_PER_UM3_MM
-
-
-def count_to_mM(n: float, area_um2: float, depth_um: float) -> float:
-    """Concentration (mM) of ``n`` particles in ``area_um2`` × ``depth_um``."""
-    return n / (area_um2 * depth_um * AVOGADRO_PER_UM3_MM)
-
-
-def membrane_x(values: dict) -> float:
-    x = values["domain.membrane_x_um"]
-    return values["domain.width_um"] / 2 if x < 0 else x
-
-
-def compartment_areas(values: dict) -> tuple[float, float]:
-    """(inside, outside) free areas in µm², excluding the membrane band."""
-    xm, t = membrane_x(values), values["domain.membrane_thickness_um"]
-    h = values["domain.height_um"]
-    return (xm - t / 2) * h, (values["domain.width_um"] - xm - t / 2) * h
-
-
-def adsorption_coefficients(values: dict) -> tuple[float, float, float]:
-    """Adsorption coefficients κ (µm/ms) of open faces: (Na inner, K outer, Na outer).
-
-    A face of width w in a slab of depth h, exposed to concentration c, captures
-    ``κ · c · h · 602214 · w`` ions per ms; the scenario gives that rate per mM (k_on), so
-    ``κ = k_on / (h · 602214 · w)`` and the affinity does not depend on h or w."""
-    scale = values["domain.depth_um"] * AVOGADRO_PER_UM3_MM * values["pumps.face_um"]
-    return (values["pumps.kon_na_per_mM_ms"] / scale, values["pumps.kon_k_per_mM_ms"] / scale,
-            values["pumps.kon_na_congener_per_mM_ms"] / scale)
-
-
-CHANNEL_KINDS = (("na_leak", "na"), ("k_leak", "k"), ("nav", "na"), ("kv", "k"))
-"""Channel types in the order of the kernel's ``CH_*`` codes: (key stem, species)."""
-
-
-def channel_kappas(values: dict) -> list[float]:
-    """Adsorption-like coefficients κ (µm/ms) of the four channel types at V = 0, from their
-    passage rates per mM exactly as for pump faces: ``κ = rate / (h · 602214 · pore)``."""
-    scale = values["domain.depth_um"] * AVOGADRO_PER_UM3_MM * values["channels.pore_um"]
-    return [values[f"channels.{k}_per_mM_ms"] / scale for k, _ in CHANNEL_KINDS]
-
-
-def channel_count(values: dict) -> int:
-    return sum(values[f"channels.{k}_count"] for k, _ in CHANNEL_KINDS)
-
-
-def max_safe_dt(values: dict) -> float:
-    """Largest dt (ms) for which no ion can step past a capture face or a compartment.
-
-    Rules: the rms step ``sqrt(2 D dt)`` of the fastest species is at most half a pump face
-    and a fifth of the narrowest compartment, and the per-crossing sticking probability
-    ``κ sqrt(π dt / D)`` (Andrews 2009) stays at or below 0.5 for every face and species.
-    """
-    D_na, D_k = values["ions.na.D"], values["ions.k.D"]
-    D_max = max(D_na, D_k)
-    xm, t = membrane_x(values), values["domain.membrane_thickness_um"]
-    narrow = min(xm - t / 2, values["domain.width_um"] - xm - t / 2, values["domain.height_um"])
-    limits = [_sq(narrow) / (25 * 2 * D_max)]
-    if values["pumps.count"] > 0:
-        limits.append(_sq(values["pumps.face_um"] / 2) / (2 * D_max))
-        for kappa, D in zip(adsorption_coefficients(values), (D_na, D_k, D_na)):
-            if kappa > 0:
-                limits.append(D / math.pi * _sq(0.5 / kappa))
-    if channel_count(values) > 0:  # pores: rms step <= pore width; passage P <= 0.5 at V = 0
-        limits.append(_sq(values["channels.pore_um"]) / (2 * D_max))
-        for kappa, (_, sp) in zip(channel_kappas(values), CHANNEL_KINDS):
-            if kappa > 0:
-                limits.append(values[f"ions.{sp}.D"] / math.pi * _sq(0.5 / kappa))
-    return min(limits)
-
-
-def channel_layout(values: dict) -> tuple[list[float], list[int]]:
-    """Pore centres (µm, ascending) and type codes (``CH_*`` order of :data:`CHANNEL_KINDS`)
-    of the channels, or raise ValueError when they do not fit.
-
-    Pores go into the free stretches of membrane between pump faces (and between the end
-    faces and the walls), never overlapping a face or each other: channels are dealt one at
-    a time to the stretch with the fewest per unit length that still has room, and spread
-    evenly within each stretch. Types are interleaved along the membrane so each kind is
-    spread out. The kernel finds a pore by binning (``channel_bins``): O(1) per crossing."""
-    H = values["domain.height_um"]
-    counts = [values[f"channels.{k}_count"] for k, _ in CHANNEL_KINDS]
-    n = sum(counts)
-    if n == 0:
-        return [], []
-    w = values["channels.pore_um"]
-    m = values["pumps.count"]
-    fhalf = values["pumps.face_um"] / 2
-    edges = [0.0]
-    for p in range(m):
-        yp = (p + 0.5) * H / m
-        edges += [yp - fhalf, yp + fhalf]
-    edges.append(H)
-    gaps = [(edges[2 * k], edges[2 * k + 1]) for k in range(m + 1)]
-    room = [int((hi - lo) / w * (1 + 1e-9)) for lo, hi in gaps]
-    if sum(room) < n:
-        raise ValueError(f"{n} pores of {w:g} µm do not fit between {m} pump faces of "
-                         f"{2 * fhalf:g} µm on a membrane {H:g} µm long (room for {sum(room)})")
-    dealt = [0] * len(gaps)
-    for _ in range(n):
-        k = min((g for g in range(len(gaps)) if dealt[g] < room[g]),
-                key=lambda g: ((dealt[g] + 1) / (gaps[g][1] - gaps[g][0]), g))
-        dealt[k] += 1
-    ys = []
-    for (lo, hi), c in zip(gaps, dealt):
-        ys += [lo + (j + 0.5) * (hi - lo) / c for j in range(c)]
-    ys.sort()
-    order = sorted(((i + 0.5) / c, t) for t, c in enumerate(counts) for i in range(c))
-    return ys, [t for _, t in order]
-
-
-def channel_bins(ys: list[float], pore_um: float, height_um: float):
-    """Bin map for the kernel: ``(B,)`` int32, bin ``floor(y · B / H)`` (bins no wider than
-    half a pore) -> index of a pore overlapping it, or -1 when none does. A crossing checks
-    that pore and its two neighbours (pores are sorted and never overlap)."""
-    import numpy as np
-
-    nb = max(1, int(math.ceil(2 * height_um / pore_um)))
-    out = np.full(nb, -1, np.int32)
-    for q, y in enumerate(ys):
-        lo = max(0, int((y - pore_um / 2) * nb / height_um))
-        hi = min(nb - 1, int((y + pore_um / 2) * nb / height_um))
-        out[lo:hi + 1] = q
-    return out
-
-
 def validate(sc: Scenario) -> None:
     """Cross-key checks: geometry, time step safety, memory. Raises ScenarioError."""
-    v, src = sc.values, sc.source
+    _check_geometry(sc.values, sc.source)
+    _check_time(sc)
+    _check_memory(sc.values, sc.source)
+
+
+def _check_geometry(v: dict, src: str) -> None:
+    """The membrane lies in the box; pumps, channels and exchange zones fit."""
     W, H = v["domain.width_um"], v["domain.height_um"]
     xm, t = membrane_x(v), v["domain.membrane_thickness_um"]
     if not (t / 2 < xm < W - t / 2):
@@ -659,6 +518,11 @@ def validate(sc: Scenario) -> None:
     if v["dialysis.clamped"] and v["dialysis.zone_um"] >= xm - t / 2:
         raise _bad(src, "dialysis.zone_um", "dialysis zone is wider than the inside "
                    "compartment")
+
+
+def _check_time(sc: Scenario) -> None:
+    """Sampling, run length and event times fit in 2^53 steps; dt is safe (``max_safe_dt``)."""
+    v, src = sc.values, sc.source
     if v["time.sample_ms"] < v["time.dt_ms"]:
         raise _bad(src, "time.sample_ms", f"sampling interval {v['time.sample_ms']:g} ms is "
                    f"shorter than dt = {v['time.dt_ms']:g} ms")
@@ -674,17 +538,17 @@ def validate(sc: Scenario) -> None:
     if v["time.dt_ms"] > safe * (1 + 1e-9):
         raise _bad(src, "time.dt_ms", f"dt = {v['time.dt_ms']:g} ms lets ions step past a "
                    f"capture face or compartment; the largest safe dt is {_floor3(safe):.3g} ms")
-    a_in, a_out = compartment_areas(v)
-    h = v["domain.depth_um"]
-    nf = sum(v[f"ions.{s}.{side}_mM"] * a * h * AVOGADRO_PER_UM3_MM
-             for s in ("na", "k") for side, a in (("inside", a_in), ("outside", a_out)))
+
+
+def _check_memory(v: dict, src: str) -> None:
+    """The ions at start stay within ``ions.max_count`` and this machine's free memory."""
+    nf = expected_ion_count(v)
     if not nf <= v["ions.max_count"]:  # as a float first: an absurd domain overflows int
         raise _bad(src, "domain", f"{nf:,.0f} ions would need about "
                    f"{nf * BYTES_PER_ION / 2**30:,.1f} GiB; the limit is ions.max_count = "
                    f"{v['ions.max_count']:,} (shrink the domain, the depth or the "
                    "concentrations)")
-    n = sum(mM_to_count(v[f"ions.{s}.{side}_mM"], a, h)
-            for s in ("na", "k") for side, a in (("inside", a_in), ("outside", a_out)))
+    n = initial_ion_count(v)
     if n > v["ions.max_count"]:
         raise _bad(src, "domain", f"{n:,} ions would need about {n * BYTES_PER_ION / 2**30:.1f} "
                    f"GiB; the limit is ions.max_count = {v['ions.max_count']:,} (shrink the "
@@ -696,29 +560,9 @@ def validate(sc: Scenario) -> None:
                    "domain, the depth or the concentrations)")
 
 
-def _sq(x: float) -> float:
-    """x², inf instead of OverflowError for absurd values (``**`` raises)."""
-    return x * x
-
-
 def _floor3(x: float) -> float:
     """``x`` rounded down to 3 significant figures (a printed limit that is itself safe)."""
     if x <= 0 or not math.isfinite(x):
         return x
     scale = 10 ** (math.floor(math.log10(x)) - 2)
     return math.floor(x / scale * (1 + 1e-12)) * scale
-
-
-def available_memory_bytes() -> int | None:
-    """Memory available to new allocations (Linux MemAvailable), or None when unknown."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, AttributeError):
-        return None

@@ -8,8 +8,9 @@ from typing import Any, Callable
 import numpy as np
 
 from . import kernels as kn
-from .config import (AVOGADRO_PER_UM3_MM, Scenario, adsorption_coefficients, count_to_mM,
-                     load_scenario, membrane_x, mM_to_count, mM_to_mean_count)
+from .config import Scenario, load_scenario
+from .physics import (AVOGADRO_PER_UM3_MM, adsorption_coefficients, count_to_mM, membrane_x,
+                      mM_to_count, mM_to_mean_count)
 from .observe import Recorder
 from .channels import Channels
 from .protocol import Protocol

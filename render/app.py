@@ -20,7 +20,8 @@ from pathlib import Path
 import numpy as np
 import pygame
 
-from particles.config import PROTOCOL_EVENTS, ScenarioError, mM_to_count
+from particles.config import PROTOCOL_EVENTS, ScenarioError
+from particles.physics import mM_to_count
 from particles.simulation import Simulation
 from particles.state import PumpState
 
