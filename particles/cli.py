@@ -158,7 +158,7 @@ def _print_phases(df) -> None:
 
 def _fluctuation_lines(sim, df) -> list[tuple[str, str]]:
     """Fano factors of the cycle count (one pump, whole membrane) against renewal theory."""
-    from .stats import fluctuation_report
+    from .reports import fluctuation_report
 
     hist = sim.pump_cycles_history()
     if hist.shape[1] == 0 or len(df) < 20 or hist[-1].sum() < 20:
@@ -357,8 +357,8 @@ def _resume_run(args) -> int:
 
 def _run_replicates(args, out, sc, seed: int, duration: float) -> int:
     """`run --replicates R`: R seeds on a local Dask cluster, one tidy table, mean/sd/CI."""
-    from . import stats
     from .output import write_meta, write_table
+    from .reports import format_summary, summarize_replicates
     from .sweep import SweepInterrupted, run_sweep, sweep_meta
 
     t0 = time.perf_counter()
@@ -376,7 +376,7 @@ def _run_replicates(args, out, sc, seed: int, duration: float) -> int:
     if not args.quiet:
         print(f"  {sc.name}: {args.replicates} replicates (seeds {seed}..."
               f"{seed + args.replicates - 1}), {duration:g} ms each; results {out}")
-        print(stats.format_summary(stats.summarize_replicates(df)))
+        print(format_summary(summarize_replicates(df)))
     if interrupted:
         print(f"interrupted; completed replicates written to {out}", file=sys.stderr)
         return 130

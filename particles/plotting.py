@@ -33,7 +33,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from particles import stats  # noqa: E402
+from particles import reports, stats  # noqa: E402
 from particles.config import key_unit  # noqa: E402
 
 __all__ = ["read_table", "read_meta", "table_kind", "plot_file", "plot_run", "plot_tracer",
@@ -105,7 +105,7 @@ def _has_tracer(df: pd.DataFrame) -> bool:
 
 def table_kind(df: pd.DataFrame, meta: Mapping | None = None) -> str:
     """Which view a table gets: ``"sweep"``, ``"tracer"`` or ``"run"`` (see module doc)."""
-    if stats.sweep_keys(df, meta):
+    if reports.sweep_keys(df, meta):
         return "sweep"
     if _has_tracer(df) and "phase" in df.columns:
         phases = df["phase"].astype(str).unique()
@@ -288,14 +288,14 @@ def plot_run(df: pd.DataFrame, title: str = "") -> plt.Figure:
     ax_v.yaxis.get_major_formatter().set_useOffset(False)
 
     # Cycles and ions moved by the pumps.
-    npump = stats.n_pumps(run)
+    npump = reports.n_pumps(run)
     for col, lab, colour in (("na_pumped_out", "Na⁺ pumped out", "#E45756"),
                              ("k_pumped_in", "K⁺ pumped in", "#4C78A8"),
                              ("cycles", "cycles", "#222222")):
         if col in run.columns:
             ax_n.plot(x, run[col], color=colour, lw=1.4, label=lab)
     ax_n.set_ylabel("cumulative count (all pumps)")
-    fig_rate = stats.run_figures(run, fano=False)["cycles_per_pump_per_s"]
+    fig_rate = reports.run_figures(run, fano=False)["cycles_per_pump_per_s"]
     ax_n.set_title("Pump cycles" + (f": {fig_rate:.3g} cycles pump⁻¹ s⁻¹"
                                      if np.isfinite(fig_rate) else ""))
     ax_n.legend(fontsize=8, loc="upper left")
@@ -334,7 +334,7 @@ def plot_run(df: pd.DataFrame, title: str = "") -> plt.Figure:
 
 def _binned_efflux(run: pd.DataFrame, max_points: int = 60) -> pd.DataFrame:
     """Tracer efflux in bins of whole sample intervals that never straddle a phase change."""
-    iv = stats.tracer_efflux_intervals(run)
+    iv = reports.tracer_efflux_intervals(run)
     b = max(1, int(math.ceil(len(iv) / max_points)))
     seg = (iv["phase"] != iv["phase"].shift()).cumsum()
     pos = iv.groupby(seg).cumcount() // b
@@ -388,7 +388,7 @@ def plot_tracer(df: pd.DataFrame, title: str = "") -> plt.Figure:
 
     fig, ax = plt.subplots(figsize=(8, 4.8))
     segs = _phase_segments(t, run["phase"].astype(str).to_numpy())
-    ks = stats.efflux_rate_constants(run, by="segment")
+    ks = reports.efflux_rate_constants(run, by="segment")
     notes = {int(r.segment): f"k = {r.k_per_ms * scale:.3g} {unit}⁻¹"
              for r in ks.itertuples() if np.isfinite(r.k_per_ms)}
     finite = np.isfinite(rate) & (width > 0)
@@ -447,19 +447,19 @@ def plot_sweep(df: pd.DataFrame, meta: Mapping | None = None, title: str = "",
         df: sweep table (varied-key columns, ``replicate``, results columns).
         meta: parsed ``FILE.meta.json`` (for ``vary``), optional.
         title: figure title.
-        y: figure of :func:`particles.stats.run_figures` on the y axis.
+        y: figure of :func:`particles.reports.run_figures` on the y axis.
         warmup_fraction: fraction of each run's duration skipped before measuring rates.
         confidence: coverage of the error bars.
 
     Returns:
         The figure.
     """
-    keys = stats.sweep_keys(df, meta)
+    keys = reports.sweep_keys(df, meta)
     if not keys:
         raise ValueError("not a sweep table: no varied-key columns")
     t = df["time_ms"].to_numpy(dtype=float)
     warmup = warmup_fraction * float(np.nanmax(t) - np.nanmin(t))
-    runs = stats.per_run_figures(df, keys, warmup_ms=warmup, fano=False)
+    runs = reports.per_run_figures(df, keys, warmup_ms=warmup, fano=False)
     n_keys = len(keys)
     fig, axes = plt.subplots(1, n_keys, figsize=(6.4 * n_keys, 4.8), squeeze=False)
     colours = plt.get_cmap("tab10").colors

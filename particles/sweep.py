@@ -387,7 +387,7 @@ def parse_vary(items: Sequence[str] | None) -> dict[str, list[Any]]:
 
 def _print_sweep_summary(df: pd.DataFrame, out) -> None:
     """Turnover per sweep point (mean ± 95 % CI over replicates) and a Hill fit per key."""
-    from particles import stats
+    from particles import reports, stats
     from particles.config import key_unit
 
     keys = list(df.attrs.get("vary", {}))
@@ -395,7 +395,7 @@ def _print_sweep_summary(df: pd.DataFrame, out) -> None:
         return
     t = df["time_ms"].to_numpy(dtype=float)
     warmup = 0.2 * float(t.max() - t.min())
-    runs = stats.per_run_figures(df, keys, warmup_ms=warmup, fano=False)
+    runs = reports.per_run_figures(df, keys, warmup_ms=warmup, fano=False)
     fig = "cycles_per_pump_per_s"
     print(f"  turnover (cycles pump⁻¹ s⁻¹, after {warmup:g} ms warm-up; mean ± 95 % CI, "
           f"{df.attrs.get('replicates', 1)} replicate(s))")
