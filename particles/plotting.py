@@ -20,7 +20,6 @@ Figures are written at 150 dpi; the format follows the extension (``.png``, ``.s
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from pathlib import Path
@@ -35,9 +34,9 @@ import pandas as pd  # noqa: E402
 
 from particles import reports, stats  # noqa: E402
 from particles.config import key_unit  # noqa: E402
+from particles.output import OutputError, read_meta, read_table  # noqa: E402
 
-__all__ = ["read_table", "read_meta", "table_kind", "plot_file", "plot_run", "plot_tracer",
-           "plot_sweep", "FORMATS"]
+__all__ = ["table_kind", "plot_file", "plot_run", "plot_tracer", "plot_sweep", "FORMATS"]
 
 FORMATS = (".png", ".svg", ".pdf")
 DPI = 150
@@ -64,39 +63,6 @@ Y_LABELS = {
 PHASE_COLOURS = {"k-free": "#4C78A8", "dnp": "#E45756", "poison": "#E45756",
                  "cyanide": "#E45756", "ouabain": "#B279A2", "washout": "#72B7B2"}
 TRACER_PHASES = re.compile(r"k[- ]?free|dnp|poison|cyanide", re.IGNORECASE)
-
-
-# ------------------------------------------------------------------------------ reading
-
-
-def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a results table from ``.csv`` or ``.parquet``.
-
-    Raises:
-        particles.output.OutputError: another extension, a missing or unreadable file (a
-            :class:`~particles.config.ScenarioError`: the CLI reports it in one line, exit 2).
-    """
-    from particles.output import OutputError
-
-    p = Path(path)
-    suf = p.suffix.lower()
-    if suf not in (".csv", ".parquet"):
-        raise OutputError(p, "results file must end in .csv or .parquet")
-    if not p.is_file():
-        raise OutputError(p, "no such results file")
-    try:
-        return pd.read_csv(p) if suf == ".csv" else pd.read_parquet(p)
-    except Exception as e:  # malformed file: one line, not a traceback
-        raise OutputError(p, f"cannot read results table: {type(e).__name__}: {e}") from None
-
-
-def read_meta(path: str | Path) -> dict:
-    """``FILE.meta.json`` beside a results file, or ``{}`` when absent or unreadable."""
-    meta = Path(str(path) + ".meta.json")
-    try:
-        return json.loads(meta.read_text("utf-8"))
-    except (OSError, ValueError):
-        return {}
 
 
 def _has_tracer(df: pd.DataFrame) -> bool:
@@ -131,8 +97,6 @@ def plot_file(path_in: str | Path, path_out: str | Path, kind: str | None = None
             ``time_ms`` (one-line :class:`~particles.config.ScenarioError`, exit 2 in the CLI).
         ValueError: unknown ``kind``.
     """
-    from particles.output import OutputError
-
     out = Path(path_out)
     if out.suffix.lower() not in FORMATS:
         raise OutputError(out, f"figure file must end in {', '.join(FORMATS)}")
