@@ -90,6 +90,7 @@ def cmd_run(args) -> int:
 
 
 def _checkpoint_options(args) -> tuple[Any, float | None]:
+    """``--checkpoint FILE`` and ``--checkpoint-every MS`` (which needs the file)."""
     ckpt = args.checkpoint
     every = options.positive("--checkpoint-every", args.checkpoint_every)
     if every is not None and ckpt is None:
