@@ -179,7 +179,7 @@ class Recording:
     Attributes:
         path: the video file (complete and playable).
         frames: frames written (>= 1).
-        interrupted: ``should_stop`` ended the recording before ``n_frames``.
+        interrupted: ``should_stop()`` was true when the recording ended (a signal came).
     """
 
     path: Path
