@@ -1,21 +1,20 @@
-"""``ionpump bench``: this machine's performance figures.
+"""The core's performance figures (``ionpump bench`` adds the renderer's, render.bench).
 
 Figures: particle-steps per second by ion count (2-D, membrane, 100 pumps, the whole step:
 move, captures, pump transitions), the same at 10 and 1000 pumps (the binning keeps the cost
-flat), memory per ion, cold and warm start-up to the first step, and — when the renderer is
-installed — frames per second of the window's drawing and video encoding speed.
-Benchmarks measure; they assert nothing.
+flat), memory per ion, cold and warm start-up to the first step. Benchmarks measure; they
+assert nothing.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -46,20 +45,19 @@ def steps_per_second(n_ions: int, pumps: int = 100, seconds: float = 2.0) -> dic
     """Particle-steps per second of the full step for ``n_ions`` ions (median of 3)."""
     sim = Simulation(bench_scenario(n_ions, pumps), seed=1)
     n = len(sim.ions)
-    sim._advance(2)  # compile / warm
+    sim.step(2)  # compile / warm
     t0 = time.perf_counter()
-    sim._advance(5)
+    sim.step(5)
     per_step = max((time.perf_counter() - t0) / 5, 1e-7)
     k = max(5, int(seconds / 3 / per_step))
     rates = []
     for _ in range(3):
         t0 = time.perf_counter()
-        sim._advance(k)
+        sim.step(k)
         rates.append(n * k / (time.perf_counter() - t0))
-    arrays = list(sim.ions.arrays().values()) + [sim._prop_ion, sim._prop_pump]
     return {"ions": n, "pumps": pumps, "steps": 3 * k,
             "particle_steps_per_s": float(np.median(rates)),
-            "bytes_per_ion": sum(a.nbytes for a in arrays) / n}
+            "bytes_per_ion": sim.memory_bytes() / n}
 
 
 def startup_seconds() -> dict[str, float]:
@@ -76,22 +74,8 @@ def startup_seconds() -> dict[str, float]:
     return out
 
 
-def _render_figures(quick: bool) -> dict[str, Any]:
-    try:
-        from render import bench as rbench
-    except ImportError:  # pragma: no cover - renderer not installed
-        return {}
-    out: dict[str, Any] = {}
-    secs = 1.0 if quick else 3.0
-    if hasattr(rbench, "frames_per_second"):
-        out["window"] = rbench.frames_per_second(n_ions=2000 if quick else 20000,
-                                                 seconds=secs)
-    if hasattr(rbench, "encode_speed"):
-        out["video"] = rbench.encode_speed(seconds=secs)
-    return out
-
-
 def machine() -> str:
+    """CPU model, core count and numba version and threads, in one line."""
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as f:
@@ -103,11 +87,17 @@ def machine() -> str:
         pass
     import numba
 
-    return f"{cpu}, {os.cpu_count()} cores, numba {numba.__version__} ({numba.get_num_threads()} threads)"
+    return (f"{cpu}, {os.cpu_count()} cores, numba {numba.__version__} "
+            f"({numba.get_num_threads()} threads)")
 
 
-def run_all(quick: bool = False, progress=print) -> dict[str, Any]:
-    """Every figure as one dict (what ``ionpump bench --json`` prints)."""
+def run_all(quick: bool = False, progress: Callable[[str], Any] = print) -> dict[str, Any]:
+    """Every core figure as one dict (``ionpump bench --json`` adds the renderer's).
+
+    Args:
+        quick: smaller sizes and shorter timings (a smoke test).
+        progress: called with one line of text per figure measured.
+    """
     res: dict[str, Any] = {"machine": machine()}
     sizes = [10_000, 100_000] if quick else [10_000, 100_000, 1_000_000]
     res["throughput"] = []
@@ -127,22 +117,4 @@ def run_all(quick: bool = False, progress=print) -> dict[str, Any]:
     res.update(startup_seconds())
     progress(f"  start-up to first step: cold {res['startup_cold_s']:.1f} s, "
              f"warm {res['startup_warm_s']:.1f} s")
-    res.update(_render_figures(quick))
-    if "window" in res:
-        w = res["window"]
-        progress(f"  window: {w.get('fps', float('nan')):.0f} frames/s "
-                 f"({w.get('n_ions', '?')} ions, {w.get('size', '?')})")
-    if "video" in res:
-        v = res["video"]
-        progress(f"  video: {v.get('speed_vs_realtime', float('nan')):.1f}× real time")
     return res
-
-
-def bench_command(args) -> int:
-    quiet = args.json
-    if not quiet:
-        print(f"ionpump bench on {machine()}")
-    res = run_all(quick=args.quick, progress=(lambda s: None) if quiet else print)
-    if args.json:
-        print(json.dumps(res))
-    return 0

@@ -1,4 +1,5 @@
-"""Writing results: output-path checks, atomic writes, the results table and its metadata."""
+"""Results files: output-path checks, atomic writes, the results table and its metadata
+(``FILE.meta.json``), and reading them back."""
 
 from __future__ import annotations
 
@@ -87,17 +88,33 @@ def write_table(df, path: str | os.PathLike) -> None:
 
 
 def read_table(path: str | os.PathLike):
-    """Read a results table written by :func:`write_table`."""
+    """Read a results table from ``.csv`` or ``.parquet`` (a pandas DataFrame).
+
+    Raises:
+        OutputError: another extension, a missing or unreadable file (one line, exit 2 in
+            the CLI).
+    """
     import pandas as pd
 
     p = Path(path)
-    if not p.exists():
-        raise OutputError(p, "no such file")
-    if p.suffix.lower() == ".parquet":
-        return pd.read_parquet(p)
-    if p.suffix.lower() == ".csv":
-        return pd.read_csv(p)
-    raise OutputError(p, "unknown results extension; expected .csv or .parquet")
+    suf = p.suffix.lower()
+    if suf not in TABLE_SUFFIXES:
+        raise OutputError(p, "results file must end in .csv or .parquet")
+    if not p.is_file():
+        raise OutputError(p, "no such results file")
+    try:
+        return pd.read_csv(p) if suf == ".csv" else pd.read_parquet(p)
+    except Exception as e:  # malformed file: one line, not a traceback
+        raise OutputError(p, f"cannot read results table: {type(e).__name__}: {e}") from None
+
+
+def read_meta(path: str | os.PathLike) -> dict:
+    """``FILE.meta.json`` beside a results file ``path``, or ``{}`` when absent or unreadable."""
+    meta = Path(str(path) + ".meta.json")
+    try:
+        return json.loads(meta.read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
 
 
 def write_meta(path: str | os.PathLike, meta: dict[str, Any]) -> Path:

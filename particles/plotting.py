@@ -20,11 +20,10 @@ Figures are written at 150 dpi; the format follows the extension (``.png``, ``.s
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Mapping
 
 import matplotlib
 
@@ -33,11 +32,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from particles import stats  # noqa: E402
+from particles import reports, stats  # noqa: E402
 from particles.config import key_unit  # noqa: E402
+from particles.output import OutputError, read_meta, read_table  # noqa: E402
 
-__all__ = ["read_table", "read_meta", "table_kind", "plot_file", "plot_run", "plot_tracer",
-           "plot_sweep", "FORMATS"]
+__all__ = ["table_kind", "plot_file", "plot_run", "plot_tracer", "plot_sweep", "FORMATS"]
 
 FORMATS = (".png", ".svg", ".pdf")
 DPI = 150
@@ -66,46 +65,13 @@ PHASE_COLOURS = {"k-free": "#4C78A8", "dnp": "#E45756", "poison": "#E45756",
 TRACER_PHASES = re.compile(r"k[- ]?free|dnp|poison|cyanide", re.IGNORECASE)
 
 
-# ------------------------------------------------------------------------------ reading
-
-
-def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a results table from ``.csv`` or ``.parquet``.
-
-    Raises:
-        particles.output.OutputError: another extension, a missing or unreadable file (a
-            :class:`~particles.config.ScenarioError`: the CLI reports it in one line, exit 2).
-    """
-    from particles.output import OutputError
-
-    p = Path(path)
-    suf = p.suffix.lower()
-    if suf not in (".csv", ".parquet"):
-        raise OutputError(p, "results file must end in .csv or .parquet")
-    if not p.is_file():
-        raise OutputError(p, "no such results file")
-    try:
-        return pd.read_csv(p) if suf == ".csv" else pd.read_parquet(p)
-    except Exception as e:  # malformed file: one line, not a traceback
-        raise OutputError(p, f"cannot read results table: {type(e).__name__}: {e}") from None
-
-
-def read_meta(path: str | Path) -> dict:
-    """``FILE.meta.json`` beside a results file, or ``{}`` when absent or unreadable."""
-    meta = Path(str(path) + ".meta.json")
-    try:
-        return json.loads(meta.read_text("utf-8"))
-    except (OSError, ValueError):
-        return {}
-
-
 def _has_tracer(df: pd.DataFrame) -> bool:
     return {"tracer_in", "tracer_efflux"} <= set(df.columns) and float(df["tracer_in"].max()) > 0
 
 
 def table_kind(df: pd.DataFrame, meta: Mapping | None = None) -> str:
     """Which view a table gets: ``"sweep"``, ``"tracer"`` or ``"run"`` (see module doc)."""
-    if stats.sweep_keys(df, meta):
+    if reports.sweep_keys(df, meta):
         return "sweep"
     if _has_tracer(df) and "phase" in df.columns:
         phases = df["phase"].astype(str).unique()
@@ -131,8 +97,6 @@ def plot_file(path_in: str | Path, path_out: str | Path, kind: str | None = None
             ``time_ms`` (one-line :class:`~particles.config.ScenarioError`, exit 2 in the CLI).
         ValueError: unknown ``kind``.
     """
-    from particles.output import OutputError
-
     out = Path(path_out)
     if out.suffix.lower() not in FORMATS:
         raise OutputError(out, f"figure file must end in {', '.join(FORMATS)}")
@@ -259,63 +223,14 @@ def plot_run(df: pd.DataFrame, title: str = "") -> plt.Figure:
     segs = (_phase_segments(t, run["phase"].astype(str).to_numpy())
             if "phase" in run.columns else [])
     baseline = segs[0][0] if segs else None
-
-    # Concentrations (mM when the table has them, else free ion counts).
-    series = [("na_in", "Na⁺ in", "#E45756", "-"), ("na_out", "Na⁺ out", "#E45756", "--"),
-              ("k_in", "K⁺ in", "#4C78A8", "-"), ("k_out", "K⁺ out", "#4C78A8", "--")]
-    use_mM = all(f"{c}_mM" in run.columns for c, *_ in series)
-    vals = []
-    for col, lab, colour, ls in series:
-        c = f"{col}_mM" if use_mM else col
-        if c in run.columns:
-            y = run[c].to_numpy(dtype=float)
-            vals.append(y)
-            ax_c.plot(x, y, color=colour, ls=ls, lw=1.4, label=lab)
-    if vals:
-        pos = np.concatenate(vals)
-        pos = pos[pos > 0]
-        if pos.size and pos.max() / pos.min() > 5:
-            ax_c.set_yscale("log")
-    ax_c.set_ylabel("concentration (mM)" if use_mM else "free ions (count)")
-    ax_c.set_title("Concentrations")
-    ax_c.legend(fontsize=8, ncol=2, loc="best")
-
-    # Potential.
+    _draw_concentrations(ax_c, run, x)
     if "v_mV" in run.columns:
         ax_v.plot(x, run["v_mV"], color="#222222", lw=1.4)
     ax_v.set_ylabel("membrane potential (mV)")
     ax_v.set_title("Potential")
     ax_v.yaxis.get_major_formatter().set_useOffset(False)
-
-    # Cycles and ions moved by the pumps.
-    npump = stats.n_pumps(run)
-    for col, lab, colour in (("na_pumped_out", "Na⁺ pumped out", "#E45756"),
-                             ("k_pumped_in", "K⁺ pumped in", "#4C78A8"),
-                             ("cycles", "cycles", "#222222")):
-        if col in run.columns:
-            ax_n.plot(x, run[col], color=colour, lw=1.4, label=lab)
-    ax_n.set_ylabel("cumulative count (all pumps)")
-    fig_rate = stats.run_figures(run, fano=False)["cycles_per_pump_per_s"]
-    ax_n.set_title("Pump cycles" + (f": {fig_rate:.3g} cycles pump⁻¹ s⁻¹"
-                                     if np.isfinite(fig_rate) else ""))
-    ax_n.legend(fontsize=8, loc="upper left")
-
-    # Pump-state occupancy (fraction of pumps in each state, stacked).
-    pcols = [c for c in run.columns if isinstance(c, str) and c.startswith("pumps_")]
-    if pcols and npump > 0:
-        occ = run[pcols].to_numpy(dtype=float) / npump
-        top = np.cumsum(occ, axis=1)
-        colours = plt.get_cmap("tab10").colors
-        for j, c in enumerate(pcols):  # piecewise constant between samples: step fills
-            lower = top[:, j - 1] if j else np.zeros_like(x)
-            ax_p.fill_between(x, lower, top[:, j], step="post", lw=0, alpha=0.85,
-                              color=colours[j % len(colours)],
-                              label=c[len("pumps_"):].replace("_", "·"))
-        ax_p.set_ylim(0, 1)
-        ax_p.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
-    ax_p.set_ylabel("fraction of pumps")
-    ax_p.set_title(f"Pump states ({npump} pumps)")
-
+    _draw_cycles(ax_n, run, x)
+    _draw_occupancy(ax_p, run, x)
     for ax in axes.flat:
         if len(segs) > 1:
             _shade_phases(ax, segs, scale, baseline, label=ax is ax_c or ax is ax_v)
@@ -329,12 +244,67 @@ def plot_run(df: pd.DataFrame, title: str = "") -> plt.Figure:
     return fig
 
 
+def _draw_concentrations(ax, run: pd.DataFrame, x: np.ndarray) -> None:
+    """Concentrations (mM when the table has them, else free ion counts) against ``x``."""
+    series = [("na_in", "Na⁺ in", "#E45756", "-"), ("na_out", "Na⁺ out", "#E45756", "--"),
+              ("k_in", "K⁺ in", "#4C78A8", "-"), ("k_out", "K⁺ out", "#4C78A8", "--")]
+    use_mM = all(f"{c}_mM" in run.columns for c, *_ in series)
+    vals = []
+    for col, lab, colour, ls in series:
+        c = f"{col}_mM" if use_mM else col
+        if c in run.columns:
+            y = run[c].to_numpy(dtype=float)
+            vals.append(y)
+            ax.plot(x, y, color=colour, ls=ls, lw=1.4, label=lab)
+    if vals:
+        pos = np.concatenate(vals)
+        pos = pos[pos > 0]
+        if pos.size and pos.max() / pos.min() > 5:
+            ax.set_yscale("log")
+    ax.set_ylabel("concentration (mM)" if use_mM else "free ions (count)")
+    ax.set_title("Concentrations")
+    ax.legend(fontsize=8, ncol=2, loc="best")
+
+
+def _draw_cycles(ax, run: pd.DataFrame, x: np.ndarray) -> None:
+    """Cumulative cycles and ions moved by the pumps; the turnover in the title."""
+    for col, lab, colour in (("na_pumped_out", "Na⁺ pumped out", "#E45756"),
+                             ("k_pumped_in", "K⁺ pumped in", "#4C78A8"),
+                             ("cycles", "cycles", "#222222")):
+        if col in run.columns:
+            ax.plot(x, run[col], color=colour, lw=1.4, label=lab)
+    ax.set_ylabel("cumulative count (all pumps)")
+    fig_rate = reports.run_figures(run, fano=False)["cycles_per_pump_per_s"]
+    ax.set_title("Pump cycles" + (f": {fig_rate:.3g} cycles pump⁻¹ s⁻¹"
+                                  if np.isfinite(fig_rate) else ""))
+    ax.legend(fontsize=8, loc="upper left")
+
+
+def _draw_occupancy(ax, run: pd.DataFrame, x: np.ndarray) -> None:
+    """Fraction of pumps in each state, stacked (piecewise constant between samples)."""
+    npump = reports.n_pumps(run)
+    pcols = [c for c in run.columns if isinstance(c, str) and c.startswith("pumps_")]
+    if pcols and npump > 0:
+        occ = run[pcols].to_numpy(dtype=float) / npump
+        top = np.cumsum(occ, axis=1)
+        colours = plt.get_cmap("tab10").colors
+        for j, c in enumerate(pcols):  # piecewise constant between samples: step fills
+            lower = top[:, j - 1] if j else np.zeros_like(x)
+            ax.fill_between(x, lower, top[:, j], step="post", lw=0, alpha=0.85,
+                            color=colours[j % len(colours)],
+                            label=c[len("pumps_"):].replace("_", "·"))
+        ax.set_ylim(0, 1)
+        ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+    ax.set_ylabel("fraction of pumps")
+    ax.set_title(f"Pump states ({npump} pumps)")
+
+
 # ------------------------------------------------------------------------------ tracer view
 
 
 def _binned_efflux(run: pd.DataFrame, max_points: int = 60) -> pd.DataFrame:
     """Tracer efflux in bins of whole sample intervals that never straddle a phase change."""
-    iv = stats.tracer_efflux_intervals(run)
+    iv = reports.tracer_efflux_intervals(run)
     b = max(1, int(math.ceil(len(iv) / max_points)))
     seg = (iv["phase"] != iv["phase"].shift()).cumsum()
     pos = iv.groupby(seg).cumcount() // b
@@ -388,7 +358,7 @@ def plot_tracer(df: pd.DataFrame, title: str = "") -> plt.Figure:
 
     fig, ax = plt.subplots(figsize=(8, 4.8))
     segs = _phase_segments(t, run["phase"].astype(str).to_numpy())
-    ks = stats.efflux_rate_constants(run, by="segment")
+    ks = reports.efflux_rate_constants(run, by="segment")
     notes = {int(r.segment): f"k = {r.k_per_ms * scale:.3g} {unit}⁻¹"
              for r in ks.itertuples() if np.isfinite(r.k_per_ms)}
     finite = np.isfinite(rate) & (width > 0)
@@ -447,19 +417,19 @@ def plot_sweep(df: pd.DataFrame, meta: Mapping | None = None, title: str = "",
         df: sweep table (varied-key columns, ``replicate``, results columns).
         meta: parsed ``FILE.meta.json`` (for ``vary``), optional.
         title: figure title.
-        y: figure of :func:`particles.stats.run_figures` on the y axis.
+        y: figure of :func:`particles.reports.run_figures` on the y axis.
         warmup_fraction: fraction of each run's duration skipped before measuring rates.
         confidence: coverage of the error bars.
 
     Returns:
         The figure.
     """
-    keys = stats.sweep_keys(df, meta)
+    keys = reports.sweep_keys(df, meta)
     if not keys:
         raise ValueError("not a sweep table: no varied-key columns")
     t = df["time_ms"].to_numpy(dtype=float)
     warmup = warmup_fraction * float(np.nanmax(t) - np.nanmin(t))
-    runs = stats.per_run_figures(df, keys, warmup_ms=warmup, fano=False)
+    runs = reports.per_run_figures(df, keys, warmup_ms=warmup, fano=False)
     n_keys = len(keys)
     fig, axes = plt.subplots(1, n_keys, figsize=(6.4 * n_keys, 4.8), squeeze=False)
     colours = plt.get_cmap("tab10").colors
@@ -469,35 +439,12 @@ def plot_sweep(df: pd.DataFrame, meta: Mapping | None = None, title: str = "",
         boxes = []
         for j, (okey, g) in enumerate(groups):
             okey = okey if isinstance(okey, tuple) else (okey,)
-            colour = colours[j % len(colours)]
-            summ = []
-            for xv, gg in g.groupby(key, sort=True):
-                summ.append({"x": float(xv), **stats.mean_ci(gg[y].to_numpy(float), confidence)})
-            s = pd.DataFrame(summ)
-            err = (s["ci_high"] - s["mean"]).to_numpy()
-            has_err = np.isfinite(err).all()
             name = ", ".join(f"{_key_label(k).split(' (')[0]} = {v:g}{_unit_suffix(k)}"
                              for k, v in zip(others, okey))
-            ax.errorbar(s["x"], s["mean"], yerr=err if has_err else None, fmt="o", ms=5,
-                        capsize=3, color=colour, label=name or "simulation (mean ± 95 % CI)"
-                        if has_err else name or "simulation")
-            try:
-                fit = stats.fit_saturation(s["x"], s["mean"], sigma=stats.fit_sigma(s["sem"]))
-            except (ValueError, RuntimeError, np.linalg.LinAlgError):
-                fit = None
-            if fit is None or not np.isfinite(fit.K):
-                ax.plot(s["x"], s["mean"], color=colour, lw=0.8, alpha=0.6)
-            else:
-                xs = np.linspace(0, float(s["x"].max()) * 1.05, 300)
-                ax.plot(xs, fit(xs), color=colour, lw=1.4, label=None if others else
-                        "Hill fit with baseline v0" if fit.baseline else "Hill fit")
-                if 0 < fit.K < xs[-1]:  # guide lines to the half-way point (K½, v(K½))
-                    yk = float(fit(fit.K))
-                    ax.plot([fit.K, fit.K, 0], [0, yk, yk], ls=":", lw=1.0, color=colour,
-                            alpha=0.8)
-                text = fit.describe(_unit_suffix(key).strip(),
-                                    "s⁻¹" if y.endswith("_per_s") else "")
-                boxes.append((colour, f"{name + ': ' if name else ''}{text}"))
+            box = _draw_sweep_series(ax, g, key, y, confidence, colours[j % len(colours)],
+                                     name, legend_fit=not others)
+            if box is not None:
+                boxes.append(box)
         for i, (colour, text) in enumerate(boxes):
             ax.text(0.98, 0.04 + 0.07 * (len(boxes) - 1 - i), text, transform=ax.transAxes,
                     ha="right", va="bottom", fontsize=8, color=colour,
@@ -521,3 +468,47 @@ def plot_sweep(df: pd.DataFrame, meta: Mapping | None = None, title: str = "",
     fig.suptitle(head, fontsize=12)
     fig.tight_layout()
     return fig
+
+
+def _draw_sweep_series(ax, runs: pd.DataFrame, key: str, y: str, confidence: float, colour,
+                       name: str, legend_fit: bool) -> tuple[Any, str] | None:
+    """One series of a sweep panel: mean ± CI of ``y`` at each value of ``key`` over the runs,
+    and the saturation fit with guides to its half-way point.
+
+    Args:
+        ax: the panel.
+        runs: per-run figures of the series (:func:`particles.reports.per_run_figures`).
+        key: the varied key on the x axis.
+        y: the figure on the y axis.
+        confidence: coverage of the error bars.
+        colour: the series' colour.
+        name: the series' label (the values of the other varied keys), "" when none.
+        legend_fit: give the fitted curve a legend entry.
+
+    Returns:
+        (colour, one line describing the fit) for the panel's fit boxes, or None.
+    """
+    summ = []
+    for xv, gg in runs.groupby(key, sort=True):
+        summ.append({"x": float(xv), **stats.mean_ci(gg[y].to_numpy(float), confidence)})
+    s = pd.DataFrame(summ)
+    err = (s["ci_high"] - s["mean"]).to_numpy()
+    has_err = np.isfinite(err).all()
+    ax.errorbar(s["x"], s["mean"], yerr=err if has_err else None, fmt="o", ms=5,
+                capsize=3, color=colour, label=name or "simulation (mean ± 95 % CI)"
+                if has_err else name or "simulation")
+    try:
+        fit = stats.fit_saturation(s["x"], s["mean"], sigma=stats.fit_sigma(s["sem"]))
+    except (ValueError, RuntimeError, np.linalg.LinAlgError):
+        fit = None
+    if fit is None or not np.isfinite(fit.K):
+        ax.plot(s["x"], s["mean"], color=colour, lw=0.8, alpha=0.6)
+        return None
+    xs = np.linspace(0, float(s["x"].max()) * 1.05, 300)
+    ax.plot(xs, fit(xs), color=colour, lw=1.4, label=None if not legend_fit else
+            "Hill fit with baseline v0" if fit.baseline else "Hill fit")
+    if 0 < fit.K < xs[-1]:  # guide lines to the half-way point (K½, v(K½))
+        yk = float(fit(fit.K))
+        ax.plot([fit.K, fit.K, 0], [0, yk, yk], ls=":", lw=1.0, color=colour, alpha=0.8)
+    text = fit.describe(_unit_suffix(key).strip(), "s⁻¹" if y.endswith("_per_s") else "")
+    return colour, f"{name + ': ' if name else ''}{text}"

@@ -28,12 +28,15 @@ import itertools
 import os
 import sys
 import time
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported where a table is built, not at import time
+    import pandas as pd
 
 __all__ = ["run_one", "sweep_points", "run_sweep", "sweep_meta", "default_workers",
-           "parse_vary", "sweep_command", "SweepError", "SweepInterrupted"]
+           "SweepError", "SweepInterrupted"]
 
 
 class SweepError(RuntimeError):
@@ -41,14 +44,14 @@ class SweepError(RuntimeError):
 
 
 class SweepInterrupted(KeyboardInterrupt):
-    """Ctrl-C (or SIGTERM under :func:`sweep_command`) during a sweep.
+    """Ctrl-C (or SIGTERM under ``ionpump sweep``) during a sweep.
 
     Attributes:
         table: the runs completed so far, in the sweep's order (possibly empty), with the
             same ``attrs`` as a complete table plus ``attrs["complete"] = False``.
     """
 
-    def __init__(self, table: pd.DataFrame):
+    def __init__(self, table: "pd.DataFrame"):
         super().__init__("sweep interrupted")
         self.table = table
 
@@ -246,242 +249,195 @@ def run_sweep(
             no worker was connected for ``worker_timeout`` seconds.
         ValueError: replicates < 1 or an empty value list.
     """
-    import asyncio
-    from concurrent.futures import CancelledError
-
-    from distributed import Client, LocalCluster, as_completed
-    from tqdm.auto import tqdm
-
     vary = {k: [_column_value(v) for v in vals] for k, vals in (vary or {}).items()}
     overrides = dict(overrides or {})
     replicates = int(replicates)
     if replicates < 1:
         raise ValueError(f"--replicates must be >= 1, got {replicates}")
     points = sweep_points(vary)
-    scenarios = _validate(scenario_ref, points, overrides)
-    seeds = [int(seed) + r for r in range(replicates)]
-    specs = [(i, r) for i in range(len(points)) for r in range(replicates)]
+    plan = _Plan(points, _validate(scenario_ref, points, overrides),
+                 [int(seed) + r for r in range(replicates)], vary, overrides, duration_ms)
 
     t0 = time.perf_counter()
-    cluster = None
-    if scheduler is None:
-        import logging
-
-        cluster = LocalCluster(
-            n_workers=min(n_workers or default_workers(), len(specs)), threads_per_worker=1,
-            processes=True,
-            dashboard_address=None, silence_logs=logging.ERROR,
-            env={"NUMBA_NUM_THREADS": "1"} if numba_threads == 1 else None)
-        client = Client(cluster)
-    else:
-        try:
-            client = Client(scheduler, timeout=30)
-        except (OSError, TimeoutError, ValueError) as e:
-            raise SweepError(f"cannot reach the Dask scheduler at {scheduler!r}: {e}") from None
+    client, cluster = _connect(scheduler, min(n_workers or default_workers(), len(plan.specs)),
+                               numba_threads)
     results: dict[tuple[int, int], pd.DataFrame] = {}
-    where = scheduler or "the local cluster"
     try:
-        futures, pending = {}, []
-        for i, r in specs:
-            cols = {**points[i], "replicate": r}
-            fut = client.submit(task, scenarios[i].to_dict(), None, seeds[r], duration_ms,
-                                columns=cols, numba_threads=numba_threads,
-                                retries=retries, pure=False)
-            futures[fut.key] = (i, r)
-            pending.append(fut)
-        bar = tqdm(total=len(specs), unit="run", desc="sweep",
-                   disable=not (progress and sys.stderr.isatty()))
-        ac = as_completed(pending)
-        del pending, fut  # as_completed holds each run's future until it is done
-        try:
-            no_workers_since = None
-            next_check = time.monotonic() + _HEALTH_CHECK_S
-            while not ac.is_empty():
-                if not ac.has_ready():
-                    time.sleep(0.05)
-                    if time.monotonic() < next_check:
-                        continue
-                    next_check = time.monotonic() + _HEALTH_CHECK_S
-                    # Bounded waiting: Dask itself waits forever for a worker to come back.
-                    n = _n_workers(client)
-                    if n:
-                        no_workers_since = None
-                        continue
-                    no_workers_since = no_workers_since or time.monotonic()
-                    if time.monotonic() - no_workers_since >= worker_timeout:
-                        _cancel(client, ac)
-                        raise SweepError(
-                            f"no Dask worker connected to {where} for {worker_timeout:g} s "
-                            f"({len(results)} of {len(specs)} runs done); sweep stopped")
-                    continue
-                for fut in ac.next_batch(block=False):
-                    i, r = futures[fut.key]
-                    try:
-                        results[(i, r)] = fut.result()
-                    except (CancelledError, asyncio.CancelledError) as e:
-                        _cancel(client, ac)
-                        raise SweepError(
-                            f"lost the connection to the Dask scheduler at {where} "
-                            f"({len(results)} of {len(specs)} runs done): {e}") from None
-                    except Exception as e:
-                        _cancel(client, ac)
-                        pt = ", ".join(f"{k}={v}" for k, v in points[i].items())
-                        raise SweepError(
-                            f"run {pt + ', ' if pt else ''}replicate {r} (seed {seeds[r]}) "
-                            f"failed after {retries} retries: {type(e).__name__}: {e}") from e
-                    # Forget the result on the cluster: if its worker dies later, Dask would
-                    # otherwise recompute a run that is already done.
-                    fut.release()
-                    bar.update(1)
-        except KeyboardInterrupt:
-            interrupted = True
-        else:
-            interrupted = False
-        finally:
-            bar.close()
+        ac, keys = _submit(client, plan, task, numba_threads, retries)
+        interrupted = _gather(client, ac, keys, plan, results, progress=progress,
+                              retries=retries, worker_timeout=worker_timeout,
+                              where=scheduler or "the local cluster")
     finally:
-        try:
-            client.close(timeout=10)
-        except Exception:  # pragma: no cover - the scheduler is gone; nothing to close
-            pass
-        if cluster is not None:
-            cluster.close()
-    done = [results[s] for s in specs if s in results]
-    df = pd.concat(done, ignore_index=True) if done else pd.DataFrame()
-    df.attrs.update({
-        "vary": {k: list(v) for k, v in vary.items()}, "replicates": replicates,
-        "base_seed": int(seed), "seeds": seeds, "scenario": scenarios[0].name,
-        "duration_ms": duration_ms, "overrides": overrides,
-        "runs": len(specs), "runs_done": len(done), "complete": not interrupted,
-        "wall_s": round(time.perf_counter() - t0, 3),
-    })
+        _disconnect(client, cluster)
+    df = plan.table(results, complete=not interrupted, wall_s=time.perf_counter() - t0)
     if interrupted:
         raise SweepInterrupted(df)
     return df
 
 
-def parse_vary(items: Sequence[str] | None) -> dict[str, list[Any]]:
-    """Parse ``--vary KEY=V1,V2,...`` options into ``{key: [values]}``.
+@dataclass
+class _Plan:
+    """A validated sweep.
 
-    Each value is read as the scenario loader reads ``--set`` values (TOML syntax or a bare
-    word); the key is checked later, with the rest of the sweep, by :func:`run_sweep`.
-
-    Raises:
-        particles.config.ScenarioError: a malformed option or a key given twice.
+    Attributes:
+        points: varied key -> value, one dict per sweep point.
+        scenarios: the validated Scenario of each point.
+        seeds: the seed of each replicate.
+        vary: varied key -> its values.
+        overrides: dotted key -> value applied to every run.
+        duration_ms: simulated time per run (ms), None for the scenario's.
     """
-    from particles.config import ScenarioError, parse_assignment
 
-    out: dict[str, list[Any]] = {}
-    for text in items or []:
-        if "=" not in text:
-            raise ScenarioError("--vary", None, f"expected KEY=V1,V2,..., got {text!r}")
-        key, raw = (t.strip() for t in text.split("=", 1))
-        parts = [p.strip() for p in raw.split(",")]
-        if not key or not raw or any(p == "" for p in parts):
-            raise ScenarioError("--vary", key or None, f"expected KEY=V1,V2,..., got {text!r}")
-        if key in out:
-            raise ScenarioError("--vary", key, "given twice; list all its values in one --vary")
-        out[key] = [parse_assignment(f"{key}={p}", "--vary")[1] for p in parts]
-    return out
+    points: list[dict[str, Any]]
+    scenarios: list
+    seeds: list[int]
+    vary: dict[str, list[Any]]
+    overrides: dict[str, Any]
+    duration_ms: float | None
 
+    @property
+    def specs(self) -> list[tuple[int, int]]:
+        """(point index, replicate) of every run, in the order of the table."""
+        return [(i, r) for i in range(len(self.points)) for r in range(len(self.seeds))]
 
-def _print_sweep_summary(df: pd.DataFrame, out) -> None:
-    """Turnover per sweep point (mean ± 95 % CI over replicates) and a Hill fit per key."""
-    from particles import stats
-    from particles.config import key_unit
+    def describe(self, i: int, r: int) -> str:
+        """The run's name in a message, e.g. ``pumps.count=4, replicate 0 (seed 9)``."""
+        pt = ", ".join(f"{k}={v}" for k, v in self.points[i].items())
+        return f"{pt + ', ' if pt else ''}replicate {r} (seed {self.seeds[r]})"
 
-    keys = list(df.attrs.get("vary", {}))
-    if df.empty:
-        return
-    t = df["time_ms"].to_numpy(dtype=float)
-    warmup = 0.2 * float(t.max() - t.min())
-    runs = stats.per_run_figures(df, keys, warmup_ms=warmup, fano=False)
-    fig = "cycles_per_pump_per_s"
-    print(f"  turnover (cycles pump⁻¹ s⁻¹, after {warmup:g} ms warm-up; mean ± 95 % CI, "
-          f"{df.attrs.get('replicates', 1)} replicate(s))")
-    groups = runs.groupby(keys, sort=False) if keys else [((), runs)]
-    slow = []
-    for key, g in groups:
-        key = key if isinstance(key, tuple) else (key,)
-        s = stats.mean_ci(g[fig].to_numpy(dtype=float))
-        half = s["ci_high"] - s["mean"]
-        label = ", ".join(f"{k}={v}" for k, v in zip(keys, key)) or "all"
-        err = f" ± {half:.3g}" if half == half else ""
-        print(f"    {label:<40} {s['mean']:.4g}{err}")
-        if 0 < s["mean"] < 1000.0 / warmup:  # a mean cycle outlasts the warm-up
-            slow.append(f"{label} ({1000.0 / s['mean']:.2g} ms)")
-    if slow:
-        print(f"  note: a mean cycle outlasts the {warmup:g} ms warm-up at {', '.join(slow)}; "
-              "pumps start empty, so those rates can be biased low (and a fitted n high): "
-              "use a longer --duration (the warm-up is its first 20 %)")
-    if len(keys) == 1:
-        g = runs.groupby(keys[0])[fig]
-        x = pd.to_numeric(pd.Series(list(g.groups)), errors="coerce").to_numpy()
-        if len(x) >= 3 and (x == x).all():
-            try:
-                m = g.mean().to_numpy()
-                sem = g.sem().to_numpy()
-                fit = stats.fit_saturation(x, m, sigma=stats.fit_sigma(sem))
-                kind = "Hill fit with baseline" if fit.baseline else "Hill fit"
-                print(f"  {kind} against {keys[0]}: {fit.describe(key_unit(keys[0]), 's⁻¹')}")
-            except (ValueError, RuntimeError):
-                print("  Hill fit: did not converge")
-    print(f"  results  {out}")
+    def table(self, results: Mapping[tuple[int, int], pd.DataFrame], complete: bool,
+              wall_s: float) -> pd.DataFrame:
+        """The tables of the runs done, concatenated in the sweep's order, with the sweep's
+        description in ``attrs`` (see :func:`sweep_meta`)."""
+        import pandas as pd
+
+        done = [results[s] for s in self.specs if s in results]
+        df = pd.concat(done, ignore_index=True) if done else pd.DataFrame()
+        df.attrs.update({
+            "vary": {k: list(v) for k, v in self.vary.items()},
+            "replicates": len(self.seeds), "base_seed": self.seeds[0], "seeds": self.seeds,
+            "scenario": self.scenarios[0].name, "duration_ms": self.duration_ms,
+            "overrides": self.overrides, "runs": len(self.specs), "runs_done": len(done),
+            "complete": complete, "wall_s": round(wall_s, 3),
+        })
+        return df
 
 
-def sweep_command(args) -> int:
-    """``ionpump sweep``: run the sweep, write the table and ``FILE.meta.json``, print a summary.
+def _connect(scheduler: str | None, n_workers: int, numba_threads: int | None):
+    """A Dask client of the scheduler at ``scheduler``, or of a new ``LocalCluster`` of
+    ``n_workers`` single-threaded worker processes. Returns (client, cluster or None)."""
+    from distributed import Client, LocalCluster
 
-    Args:
-        args: argparse namespace with ``scenario``, ``vary`` (list of ``KEY=V1,V2``), ``set``,
-            ``seed``, ``replicates``, ``duration``, ``scheduler``, ``out``, ``force`` and
-            optionally ``quiet``.
+    if scheduler is None:
+        import logging
+
+        cluster = LocalCluster(
+            n_workers=n_workers, threads_per_worker=1, processes=True,
+            dashboard_address=None, silence_logs=logging.ERROR,
+            env={"NUMBA_NUM_THREADS": "1"} if numba_threads == 1 else None)
+        return Client(cluster), cluster
+    try:
+        return Client(scheduler, timeout=30), None
+    except (OSError, TimeoutError, ValueError) as e:
+        raise SweepError(f"cannot reach the Dask scheduler at {scheduler!r}: {e}") from None
+
+
+def _disconnect(client, cluster) -> None:
+    """Close the client and, when the sweep started it, the local cluster."""
+    try:
+        client.close(timeout=10)
+    except Exception:  # pragma: no cover - the scheduler is gone; nothing to close
+        pass
+    if cluster is not None:
+        cluster.close()
+
+
+def _submit(client, plan: _Plan, task, numba_threads, retries: int):
+    """Submit every run of the sweep; returns (``as_completed`` over the runs, future key ->
+    (point, replicate)). Only ``as_completed`` holds a run's future, until it is done."""
+    from distributed import as_completed
+
+    keys, pending = {}, []
+    for i, r in plan.specs:
+        fut = client.submit(task, plan.scenarios[i].to_dict(), None, plan.seeds[r],
+                            plan.duration_ms,
+                            columns={**plan.points[i], "replicate": r},
+                            numba_threads=numba_threads, retries=retries, pure=False)
+        keys[fut.key] = (i, r)
+        pending.append(fut)
+    return as_completed(pending), keys
+
+
+def _gather(client, ac, keys, plan: _Plan, results: dict, *, progress: bool, retries: int,
+            worker_timeout: float, where: str) -> bool:
+    """Move each run's table into ``results`` as it completes, until none is left or Ctrl-C.
+
+    Waiting is bounded (Dask itself waits forever for a worker to come back): while runs
+    are pending, the cluster's workers are counted every ``_HEALTH_CHECK_S``; after
+    ``worker_timeout`` s without any the runs left are cancelled.
 
     Returns:
-        0 done; 1 a run failed (one line names it; nothing written); 130 interrupted (the
-        completed runs are written, ``complete`` false in the meta). Bad input raises
-        :class:`particles.config.ScenarioError` (exit 2 in the CLI)
-        before any run starts.
+        True when interrupted (KeyboardInterrupt) before every run was done.
+
+    Raises:
+        SweepError: no worker for ``worker_timeout`` s, the scheduler was lost, or a run
+            failed after its retries (the runs left are cancelled).
     """
-    import signal
+    from tqdm.auto import tqdm
 
-    from particles.config import ScenarioError, parse_assignment
-    from particles.output import TABLE_SUFFIXES, check_output, write_meta, write_table
-
-    out = check_output(args.out, TABLE_SUFFIXES, getattr(args, "force", False))
-    vary = parse_vary(args.vary)
-    overrides = dict(parse_assignment(t) for t in (args.set or []))
-    if args.replicates is None or args.replicates < 1:
-        raise ScenarioError("command line", "--replicates", f"must be >= 1, got {args.replicates}")
-    if args.seed < 0:
-        raise ScenarioError("command line", "--seed", f"must be >= 0, got {args.seed}")
-    if args.duration is not None and not args.duration > 0:
-        raise ScenarioError("command line", "--duration", f"must be > 0, got {args.duration}")
-    base = _scenario(args.scenario, overrides)
-    quiet = getattr(args, "quiet", False)
-
-    def _term(signum, frame):
-        raise KeyboardInterrupt
-
-    old = signal.signal(signal.SIGTERM, _term)
-    status = 0
+    bar = tqdm(total=len(keys), unit="run", desc="sweep",
+               disable=not (progress and sys.stderr.isatty()))
+    no_workers_since = None
+    next_check = time.monotonic() + _HEALTH_CHECK_S
     try:
-        df = run_sweep(args.scenario, vary, args.replicates, args.seed, args.duration,
-                       overrides, args.scheduler, progress=not quiet)
-    except SweepInterrupted as e:
-        df, status = e.table, 130
-    except SweepError as e:
-        print(f"ionpump: error: {e}", file=sys.stderr)
-        return 1
+        while not ac.is_empty():
+            if ac.has_ready():
+                for fut in ac.next_batch(block=False):
+                    results[keys[fut.key]] = _result(client, ac, fut, keys, plan, results,
+                                                     retries=retries, where=where)
+                    bar.update(1)
+                continue
+            time.sleep(0.05)
+            if time.monotonic() < next_check:
+                continue
+            next_check = time.monotonic() + _HEALTH_CHECK_S
+            if _n_workers(client):
+                no_workers_since = None
+                continue
+            no_workers_since = no_workers_since or time.monotonic()
+            if time.monotonic() - no_workers_since >= worker_timeout:
+                _cancel(client, ac)
+                raise SweepError(
+                    f"no Dask worker connected to {where} for {worker_timeout:g} s "
+                    f"({len(results)} of {len(keys)} runs done); sweep stopped")
+    except KeyboardInterrupt:
+        return True
     finally:
-        signal.signal(signal.SIGTERM, old)
-    write_table(df, out)
-    write_meta(out, {**sweep_meta(df), "scenario": base.to_dict(), "seed": args.seed,
-                     "scheduler": args.scheduler, "command": sys.argv})
-    if status:
-        print(f"interrupted: {df.attrs['runs_done']} of {df.attrs['runs']} runs written to "
-              f"{out}", file=sys.stderr)
-        return status
-    if not quiet:
-        _print_sweep_summary(df, out)
-    return 0
+        bar.close()
+    return False
+
+
+def _result(client, ac, fut, keys, plan: _Plan, results: dict, *, retries: int, where: str):
+    """The table of a completed run, its result then forgotten on the cluster (if its worker
+    dies later, Dask would otherwise recompute a run that is already done).
+
+    Raises:
+        SweepError: the run failed after its retries, or the scheduler was lost (the runs
+            left are cancelled).
+    """
+    import asyncio
+    from concurrent.futures import CancelledError
+
+    try:
+        table = fut.result()
+    except (CancelledError, asyncio.CancelledError) as e:
+        _cancel(client, ac)
+        raise SweepError(
+            f"lost the connection to the Dask scheduler at {where} "
+            f"({len(results)} of {len(keys)} runs done): {e}") from None
+    except Exception as e:
+        _cancel(client, ac)
+        raise SweepError(f"run {plan.describe(*keys[fut.key])} failed after {retries} retries: "
+                         f"{type(e).__name__}: {e}") from e
+    fut.release()
+    return table

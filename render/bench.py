@@ -16,9 +16,7 @@ import numpy as np
 
 def _bench_scenario(n_ions: int):
     """The ``resting`` scenario resized to about ``n_ions`` ions (same concentrations)."""
-    from particles import load_scenario
-
-    from particles import Simulation
+    from particles import Simulation, load_scenario
 
     n0 = len(Simulation(load_scenario("resting"), seed=1).ions)  # in a 1 µm x 1 µm box
     side = float(np.sqrt(n_ions / n0))
@@ -65,24 +63,17 @@ def frames_per_second(n_ions: int = 20000, size=(1280, 720), seconds: float = 3.
 def encode_speed(seconds: float = 3.0, size=(1280, 720), fps: int = 30,
                  scenario: str = "pump-cycle") -> dict[str, Any]:
     """Encode ``seconds`` of video of ``scenario`` (the default one) through the same path as
-    ``ionpump record`` (simulation steps, drawing, H.264 via ffmpeg); returns the speed
-    against real time (> 1: faster than real time)."""
-    import argparse
-    import contextlib
-    import io
+    ``ionpump record`` (:func:`render.video.record`: simulation steps, drawing, H.264 via
+    ffmpeg); returns the speed against real time (> 1: faster than real time)."""
+    from particles import Simulation, load_scenario
 
-    from particles import load_scenario
-
-    from .video import record_command
+    from .video import record
 
     with tempfile.TemporaryDirectory() as d:
         out = os.path.join(d, "bench.mp4")
-        args = argparse.Namespace(out=out, seconds=seconds, fps=fps,
-                                  size=f"{size[0]}x{size[1]}", no_captions=False, force=True,
-                                  seed=1)
         t0 = time.perf_counter()
-        with contextlib.redirect_stdout(io.StringIO()):
-            record_command(args, load_scenario(scenario))
+        sim = Simulation(load_scenario(scenario), seed=1)
+        record(sim, out, tuple(size), fps, max(1, int(round(seconds * fps))))
         wall = time.perf_counter() - t0
         mb = os.path.getsize(out) / 1e6
     return {"speed_vs_realtime": seconds / wall, "video_s": seconds, "wall_s": wall,

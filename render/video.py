@@ -1,4 +1,5 @@
-"""Frames -> video through ffmpeg (``ionpump record``, and ``V`` in the window).
+"""Frames -> video through ffmpeg (:func:`record`, used by ``ionpump record``; :class:`Encoder`,
+used by ``V`` in the window).
 
 Frames are streamed to an ffmpeg process over a pipe as raw rgb24, so memory stays flat
 whatever the length. MP4: H.264, yuv420p, ``+faststart`` (plays in browsers, slide software,
@@ -10,13 +11,11 @@ name and renamed when complete, so an interrupted recording still leaves a playa
 
 from __future__ import annotations
 
-import math
 import os
-import re
 import subprocess
-import sys
 import tempfile
-import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -173,81 +172,71 @@ def frames(sim, size: tuple[int, int], fps: float, captions: bool = True,
         k += 1
 
 
-def parse_size(text) -> tuple[int, int]:
-    from particles.cli import UsageError
+@dataclass(frozen=True)
+class Recording:
+    """What :func:`record` wrote.
 
-    m = re.fullmatch(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*", str(text))
-    if not m:
-        raise UsageError("--size", f"expected WIDTHxHEIGHT in pixels, e.g. 1280x720, got "
-                         f"{text!r}")
-    W, H = int(m.group(1)), int(m.group(2))
-    if not (64 <= W <= 7680 and 64 <= H <= 4320):
-        raise UsageError("--size", f"{W}x{H} is out of range (64x64 .. 7680x4320)")
-    return W, H
+    Attributes:
+        path: the video file (complete and playable).
+        frames: frames written (>= 1).
+        interrupted: ``should_stop()`` was true when the recording ended (a signal came).
+    """
+
+    path: Path
+    frames: int
+    interrupted: bool
 
 
-def record_command(args, scenario) -> int:
-    """``ionpump record``: validate the options, render and encode; returns the exit status
-    (0 done, 130 interrupted after closing a playable file). Bad options raise
-    :class:`~particles.config.ScenarioError` subclasses (the CLI prints one line, exit 2)."""
-    from particles.cli import Interrupt, UsageError
-    from particles.output import check_output
-    from particles.simulation import Simulation
+def record(sim, out, size: tuple[int, int], fps: int, n_frames: int,
+           should_stop: Callable[[], bool] | None = None, *, captions: bool = True,
+           progress: bool = False) -> Recording:
+    """Render ``n_frames`` frames of ``sim`` (see :func:`frames`) and encode them into ``out``.
 
-    W, H = parse_size(getattr(args, "size", "1280x720"))
-    fps = getattr(args, "fps", 30)
-    if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not math.isfinite(fps) \
-            or not (1 <= fps <= 120) or int(fps) != fps:
-        raise UsageError("--fps", f"must be a whole number from 1 to 120, got {fps!r}")
-    fps = int(fps)
-    seconds = getattr(args, "seconds", 10.0)
-    if not (isinstance(seconds, (int, float)) and math.isfinite(seconds) and 0 < seconds
-            <= 3600):
-        raise UsageError("--seconds", f"must be > 0 and at most 3600, got {seconds!r}")
-    seed = getattr(args, "seed", 1)
-    seed = 1 if seed is None else seed
-    if seed < 0:
-        raise UsageError("--seed", f"must be >= 0, got {seed}")
-    out = check_output(args.out, (".mp4", ".gif"), bool(getattr(args, "force", False)))
-    if out.suffix.lower() == ".mp4" and (W % 2 or H % 2):
-        raise UsageError("--size", f"MP4 needs an even width and height, got {W}x{H}")
-    captions = not getattr(args, "no_captions", False)
-    n_frames = max(1, int(round(seconds * fps)))
+    The simulation advances ``render.ms_per_second / fps`` simulated ms per frame. ffmpeg
+    encodes on the other core(s): the simulation runs on at most half the cores meanwhile
+    (results do not depend on the thread count).
 
-    sim = Simulation(scenario, seed=seed)
-    # ffmpeg encodes on the other core(s): one numba thread for the simulation is faster on
-    # a small machine than two that compete with the encoder (results do not depend on it).
+    Args:
+        sim: the simulation to film; it is advanced.
+        out: ``.mp4`` or ``.gif`` path (checked by the caller: writable, not in the way).
+        size: (W, H) pixels; both even for MP4.
+        fps: frames per second of the video.
+        n_frames: frames to write.
+        should_stop: polled between frames; True ends the recording early, after at least
+            one frame, with a playable file.
+        captions: burn in the captions and the title card.
+        progress: show a tqdm bar of frames on stderr.
+
+    Returns:
+        A :class:`Recording`.
+
+    Raises:
+        VideoError: ffmpeg is missing or failed, or the size does not suit the format.
+    """
     import numba
 
+    stop = should_stop or (lambda: False)
     threads = numba.get_num_threads()
     bar = None
-    t0 = time.perf_counter()
-    with Interrupt() as stop:  # before ffmpeg starts: a signal never leaves it orphaned
-        enc = Encoder(out, (W, H), fps)
-        numba.set_num_threads(max(1, min(threads, (os.cpu_count() or 2) // 2)))
-        if sys.stderr.isatty():
-            from tqdm.auto import tqdm
+    enc = Encoder(out, size, fps)
+    numba.set_num_threads(max(1, min(threads, (os.cpu_count() or 2) // 2)))
+    if progress:
+        from tqdm.auto import tqdm
 
-            bar = tqdm(total=n_frames, unit="frame", desc=f"record {out.name}", leave=False)
-        try:
-            for k, frame in enumerate(frames(sim, (W, H), fps, captions)):
-                if k >= n_frames or (k and stop()):  # at least one frame: a playable file
-                    break
-                enc.write(frame)
-                if bar is not None:
-                    bar.update(1)
-            interrupted = stop()
-        except BaseException:
-            enc.abort()
-            raise
-        finally:
-            numba.set_num_threads(threads)
+        bar = tqdm(total=n_frames, unit="frame", desc=f"record {enc.path.name}", leave=False)
+    try:
+        for k, frame in enumerate(frames(sim, size, fps, captions)):
+            if k >= n_frames or (k and stop()):  # at least one frame: a playable file
+                break
+            enc.write(frame)
             if bar is not None:
-                bar.close()
-        enc.close()
-    wall = time.perf_counter() - t0
-    video_s = enc.frames / fps
-    print(f"wrote {out} ({enc.frames} frames, {W}x{H}, {video_s:.1f} s of video showing "
-          f"{sim.time_ms:.3g} ms simulated; {wall:.1f} s to make"
-          + (", interrupted)" if interrupted else ")"))
-    return 130 if interrupted else 0
+                bar.update(1)
+        interrupted = stop()
+    except BaseException:
+        enc.abort()
+        raise
+    finally:
+        numba.set_num_threads(threads)
+        if bar is not None:
+            bar.close()
+    return Recording(enc.close(), enc.frames, interrupted)

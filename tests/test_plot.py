@@ -123,13 +123,13 @@ def test_tracer_figure(tmp_path):
 def test_sweep_summary_and_figure_fit_a_baseline_where_there_is_one(tmp_path, capsys):
     """A flux on a floor: the summary and the figure report the baseline fit, with K½ near
     the truth; a flux without one keeps the plain Hill fit."""
-    from particles.sweep import _print_sweep_summary
+    from particles.cli.sweep import print_sweep_summary
 
     values = (0, 2, 5, 10, 20, 40, 80, 160)
     for v0, kind in ((25.0, "Hill fit with baseline against"), (0.0, "Hill fit against")):
         df = synthetic_sweep(values=values, replicates=4, K=12.0, n=1.0, v0_per_s=v0)
         df.attrs.update(vary={"ions.na.inside_mM": list(values)}, replicates=4)
-        _print_sweep_summary(df, "x.parquet")
+        print_sweep_summary(df, "x.parquet")
         line = [ln for ln in capsys.readouterr().out.splitlines() if "Hill fit" in ln][0]
         assert kind in line and "mM" in line, line
         k_half = float(line.split("K½ = ")[1].split(" ±")[0])
@@ -144,12 +144,12 @@ def test_sweep_summary_and_figure_fit_a_baseline_where_there_is_one(tmp_path, ca
 def test_sweep_summary_warns_where_a_cycle_outlasts_the_warm_up(capsys):
     """500 ms runs have a 100 ms warm-up: at 4 cycles/s (250 ms a cycle) the summary says so;
     at 50 cycles/s it does not."""
-    from particles.sweep import _print_sweep_summary
+    from particles.cli.sweep import print_sweep_summary
 
     for vmax, warned in ((8.0, True), (100.0, False)):
         df = synthetic_sweep(values=(80, 160), replicates=2, K=80.0, n=1.0, vmax_per_s=vmax)
         df.attrs.update(vary={"ions.na.inside_mM": [80, 160]}, replicates=2)
-        _print_sweep_summary(df, "x.parquet")
+        print_sweep_summary(df, "x.parquet")
         out = capsys.readouterr().out
         assert ("outlasts the 100 ms warm-up" in out) is warned, out
         if warned:

@@ -1,4 +1,5 @@
-"""Counting statistics against processes with known answers, generated here with numpy.
+"""Counting statistics (particles.stats) and the reports built on them (particles.reports)
+against processes with known answers, generated here with numpy.
 
 Tolerances are statistical: an estimate must lie within 4 of its own standard errors of the
 truth, and the standard error must be small enough for the check to mean something.
@@ -13,7 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from particles import stats
+from particles import reports, stats
+from particles.stats import fits as hill_fits
+from particles.stats import intervals
 
 
 def renewal_counts(rng, shape_k: int, mean_interval: float, t_end: float, dt: float,
@@ -132,14 +135,14 @@ def test_fluctuation_report_compares_with_theory():
     rates = {"a": 0.5, "b": 0.5}  # per ms: Erlang-2 cycle, F = 1/2, turnover 0.25 /ms
     rng = np.random.default_rng(17)
     t, h = renewal_counts(rng, 0, 0.0, 4_000.0, 0.5, n_series=30, rates=tuple(rates.values()))
-    rep = stats.fluctuation_report(t, h, rates)
+    rep = reports.fluctuation_report(t, h, rates)
     assert rep["theory"]["fano"] == pytest.approx(0.5)
     assert rep["theory_applies"]
     assert abs(rep["pump"]["value"] - 0.5) < 4 * rep["pump"]["se"]
     assert abs(rep["membrane"]["value"] - 0.5) < 4 * rep["membrane"]["se"]
     assert rep["turnover_per_ms"] == pytest.approx(0.25, rel=0.05)
     # Rates that explain only a small part of the cycle time: the theory is flagged.
-    rep2 = stats.fluctuation_report(t, h, {"a": 5.0})
+    rep2 = reports.fluctuation_report(t, h, {"a": 5.0})
     assert not rep2["theory_applies"]
 
 
@@ -148,7 +151,7 @@ def test_fluctuation_report_compares_with_theory():
 
 def test_mean_ci_t_coverage_small_samples():
     """n = 4 normal samples: the t interval covers the mean ~95 % (a normal one only ~86 %)."""
-    if stats._sp_stats is None:
+    if intervals._scipy_stats() is None:
         pytest.skip("t quantiles need scipy")
     rng = np.random.default_rng(18)
     x = rng.normal(3.0, 2.0, size=(2000, 4))
@@ -164,7 +167,7 @@ def test_mean_ci_small_n_and_fallback(monkeypatch):
     assert stats.mean_ci([])["n"] == 0
     s = stats.mean_ci([1.0, 2.0, 3.0, np.nan])
     assert s["n"] == 3 and s["mean"] == pytest.approx(2.0) and s["sd"] == pytest.approx(1.0)
-    monkeypatch.setattr(stats, "_sp_stats", None)
+    monkeypatch.setattr(intervals, "_scipy_stats", lambda: None)
     assert stats.t_quantile(0.95, 5) == pytest.approx(1.959964, abs=1e-5)
 
 
@@ -174,10 +177,10 @@ def test_mean_ci_small_n_and_fallback(monkeypatch):
 @pytest.fixture(params=["scipy", "levenberg-marquardt"])
 def fit_method(request, monkeypatch) -> str:
     """Run a fit test with SciPy's curve_fit and with the built-in fallback."""
-    if request.param == "scipy" and stats._sp_optimize is None:
+    if request.param == "scipy" and hill_fits._scipy_optimize() is None:
         pytest.skip("scipy not installed")
     if request.param != "scipy":
-        monkeypatch.setattr(stats, "_sp_optimize", None)
+        monkeypatch.setattr(hill_fits, "_scipy_optimize", lambda: None)
     return request.param
 
 
@@ -292,7 +295,7 @@ def test_efflux_rate_constants_per_phase():
     phases = [("control", 300, 2e-3), ("K-free", 200, 1e-3), ("control", 200, 2e-3),
               ("DNP", 300, 1e-4), ("washout", 200, 2e-3)]
     df = tracer_table(rng, phases)
-    by_label = stats.efflux_rate_constants(df).set_index("phase")
+    by_label = reports.efflux_rate_constants(df).set_index("phase")
     truth = {"control": 2e-3, "K-free": 1e-3, "DNP": 1e-4, "washout": 2e-3}
     assert list(by_label.index) == ["control", "K-free", "DNP", "washout"]
     for label, k in truth.items():
@@ -300,7 +303,7 @@ def test_efflux_rate_constants_per_phase():
         # exp(-k dt) per step, so the exact per-ms rate is (1-exp(-k dt))/dt ~ k (1 - k dt/2).
         assert abs(row.k_per_ms - k) < 4 * row.se_per_ms + 1e-3 * k, (label, row.k_per_ms, k)
         assert row.k_per_min == pytest.approx(row.k_per_ms * 60_000)
-    by_seg = stats.efflux_rate_constants(df, by="segment")
+    by_seg = reports.efflux_rate_constants(df, by="segment")
     assert list(by_seg["phase"]) == [p[0] for p in phases]
     assert by_seg["n_intervals"].sum() == len(df) - 1
 
@@ -321,7 +324,7 @@ def replicate_table(rng, n_rep=5, n_pumps=10, turnover_per_s=40.0, t_end=500.0, 
 def test_summarize_replicates():
     rng = np.random.default_rng(21)
     df = replicate_table(rng)
-    s = stats.summarize_replicates(df).set_index("figure")
+    s = reports.summarize_replicates(df).set_index("figure")
     tp = s.loc["cycles_per_pump_per_s"]
     assert tp["n"] == 5
     assert tp["ci_low"] <= 40.0 <= tp["ci_high"]
@@ -331,9 +334,9 @@ def test_summarize_replicates():
     assert s.loc["atp_used", "mean"] == pytest.approx(s.loc["cycles_per_pump_per_s", "mean"]
                                                       * 10 * 0.5)
     assert abs(s.loc["membrane_fano", "mean"] - 1.0) < 0.3
-    runs = stats.per_run_figures(df)
+    runs = reports.per_run_figures(df)
     assert list(runs["replicate"]) == [0, 1, 2, 3, 4]
-    text = stats.format_summary(stats.summarize_replicates(df))
+    text = reports.format_summary(reports.summarize_replicates(df))
     assert "cycles_per_pump_per_s (1/s)" in text and "95 % CI" in text
 
 
@@ -342,8 +345,8 @@ def test_summarize_sweep_groups_by_dotted_keys():
     a = replicate_table(rng, n_rep=3, turnover_per_s=10.0).assign(**{"ions.na.inside_mM": 5.0})
     b = replicate_table(rng, n_rep=3, turnover_per_s=30.0).assign(**{"ions.na.inside_mM": 50.0})
     df = pd.concat([a, b], ignore_index=True)
-    assert stats.sweep_keys(df) == ["ions.na.inside_mM"]
-    s = stats.summarize_replicates(df)
+    assert reports.sweep_keys(df) == ["ions.na.inside_mM"]
+    s = reports.summarize_replicates(df)
     tp = s[s["figure"] == "cycles_per_pump_per_s"].set_index("ions.na.inside_mM")["mean"]
     assert tp.loc[5.0] == pytest.approx(10.0, rel=0.2)
     assert tp.loc[50.0] == pytest.approx(30.0, rel=0.2)

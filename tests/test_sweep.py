@@ -21,8 +21,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from particles.cli.sweep import parse_vary
 from particles.config import ScenarioError
-from particles.sweep import SweepError, parse_vary, run_one, run_sweep, sweep_points
+from particles.sweep import SweepError, run_one, run_sweep, sweep_points
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = "resting"

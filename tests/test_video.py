@@ -2,7 +2,6 @@
 frame count; recordings are deterministic; bad options exit 2 with one line; an interrupt
 leaves a playable file and exit 130."""
 
-import os
 import re
 import signal
 import subprocess

@@ -1,0 +1,142 @@
+"""``ionpump sweep``: a parameter sweep with replicates on Dask, one tidy table and a summary.
+
+Exit status 0 done; 1 a run failed (one line names it; nothing written); 130 interrupted (the
+completed runs are written, ``complete`` false in the meta). Bad input exits 2 before any
+run starts.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from ..config import ScenarioError, load_scenario, parse_assignment
+from . import options
+from .signals import sigterm_as_interrupt
+
+
+def add_parser(sub) -> None:
+    """Declare ``sweep`` and its options."""
+    sp = sub.add_parser("sweep", help="parameter sweep and replicates on Dask", **options.examples(
+        "ionpump sweep saturation --vary ions.na.inside_mM=2,5,10,20,40,80 --replicates 3 \\",
+        "    --duration 150 --out out/sat-na.parquet",
+        "ionpump sweep resting --vary pumps.count=3,6,12 --vary atp.initial_mM=1,5 \\",
+        "    --replicates 4 --out out/grid.parquet --scheduler tcp://10.0.0.5:8786"))
+    options.add_common(sp)
+    sp.add_argument("--vary", action="append", required=True, metavar="KEY=V1,V2,...",
+                    help="values of one key (repeatable: the product is run)")
+    sp.add_argument("--replicates", type=int, default=1, metavar="R",
+                    help="seeds SEED..SEED+R-1 at every point (default 1)")
+    sp.add_argument("--duration", type=float, metavar="MS",
+                    help="simulated time per run in ms (default: the scenario's)")
+    sp.add_argument("--out", required=True, metavar="FILE", help=".parquet or .csv")
+    sp.add_argument("--scheduler", metavar="ADDRESS",
+                    help="existing Dask scheduler (default: a local cluster)")
+    sp.add_argument("--force", action="store_true", help="overwrite an existing output file")
+    sp.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    sp.set_defaults(func=cmd_sweep)
+
+
+def parse_vary(items: Sequence[str] | None) -> dict[str, list[Any]]:
+    """Parse ``--vary KEY=V1,V2,...`` options into ``{key: [values]}``.
+
+    Each value is read as the scenario loader reads ``--set`` values (TOML syntax or a bare
+    word); the key is checked later, with the rest of the sweep, by
+    :func:`particles.sweep.run_sweep`.
+
+    Raises:
+        particles.config.ScenarioError: a malformed option or a key given twice.
+    """
+    out: dict[str, list[Any]] = {}
+    for text in items or []:
+        if "=" not in text:
+            raise ScenarioError("--vary", None, f"expected KEY=V1,V2,..., got {text!r}")
+        key, raw = (t.strip() for t in text.split("=", 1))
+        parts = [p.strip() for p in raw.split(",")]
+        if not key or not raw or any(p == "" for p in parts):
+            raise ScenarioError("--vary", key or None, f"expected KEY=V1,V2,..., got {text!r}")
+        if key in out:
+            raise ScenarioError("--vary", key, "given twice; list all its values in one --vary")
+        out[key] = [parse_assignment(f"{key}={p}", "--vary")[1] for p in parts]
+    return out
+
+
+def cmd_sweep(args) -> int:
+    """Run the sweep, write the table and ``FILE.meta.json``, print a summary."""
+    from ..output import TABLE_SUFFIXES, check_output, write_meta, write_table
+    from ..sweep import SweepError, SweepInterrupted, run_sweep, sweep_meta
+
+    out = check_output(args.out, TABLE_SUFFIXES, args.force)
+    vary = parse_vary(args.vary)
+    overrides = options.overrides(args.set)
+    options.at_least_one("--replicates", args.replicates)
+    seed = options.seed(args.seed)
+    options.positive("--duration", args.duration)
+    base = load_scenario(args.scenario, overrides)
+    status = 0
+    try:
+        with sigterm_as_interrupt():
+            df = run_sweep(args.scenario, vary, args.replicates, seed, args.duration,
+                           overrides, args.scheduler, progress=not args.quiet)
+    except SweepInterrupted as e:
+        df, status = e.table, 130
+    except SweepError as e:
+        print(f"ionpump: error: {e}", file=sys.stderr)
+        return 1
+    write_table(df, out)
+    write_meta(out, {**sweep_meta(df), "scenario": base.to_dict(), "seed": seed,
+                     "scheduler": args.scheduler, "command": sys.argv})
+    if status:
+        print(f"interrupted: {df.attrs['runs_done']} of {df.attrs['runs']} runs written to "
+              f"{out}", file=sys.stderr)
+        return status
+    if not args.quiet:
+        print_sweep_summary(df, out)
+    return 0
+
+
+def print_sweep_summary(df, out) -> None:
+    """Turnover per sweep point (mean ± 95 % CI over replicates) and a Hill fit per key."""
+    import pandas as pd
+
+    from .. import reports, stats
+    from ..config import key_unit
+
+    keys = list(df.attrs.get("vary", {}))
+    if df.empty:
+        return
+    t = df["time_ms"].to_numpy(dtype=float)
+    warmup = 0.2 * float(t.max() - t.min())
+    runs = reports.per_run_figures(df, keys, warmup_ms=warmup, fano=False)
+    fig = "cycles_per_pump_per_s"
+    print(f"  turnover (cycles pump⁻¹ s⁻¹, after {warmup:g} ms warm-up; mean ± 95 % CI, "
+          f"{df.attrs.get('replicates', 1)} replicate(s))")
+    groups = runs.groupby(keys, sort=False) if keys else [((), runs)]
+    slow = []
+    for key, g in groups:
+        key = key if isinstance(key, tuple) else (key,)
+        s = stats.mean_ci(g[fig].to_numpy(dtype=float))
+        half = s["ci_high"] - s["mean"]
+        label = ", ".join(f"{k}={v}" for k, v in zip(keys, key)) or "all"
+        err = f" ± {half:.3g}" if half == half else ""
+        print(f"    {label:<40} {s['mean']:.4g}{err}")
+        if 0 < s["mean"] < 1000.0 / warmup:  # a mean cycle outlasts the warm-up
+            slow.append(f"{label} ({1000.0 / s['mean']:.2g} ms)")
+    if slow:
+        print(f"  note: a mean cycle outlasts the {warmup:g} ms warm-up at {', '.join(slow)}; "
+              "pumps start empty, so those rates can be biased low (and a fitted n high): "
+              "use a longer --duration (the warm-up is its first 20 %)")
+    if len(keys) == 1:
+        g = runs.groupby(keys[0])[fig]
+        x = pd.to_numeric(pd.Series(list(g.groups)), errors="coerce").to_numpy()
+        if len(x) >= 3 and (x == x).all():
+            try:
+                m = g.mean().to_numpy()
+                sem = g.sem().to_numpy()
+                fit = stats.fit_saturation(x, m, sigma=stats.fit_sigma(sem))
+                kind = "Hill fit with baseline" if fit.baseline else "Hill fit"
+                print(f"  {kind} against {keys[0]}: {fit.describe(key_unit(keys[0]), 's⁻¹')}")
+            except (ValueError, RuntimeError):
+                print("  Hill fit: did not converge")
+    print(f"  results  {out}")
