@@ -54,9 +54,9 @@ NO_CACHE_NOTICE = ("ionpump: warning: no writable directory for compiled kernels
 
 
 _IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+(\.*)([\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n]*)"
-                     r"|import[ \t]+([^\n]*))", re.M)
+                     r"|import[ \t]+([^\n]*))", re.MULTILINE)
 _DECORATOR = re.compile(r"^[ \t]*@[ \t]*(?:numba\.)?(?:njit|jit|vectorize|guvectorize|stencil"
-                        r"|cfunc|jitclass)\b", re.M)
+                        r"|cfunc|jitclass)\b", re.MULTILINE)
 
 
 def _names(text: str) -> list[str]:
@@ -65,29 +65,30 @@ def _names(text: str) -> list[str]:
     return [n.split()[0] for n in text.split(",") if n.strip()]
 
 
-def _imports(text: str, package: list[str]) -> list[list[str]]:
-    """Dotted names (as parts) a module's source may import: every ``import`` statement at
-    any depth, relative ones resolved against ``package``; ``from m import n`` gives ``m``
-    and ``m.n``. A regular expression, not a parse: cheap at every start, and a statement
-    quoted in a docstring only adds a file to the hash."""
-    names = []
+def _imports(text: str, package: list[str]) -> list[tuple[list[str], list[str]]]:
+    """The import statements of a module's source, at any depth, as (module, names): ``import
+    a.b`` gives (``[a, b]``, []), ``from .m import x, y`` gives (``package + [m]``, [x, y]).
+    A regular expression, not a parse: cheap at every start; a statement quoted in a
+    docstring can only add a file to the hash."""
+    out = []
     for m in _IMPORT.finditer(text):
         dots, module, listed, plain = m.groups()
         if plain is not None:
-            names += [n.split(".") for n in _names(plain)]
+            out += [(n.split("."), []) for n in _names(plain)]
             continue
         base = package[:len(package) - len(dots) + 1] if dots else []
-        parts = base + (module.split(".") if module else [])
-        names += [parts] + [parts + [n] for n in _names(listed)]
-    return names
+        out.append((base + (module.split(".") if module else []), _names(listed)))
+    return out
 
 
-def _defines_kernels(text: str, names: list[list[str]]) -> bool:
+def _defines_kernels(text: str, imports: list[tuple[list[str], list[str]]]) -> bool:
     """True if the module takes the flags of this module, or imports numba and decorates a
     function with one of its compilers."""
-    if ["particles", "jit", "JIT"] in names or ["particles", "jit", "JIT_PARALLEL"] in names:
-        return True
-    return any(n[0] == "numba" for n in names) and _DECORATOR.search(text) is not None
+    for module, names in imports:
+        if module == ["particles", "jit"] and {"JIT", "JIT_PARALLEL"} & set(names):
+            return True
+    return (any(module[0] == "numba" for module, _ in imports if module)
+            and _DECORATOR.search(text) is not None)
 
 
 def kernel_sources(root: Path = SOURCE_ROOT) -> list[Path]:
@@ -95,7 +96,8 @@ def kernel_sources(root: Path = SOURCE_ROOT) -> list[Path]:
 
     Every ``.py`` file of :data:`KERNEL_PACKAGES` under ``root`` that defines kernels, and
     every module of those packages it imports (directly or through another, in any
-    function), since numba freezes the globals it reads when it compiles.
+    function), since numba freezes the globals it reads when it compiles. ``from p import
+    m`` of a submodule ``m`` counts ``p.m``, not the package ``p`` itself.
 
     Args:
         root: directory holding the packages.
@@ -105,6 +107,11 @@ def kernel_sources(root: Path = SOURCE_ROOT) -> list[Path]:
     """
     text = {p: p.read_text(encoding="utf-8", errors="replace")
             for pkg in KERNEL_PACKAGES for p in (root / pkg).rglob("*.py")}
+
+    def find(parts: list[str]) -> list[Path]:
+        return [f for f in (root.joinpath(*parts).with_suffix(".py"),
+                            root.joinpath(*parts, "__init__.py")) if f in text][:1]
+
     imports = {p: _imports(t, _package(p, root)) for p, t in text.items()}
     todo = [p for p, t in text.items() if _defines_kernels(t, imports[p])]
     seen: set[Path] = set()
@@ -113,9 +120,11 @@ def kernel_sources(root: Path = SOURCE_ROOT) -> list[Path]:
         if p in seen:
             continue
         seen.add(p)
-        for parts in imports[p]:
-            todo += [f for f in (root.joinpath(*parts).with_suffix(".py"),
-                                 root.joinpath(*parts, "__init__.py")) if f in text]
+        for module, names in imports[p]:
+            subs = [find(module + [n]) for n in names]
+            todo += [f for sub in subs for f in sub]
+            if not all(subs):
+                todo += find(module)
     return sorted(seen)
 
 
@@ -207,6 +216,15 @@ def prune(current: Path, keep: int = KEEP_OTHER_VERSIONS, age_s: float = PRUNE_A
                 shutil.rmtree(p, ignore_errors=True)
     except OSError:  # another process pruned at the same time
         pass
+
+
+def remove_caches() -> None:
+    """Remove every ``numba-<hash>`` directory of every candidate parent (``make
+    clean-cache``; nothing needs it for correctness)."""
+    for parent, _ in candidate_parents():
+        for p in parent.glob("numba-*"):
+            if DIR_PATTERN.fullmatch(p.name):
+                shutil.rmtree(p, ignore_errors=True)
 
 
 def _announce_first_compile() -> None:

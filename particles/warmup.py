@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 STEPS = 3
 """Steps per tiny simulation: enough to run every kernel of a step and a results row."""
