@@ -5,13 +5,12 @@
 to flags that keep IEEE results reproducible (no reassociation), so a NumPy reference
 reproduces kernel results exactly.
 
-The cache (stumpy's habit of one flags module, plus a cache key numba lacks). numba keys a
-cached kernel on the source of its own file only: an edit in a module it calls into or takes
-constants from leaves a stale kernel on disk. So this module, imported by
-``particles/__init__.py`` before anything imports numba, points ``NUMBA_CACHE_DIR`` at
-``<parent>/numba-<hash>``, where the hash covers the source of every module that defines
-kernels and of every package module those import (:func:`kernel_sources`): any such edit
-selects a fresh directory. The parent is, in order, an explicit ``NUMBA_CACHE_DIR``, the
+The cache. numba keys a cached kernel on the source of its own file only: an edit in a
+module it calls into or takes constants from would leave a stale kernel on disk. So this
+module, imported by ``particles/__init__.py`` before anything imports numba, points
+``NUMBA_CACHE_DIR`` at ``<parent>/numba-<hash>``, where the hash covers the source of every
+module that defines kernels and of every package module those import
+(:func:`kernel_sources`): any such edit selects a fresh directory. The parent is, in order, an explicit ``NUMBA_CACHE_DIR``, the
 user cache (``$XDG_CACHE_HOME`` or ``~/.cache``, then ``ionpump/``), or a private directory
 under the system's temporary directory; when none is writable the kernels are not cached
 (one line says so). Directories of other versions not used for a day are removed, except
@@ -47,10 +46,10 @@ KEEP_OTHER_VERSIONS = 3
 PRUNE_AFTER_S = 86400.0
 
 COMPILING_NOTICE = ("ionpump: compiling the simulation kernels for this version "
-                    "(once, about 20 s)...")
+                    "(once, about 30 s)...")
 NO_CACHE_NOTICE = ("ionpump: warning: no writable directory for compiled kernels "
                    "(NUMBA_CACHE_DIR, ~/.cache, temporary directory); compiling them on every "
-                   "start (about 20 s)")
+                   "start (about 30 s)")
 
 
 _IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+(\.*)([\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n]*)"
