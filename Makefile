@@ -3,14 +3,28 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+LOG := build/install.log
 
 .PHONY: run test bench clean clean-cache
 
+# One line per stage; pip's and the warm-up's output go to $(LOG), shown only on failure.
+# $(call stage,what the user waits for,command)
+define stage
+@mkdir -p $(dir $(LOG)); printf 'ionpump: %s ... ' "$(1)"; t0=$$(date +%s); \
+if ( $(2) ) > $(LOG) 2>&1; then echo "done ($$(( $$(date +%s) - t0 )) s)"; \
+else echo failed; cat $(LOG); echo "ionpump: that step failed: its output is above (and in $(LOG))"; \
+exit 1; fi
+endef
+
+# The warm-up compiles every kernel the commands use into numba's cache (particles/warmup.py),
+# so the first run starts in seconds instead of compiling for about 20 s.
 $(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
-	touch $(STAMP)
+	$(call stage,creating the virtual environment $(VENV),\
+	  $(PYTHON) -m venv $(VENV) && $(PY) -m pip install --upgrade pip)
+	$(call stage,installing ionpump and its dependencies (1-4 min),\
+	  $(PY) -m pip install -e '.[test]')
+	$(call stage,compiling the simulation kernels once (about 30 s),$(PY) -m particles.warmup)
+	@touch $(STAMP)
 
 # The desktop window of the default scenario; with no display, the same scenario headless
 # (summary table and a short MP4 in out/).
@@ -27,8 +41,11 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(VENV)/bin/ionpump bench
 
-# numba's on-disk cache does not notice changes in modules a kernel calls into.
+# Compiled kernels are cached per version of their source (particles/jit.py), so the cache
+# never goes stale; this only frees the space (and removes caches of older ionpump versions
+# kept beside the sources).
 clean-cache:
+	@if [ -x $(PY) ]; then $(PY) -c 'from particles.jit import remove_caches; remove_caches()'; fi
 	find particles render -name '*.nbi' -delete -o -name '*.nbc' -delete
 
 clean: clean-cache

@@ -8,6 +8,7 @@ Public API::
     sim.timeseries()
 """
 
+from . import jit  # noqa: F401  first: chooses numba's cache directory before numba loads
 from .config import ScenarioError, load_scenario
 from .simulation import Simulation
 from .state import PumpState, Side, Species
