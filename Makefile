@@ -16,14 +16,14 @@ else echo failed; cat $(LOG); echo "ionpump: that step failed: its output is abo
 exit 1; fi
 endef
 
-# The warm-up compiles every kernel the commands use into numba's cache (particles/warmup.py),
+# The warm-up compiles every kernel the commands use into numba's cache (particles/cli/warmup.py),
 # so the first run starts in seconds instead of compiling for about 20 s.
 $(STAMP): pyproject.toml
 	$(call stage,creating the virtual environment $(VENV),\
 	  $(PYTHON) -m venv $(VENV) && $(PY) -m pip install --upgrade pip)
 	$(call stage,installing ionpump and its dependencies (1-4 min),\
 	  $(PY) -m pip install -e '.[test]')
-	$(call stage,compiling the simulation kernels once (about 30 s),$(PY) -m particles.warmup)
+	$(call stage,compiling the simulation kernels once (about 30 s),$(VENV)/bin/ionpump warmup)
 	@touch $(STAMP)
 
 # The desktop window of the default scenario; with no display, the same scenario headless

@@ -254,7 +254,7 @@ def test_first_compile_into_an_empty_cache_says_so_on_a_terminal(tmp_path):
 def test_warm_up_compiles_everything_once(tmp_path):
     """After one warm-up, another finds every kernel in the cache (0 compiled per stage)."""
     for _ in range(2):
-        r = subprocess.run([sys.executable, "-m", "particles.warmup"], cwd=tmp_path, text=True,
+        r = subprocess.run([sys.executable, "-m", "particles", "warmup"], cwd=tmp_path, text=True,
                            capture_output=True, timeout=900)
         assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
     stages = [ln for ln in r.stdout.splitlines() if ln.startswith("  ")]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from . import bench, plot, record, run, scenarios, sweep, watch
+from . import bench, plot, record, run, scenarios, sweep, warmup, watch
 from .options import UsageError
 
 EPILOG = """examples:
@@ -16,10 +16,11 @@ EPILOG = """examples:
   ionpump plot out/hk.parquet --out out/hk.png
   ionpump sweep saturation --vary ions.na.inside_mM=5,10,20,40 --replicates 3 --out out/sat.parquet
   ionpump bench --json
+  ionpump warmup
 """
 
 #: The commands in the order ``ionpump --help`` lists them.
-COMMANDS = (scenarios, watch, run, record, plot, sweep, bench)
+COMMANDS = (scenarios, watch, run, record, plot, sweep, bench, warmup)
 
 
 class ArgParser(argparse.ArgumentParser):

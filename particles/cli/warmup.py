@@ -1,4 +1,4 @@
-"""Fill numba's cache with every kernel the commands use: ``python -m particles.warmup``.
+"""``ionpump warmup``: fill numba's cache with every kernel the commands use.
 
 ``make`` runs it once after installing, so the first ``make run`` or ``make test`` loads
 compiled kernels instead of compiling them (about 20 s on 2 cores). It goes through the
@@ -10,6 +10,7 @@ every count is 0 (all loaded from the cache, :mod:`particles.jit`).
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -64,7 +65,18 @@ def stages() -> Iterator[tuple[str, Callable[[], None]]]:
     yield "renderer", _frames
 
 
-def main() -> int:
+def add_parser(sub) -> None:
+    """Declare ``warmup``."""
+    sp = sub.add_parser("warmup", help="compile the simulation kernels once (make does it)",
+                        description="Compile every kernel the commands use into numba's "
+                        "cache, so later commands start in about a second. `make run` and "
+                        "`make test` run it after installing; after `pip install`, run it once.",
+                        epilog="examples:\n  ionpump warmup",
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    sp.set_defaults(func=cmd_warmup)
+
+
+def cmd_warmup(args=None) -> int:
     """Run every stage; print one line per stage. Returns the exit code (0)."""
     from numba.core import event
 
@@ -85,4 +97,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cmd_warmup())
