@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import kernels as kn
 from .config import CHANNEL_KINDS, channel_bins, channel_kappas, channel_layout
+from .layout import C_BATH_ADDED, C_BATH_REMOVED, INSIDE, N_CH_TYPES, RESERVOIR
 
 KIND_NAMES = ("na_leak", "k_leak", "nav", "kv")
 """Names of the channel kinds, indexed by ``CH_*`` code (as in the scenario keys)."""
@@ -55,7 +55,7 @@ class Channels:
         pore, H = values["channels.pore_um"], values["domain.height_um"]
         bins = channel_bins(ys, pore, H) if ys else np.zeros(0, np.int32)
         ch = cls(np.array(ys, np.float64), np.array(types, np.int8), bins, pore / 2,
-                 np.zeros(kn.N_CH_TYPES))
+                 np.zeros(N_CH_TYPES))
         ch.update(values)
         return ch
 
@@ -85,20 +85,20 @@ def add_ions(sim, species: str, side: str, count: int) -> int:
     outside world, so ``free + bound − added + removed`` stays constant. Returns the count."""
     s, where = SPECIES_CODES[species], SIDE_CODES[side]
     i, g = sim.ions, sim.geometry
-    idx = np.nonzero((i.side == kn.RESERVOIR) & (i.species == s))[0]
+    idx = np.nonzero((i.side == RESERVOIR) & (i.species == s))[0]
     if len(idx) < count:
         sim._append_reservoir(s, count - len(idx))
         i = sim.ions
-        idx = np.nonzero((i.side == kn.RESERVOIR) & (i.species == s))[0]
+        idx = np.nonzero((i.side == RESERVOIR) & (i.species == s))[0]
     idx = idx[:count]
     rng = np.random.default_rng([sim.seed, sim.step_index, 0xADD, s, where])
-    lo, hi = (0.0, g.x_in_face) if where == kn.INSIDE else (g.x_out_face, g.width_um)
+    lo, hi = (0.0, g.x_in_face) if where == INSIDE else (g.x_out_face, g.width_um)
     i.x[idx] = rng.uniform(lo, hi, count)
     i.y[idx] = rng.uniform(0.0, g.height_um, count)
     i.side[idx] = where
     i.bound[idx] = False
     i.tracer[idx] = False
-    sim.counters[kn.C_BATH_ADDED + s] += count
+    sim.counters[C_BATH_ADDED + s] += count
     return count
 
 
@@ -112,7 +112,7 @@ def remove_ions(sim, species: str, side: str, count: int) -> int:
     rng = np.random.default_rng([sim.seed, sim.step_index, 0xDE1, s, where])
     k = min(count, len(idx))
     pick = np.sort(rng.choice(idx, size=k, replace=False)) if k else idx[:0]
-    i.side[pick] = kn.RESERVOIR
+    i.side[pick] = RESERVOIR
     i.tracer[pick] = False
-    sim.counters[kn.C_BATH_REMOVED + s] += k
+    sim.counters[C_BATH_REMOVED + s] += k
     return k

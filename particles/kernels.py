@@ -24,14 +24,21 @@ import numpy as np
 from numba import njit, prange
 
 from .jit import JIT, JIT_PARALLEL
-from .rng import (STREAM_BATH, STREAM_BATH_COUNT, STREAM_CHANNEL, STREAM_MOVE,
-                  STREAM_MOVE_TAIL, STREAM_PLACE, STREAM_PUMP, STREAM_STICK, draw, normal_pair,
-                  step_key, uniforms)
-
-# Codes duplicated from particles.state as plain ints for numba.
-NA, K = 0, 1
-INSIDE, OUTSIDE, RESERVOIR = 0, 1, 2
-E1, E1_3NA, E1P_3NA, E2P, E2P_2K, E2_2K, BLOCKED = 0, 1, 2, 3, 4, 5, 6
+from .layout import (BLOCKED, C_ATP_USED, C_BATH_ADDED, C_CHANNEL, C_CHARGE_OUT, C_CYCLES,
+                     C_DIALYSIS, C_K_CAPTURED, C_K_IN, C_NA_CAPTURED, C_NA_IN, C_NA_OUT,
+                     C_TRACER_EFFLUX, CH_KV, CH_NAV, CHP_TRACER_IN, CHP_TRACER_OUT, E1, E1_3NA,
+                     E1P_3NA, E2_2K, E2P, E2P_2K, ENV_AP_COUNT, ENV_AP_INTERVAL, ENV_AP_START,
+                     ENV_ATP, ENV_BATH_ON, ENV_DIALYSIS_ON, ENV_J, ENV_JCH, ENV_OUABAIN,
+                     ENV_POISONED, ENV_V, INSIDE, N_CH_TYPES, N_CHP, NA, OUTSIDE, P_DEPHOS, P_NAREL,
+                     P_OCC, P_OUA_OFF, P_OUA_ON, P_PHOS, P_RET, PAR_ATP_BASAL, PAR_ATP_PROD,
+                     PAR_ATP_REGEN, PAR_ATP_SET, PAR_BATH_EVERY, PAR_C, PAR_CH_BIAS, PAR_DT, PAR_EL,
+                     PAR_GL, PAR_J_PER_CHARGE, PAR_K_DEPHOS, PAR_K_NAREL, PAR_K_OCC, PAR_K_OUA_OFF,
+                     PAR_K_OUA_ON, PAR_K_PHOS, PAR_K_RET0, PAR_K_RET_ATP, PAR_KM_ATP,
+                     PAR_KM_ATP_LOW, PAR_KV_DELAY, PAR_KV_OPEN, PAR_MM_PER_ATP, PAR_NAV_OPEN,
+                     PAR_TAU_J, PAR_TAU_JCH, PAR_Z_OCC, RESERVOIR, STREAM_BATH, STREAM_BATH_COUNT,
+                     STREAM_CHANNEL, STREAM_MOVE, STREAM_MOVE_TAIL, STREAM_PLACE, STREAM_PUMP,
+                     STREAM_STICK, K)
+from .rng import draw, normal_pair, step_key, uniforms
 
 CHUNK = 4096
 """Ions per chunk of the parallel move; proposals are collected per chunk."""
@@ -40,37 +47,6 @@ PARALLEL_MIN_CHUNKS = 16
 """Below this many chunks (65 536 ions) the move runs on one thread: the per-step cost of
 waking the other threads (and waiting for them when the machine is busy) exceeds the work.
 Results are identical either way."""
-
-# Index layout of the per-step transition probabilities passed to _pump_transitions.
-P_PHOS, P_OCC, P_NAREL, P_DEPHOS, P_RET, P_OUA_ON, P_OUA_OFF = range(7)
-N_PROB = 7
-
-# Index layout of the cumulative event counters (int64 array).
-C_CYCLES = 0  # completed cycles, all pumps
-C_NA_OUT = 1  # Na+ released outside by pumps
-C_K_IN = 2  # K+ released inside by pumps
-C_NA_IN = 3  # Na+ carried inside on the K+ sites (congener, Na/Na exchange)
-C_TRACER_EFFLUX = 4  # labelled Na+ released outside by pumps or passing channels outward
-C_ATP_USED = 5  # phosphorylations (ATP consumed by pumps)
-C_NA_CAPTURED = 6  # Na+ captured at inner faces
-C_K_CAPTURED = 7  # ions captured at outer faces (K+ or congener Na+)
-C_BATH_ADDED = 8  # 8: Na+ added by the bath, 9: K+ added
-C_BATH_REMOVED = 10  # 10: Na+ removed by the bath, 11: K+ removed
-C_CHARGE_OUT = 12  # net elementary charges carried outward by pumps
-C_DIALYSIS = 13  # 13, 14: Na+, K+ added by internal dialysis; 15, 16: removed
-C_CHANNEL = 17  # 17..26: channel crossings, laid out as the columns of ``ch_part`` (CHP_*)
-N_COUNTERS = 32  # room for later counters
-
-# Channel types (``ch_type``): species = type & 1 (0 Na+, 1 K+); group = type >> 1 (0 leak,
-# 1 voltage-gated, opened by action potentials).
-CH_NA_LEAK, CH_K_LEAK, CH_NAV, CH_KV = 0, 1, 2, 3
-N_CH_TYPES = 4
-# Columns of the per-chunk channel crossing counts ``ch_part (n_chunks, N_CHP)``:
-# group·4 + species·2 + direction (0 inward, outside -> inside; 1 outward), then labelled
-# Na+ out (8) and in (9). Reduced in chunk order into ``counters[C_CHANNEL + col]``.
-CHP_TRACER_OUT, CHP_TRACER_IN = 8, 9
-N_CHP = 10
-
 
 @njit(**JIT)
 def _pump_at(y, n_pumps, height, pump_y, face_half):
@@ -521,21 +497,6 @@ def _label_tracer(seed, step, fraction, species, side, tracer):
                 labelled += 1
     return labelled
 
-
-# Index layout of ``par`` (constant per run) for _advance.
-(PAR_DT, PAR_K_PHOS, PAR_KM_ATP, PAR_K_OCC, PAR_K_NAREL, PAR_K_DEPHOS, PAR_K_RET0, PAR_K_RET_ATP,
- PAR_KM_ATP_LOW, PAR_K_OUA_ON, PAR_K_OUA_OFF, PAR_Z_OCC, PAR_ATP_PROD, PAR_ATP_BASAL,
- PAR_MM_PER_ATP, PAR_C, PAR_GL, PAR_EL, PAR_J_PER_CHARGE, PAR_TAU_J, PAR_BATH_EVERY,
- PAR_ATP_REGEN, PAR_ATP_SET, PAR_NAV_OPEN, PAR_KV_DELAY, PAR_KV_OPEN, PAR_TAU_JCH,
- PAR_CH_BIAS) = range(28)
-N_PAR = 28
-# Index layout of ``env`` (state that changes and that events may change) for _advance.
-# ENV_J: pump current density (µA/cm², outward, averaged); ENV_JCH: channel current density
-# (µA/cm², outward, averaged); ENV_AP_*: the train of action potentials in force (start ms,
-# number, interval ms), set by the ``action_potential`` event.
-(ENV_ATP, ENV_V, ENV_J, ENV_OUABAIN, ENV_POISONED, ENV_BATH_ON, ENV_DIALYSIS_ON, ENV_JCH,
- ENV_AP_START, ENV_AP_COUNT, ENV_AP_INTERVAL) = range(11)
-N_ENV = 11
 
 V_T_MV = 26.7
 """Thermal voltage kT/e at 37 °C (mV), for the voltage dependence of E1P -> E2P."""

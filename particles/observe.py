@@ -11,38 +11,40 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import kernels as kn
-from .state import PumpState, Side, Species
+from .layout import (C_ATP_USED, C_BATH_ADDED, C_BATH_REMOVED, C_CHANNEL, C_CHARGE_OUT, C_CYCLES,
+                     C_DIALYSIS, C_K_IN, C_NA_IN, C_NA_OUT, C_TRACER_EFFLUX, CHP_TRACER_IN,
+                     CHP_TRACER_OUT, ENV_J, ENV_JCH, PumpState, Side, Species)
 
 if TYPE_CHECKING:  # pragma: no cover
     from .simulation import Simulation
 
 COUNTER_COLUMNS = {
-    "cycles": kn.C_CYCLES,
-    "na_pumped_out": kn.C_NA_OUT,
-    "k_pumped_in": kn.C_K_IN,
-    "na_pumped_in": kn.C_NA_IN,
-    "tracer_efflux": kn.C_TRACER_EFFLUX,
-    "atp_used": kn.C_ATP_USED,
-    "bath_na_added": kn.C_BATH_ADDED + Species.NA,
-    "bath_k_added": kn.C_BATH_ADDED + Species.K,
-    "bath_na_removed": kn.C_BATH_REMOVED + Species.NA,
-    "bath_k_removed": kn.C_BATH_REMOVED + Species.K,
-    "dialysis_na_added": kn.C_DIALYSIS + Species.NA,
-    "dialysis_k_added": kn.C_DIALYSIS + Species.K,
-    "dialysis_na_removed": kn.C_DIALYSIS + 2 + Species.NA,
-    "dialysis_k_removed": kn.C_DIALYSIS + 2 + Species.K,
+    "cycles": C_CYCLES,
+    "na_pumped_out": C_NA_OUT,
+    "k_pumped_in": C_K_IN,
+    "na_pumped_in": C_NA_IN,
+    "tracer_efflux": C_TRACER_EFFLUX,
+    "atp_used": C_ATP_USED,
+    "bath_na_added": C_BATH_ADDED + Species.NA,
+    "bath_k_added": C_BATH_ADDED + Species.K,
+    "bath_na_removed": C_BATH_REMOVED + Species.NA,
+    "bath_k_removed": C_BATH_REMOVED + Species.K,
+    "dialysis_na_added": C_DIALYSIS + Species.NA,
+    "dialysis_k_added": C_DIALYSIS + Species.K,
+    "dialysis_na_removed": C_DIALYSIS + 2 + Species.NA,
+    "dialysis_k_removed": C_DIALYSIS + 2 + Species.K,
     # channel crossings (cumulative): leak pores, then voltage-gated pores; "in" is
     # outside -> inside. Labelled Na+ through any channel (also counted in tracer_efflux).
-    "na_leak_in": kn.C_CHANNEL + 0,
-    "na_leak_out": kn.C_CHANNEL + 1,
-    "k_leak_in": kn.C_CHANNEL + 2,
-    "k_leak_out": kn.C_CHANNEL + 3,
-    "na_gated_in": kn.C_CHANNEL + 4,
-    "na_gated_out": kn.C_CHANNEL + 5,
-    "k_gated_in": kn.C_CHANNEL + 6,
-    "k_gated_out": kn.C_CHANNEL + 7,
-    "tracer_channel_out": kn.C_CHANNEL + kn.CHP_TRACER_OUT,
-    "tracer_channel_in": kn.C_CHANNEL + kn.CHP_TRACER_IN,
+    "na_leak_in": C_CHANNEL + 0,
+    "na_leak_out": C_CHANNEL + 1,
+    "k_leak_in": C_CHANNEL + 2,
+    "k_leak_out": C_CHANNEL + 3,
+    "na_gated_in": C_CHANNEL + 4,
+    "na_gated_out": C_CHANNEL + 5,
+    "k_gated_in": C_CHANNEL + 6,
+    "k_gated_out": C_CHANNEL + 7,
+    "tracer_channel_out": C_CHANNEL + CHP_TRACER_OUT,
+    "tracer_channel_in": C_CHANNEL + CHP_TRACER_IN,
 }
 
 #: Channel columns (cumulative counts, see COUNTER_COLUMNS) and the two current densities.
@@ -98,8 +100,8 @@ class Recorder:
             "time_ms": sim.time_ms, "na_in": na_in, "na_out": na_out, "k_in": k_in,
             "k_out": k_out, "na_bound": na_b, "k_bound": k_b, "tracer_in": tr_in,
             "atp_mM": sim.atp_mM, "v_mV": sim.v_mV,
-            "i_pump_uA_cm2": float(sim.env[kn.ENV_J]),
-            "i_channel_uA_cm2": float(sim.env[kn.ENV_JCH]),
+            "i_pump_uA_cm2": float(sim.env[ENV_J]),
+            "i_channel_uA_cm2": float(sim.env[ENV_JCH]),
         }
         for name, idx in COUNTER_COLUMNS.items():
             row[name] = int(sim.counters[idx])
@@ -137,19 +139,19 @@ def summarize(sim: "Simulation") -> dict[str, Any]:
     c = sim.counters
     t_s = sim.time_ms * 1e-3
     m = len(sim.pumps)
-    k_in = int(c[kn.C_K_IN] + c[kn.C_NA_IN])
+    k_in = int(c[C_K_IN] + c[C_NA_IN])
     return {
         "duration_ms": sim.time_ms,
         "pumps": m,
-        "cycles": int(c[kn.C_CYCLES]),
-        "cycles_per_pump_per_s": (c[kn.C_CYCLES] / (m * t_s)) if m and t_s > 0 else 0.0,
-        "na_pumped_out": int(c[kn.C_NA_OUT]),
-        "k_pumped_in": int(c[kn.C_K_IN]),
-        "na_pumped_in": int(c[kn.C_NA_IN]),
-        "na_out_per_ion_in": (c[kn.C_NA_OUT] / k_in) if k_in else float("nan"),
-        "net_charge_out": int(c[kn.C_CHARGE_OUT]),
-        "atp_used": int(c[kn.C_ATP_USED]),
-        "tracer_efflux": int(c[kn.C_TRACER_EFFLUX]),
+        "cycles": int(c[C_CYCLES]),
+        "cycles_per_pump_per_s": (c[C_CYCLES] / (m * t_s)) if m and t_s > 0 else 0.0,
+        "na_pumped_out": int(c[C_NA_OUT]),
+        "k_pumped_in": int(c[C_K_IN]),
+        "na_pumped_in": int(c[C_NA_IN]),
+        "na_out_per_ion_in": (c[C_NA_OUT] / k_in) if k_in else float("nan"),
+        "net_charge_out": int(c[C_CHARGE_OUT]),
+        "atp_used": int(c[C_ATP_USED]),
+        "tracer_efflux": int(c[C_TRACER_EFFLUX]),
         "atp_mM_end": sim.atp_mM,
         "v_mV_end": sim.v_mV,
     }

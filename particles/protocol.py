@@ -14,6 +14,7 @@ import numpy as np
 
 from . import kernels as kn
 from .config import Event, ScenarioError, coerce
+from .layout import ENV_AP_COUNT, ENV_AP_INTERVAL, ENV_AP_START, ENV_OUABAIN, ENV_POISONED
 
 if TYPE_CHECKING:  # pragma: no cover
     from .simulation import Simulation
@@ -99,8 +100,8 @@ class Protocol:
             key = params["key"]
             v[key] = coerce("event", key, params["value"])
             sim._update_parameters()
-            env[kn.ENV_POISONED] = float(v["atp.poisoned"])
-            env[kn.ENV_OUABAIN] = v["ouabain.concentration_mM"]
+            env[ENV_POISONED] = float(v["atp.poisoned"])
+            env[ENV_OUABAIN] = v["ouabain.concentration_mM"]
             if key.startswith("ions."):
                 sim.set_bath(v["ions.na.outside_mM"], v["ions.k.outside_mM"])
         elif action == "k_free":
@@ -108,12 +109,12 @@ class Protocol:
         elif action == "restore_k":
             sim.set_bath(sim.bath_mM[0], v["ions.k.outside_mM"])
         elif action == "poison":
-            env[kn.ENV_POISONED] = 1.0
+            env[ENV_POISONED] = 1.0
         elif action == "washout":
-            env[kn.ENV_POISONED] = 0.0
-            env[kn.ENV_OUABAIN] = 0.0
+            env[ENV_POISONED] = 0.0
+            env[ENV_OUABAIN] = 0.0
         elif action == "ouabain":
-            env[kn.ENV_OUABAIN] = float(params.get("mM", 1e-3))
+            env[ENV_OUABAIN] = float(params.get("mM", 1e-3))
         elif action == "load_tracer":
             fraction = float(params.get("fraction", 1.0))
             i = sim.ions
@@ -122,9 +123,9 @@ class Protocol:
             # A train of `count` action potentials from now, `interval_ms` apart: the gates
             # open and close on this schedule (kernels._gates_open); the ions that pass and
             # the potential they move are the agents' own.
-            env[kn.ENV_AP_START] = sim.time_ms
-            env[kn.ENV_AP_COUNT] = float(params.get("count", 1))
-            env[kn.ENV_AP_INTERVAL] = float(params.get("interval_ms", 10.0))
+            env[ENV_AP_START] = sim.time_ms
+            env[ENV_AP_COUNT] = float(params.get("count", 1))
+            env[ENV_AP_INTERVAL] = float(params.get("interval_ms", 10.0))
         elif action in ("add_ions", "remove_ions"):
             from .channels import add_ions, remove_ions
 

@@ -8,10 +8,11 @@ from typing import Any, Callable
 import numpy as np
 
 from . import kernels as kn
-from .config import (AVOGADRO_PER_UM3_MM, Scenario, adsorption_coefficients, count_to_mM,
-                     load_scenario, membrane_x, mM_to_count, mM_to_mean_count)
-from .observe import Recorder
+from . import layout as lay
 from .channels import Channels
+from .config import (AVOGADRO_PER_UM3_MM, Scenario, adsorption_coefficients, count_to_mM,
+                     load_scenario, mM_to_count, mM_to_mean_count, membrane_x)
+from .observe import Recorder
 from .protocol import Protocol
 from .state import Geometry, Ions, Pumps, PumpState, Side, Species, site_offsets
 
@@ -54,19 +55,19 @@ class Simulation:
         self._build_ions(v)
         self.pumps = Pumps.evenly_spaced(v["pumps.count"], self.geometry.height_um)
         self.channels = Channels.from_values(v)
-        self.counters = np.zeros(kn.N_COUNTERS, np.int64)
-        self._prob = np.zeros(kn.N_PROB)
+        self.counters = np.zeros(lay.N_COUNTERS, np.int64)
+        self._prob = np.zeros(lay.N_PROB)
         self._allocate_scratch()
         offsets = site_offsets(self.geometry)
         self._site_dx, self._site_dy = offsets[:, 0].copy(), offsets[:, 1].copy()
-        self.env = np.zeros(kn.N_ENV)
-        self.env[kn.ENV_ATP] = v["atp.initial_mM"]
-        self.env[kn.ENV_V] = v["membrane.v_initial_mV"]
-        self.env[kn.ENV_OUABAIN] = v["ouabain.concentration_mM"]
-        self.env[kn.ENV_POISONED] = float(v["atp.poisoned"])
-        self.env[kn.ENV_BATH_ON] = float(v["bath.clamped"])
-        self.env[kn.ENV_DIALYSIS_ON] = float(v["dialysis.clamped"])
-        self.env[kn.ENV_AP_START] = -1.0  # no action potential yet (ENV_AP_COUNT = 0)
+        self.env = np.zeros(lay.N_ENV)
+        self.env[lay.ENV_ATP] = v["atp.initial_mM"]
+        self.env[lay.ENV_V] = v["membrane.v_initial_mV"]
+        self.env[lay.ENV_OUABAIN] = v["ouabain.concentration_mM"]
+        self.env[lay.ENV_POISONED] = float(v["atp.poisoned"])
+        self.env[lay.ENV_BATH_ON] = float(v["bath.clamped"])
+        self.env[lay.ENV_DIALYSIS_ON] = float(v["dialysis.clamped"])
+        self.env[lay.ENV_AP_START] = -1.0  # no action potential yet (ENV_AP_COUNT = 0)
         self.bath_target = np.zeros(4)  # mean ions per species in the bath/dialysis zones
         self._update_parameters()
         self.set_bath(v["ions.na.outside_mM"], v["ions.k.outside_mM"])
@@ -131,25 +132,25 @@ class Simulation:
         atp_prod = v["atp.production_mM_per_ms"]
         if atp_prod < 0:
             atp_prod = v["atp.basal_per_ms"] * v["atp.initial_mM"]
-        par = np.zeros(kn.N_PAR)
-        par[kn.PAR_DT] = dt
-        par[kn.PAR_K_PHOS] = v["pumps.k_phos_per_ms"]
-        par[kn.PAR_KM_ATP] = v["pumps.km_atp_mM"]
-        par[kn.PAR_K_OCC] = v["pumps.k_occlusion_per_ms"]
-        par[kn.PAR_K_NAREL] = v["pumps.k_na_release_per_ms"]
-        par[kn.PAR_K_DEPHOS] = v["pumps.k_dephos_per_ms"]
-        par[kn.PAR_K_RET0] = v["pumps.k_return_per_ms"]
-        par[kn.PAR_K_RET_ATP] = v["pumps.k_return_atp_per_ms"]
-        par[kn.PAR_KM_ATP_LOW] = v["pumps.km_atp_low_mM"]
-        par[kn.PAR_K_OUA_ON] = v["ouabain.k_on_per_mM_ms"]
-        par[kn.PAR_K_OUA_OFF] = v["ouabain.k_off_per_ms"]
-        par[kn.PAR_Z_OCC] = v["pumps.occlusion_charge"]
-        par[kn.PAR_ATP_PROD] = atp_prod
-        par[kn.PAR_ATP_BASAL] = v["atp.basal_per_ms"]
-        par[kn.PAR_MM_PER_ATP] = 1.0 / (vol_in_um3 * AVOGADRO_PER_UM3_MM)
-        par[kn.PAR_C] = v["membrane.C_uF_per_cm2"]
-        par[kn.PAR_GL] = v["membrane.g_leak_mS_per_cm2"]
-        par[kn.PAR_EL] = v["membrane.E_leak_mV"]
+        par = np.zeros(lay.N_PAR)
+        par[lay.PAR_DT] = dt
+        par[lay.PAR_K_PHOS] = v["pumps.k_phos_per_ms"]
+        par[lay.PAR_KM_ATP] = v["pumps.km_atp_mM"]
+        par[lay.PAR_K_OCC] = v["pumps.k_occlusion_per_ms"]
+        par[lay.PAR_K_NAREL] = v["pumps.k_na_release_per_ms"]
+        par[lay.PAR_K_DEPHOS] = v["pumps.k_dephos_per_ms"]
+        par[lay.PAR_K_RET0] = v["pumps.k_return_per_ms"]
+        par[lay.PAR_K_RET_ATP] = v["pumps.k_return_atp_per_ms"]
+        par[lay.PAR_KM_ATP_LOW] = v["pumps.km_atp_low_mM"]
+        par[lay.PAR_K_OUA_ON] = v["ouabain.k_on_per_mM_ms"]
+        par[lay.PAR_K_OUA_OFF] = v["ouabain.k_off_per_ms"]
+        par[lay.PAR_Z_OCC] = v["pumps.occlusion_charge"]
+        par[lay.PAR_ATP_PROD] = atp_prod
+        par[lay.PAR_ATP_BASAL] = v["atp.basal_per_ms"]
+        par[lay.PAR_MM_PER_ATP] = 1.0 / (vol_in_um3 * AVOGADRO_PER_UM3_MM)
+        par[lay.PAR_C] = v["membrane.C_uF_per_cm2"]
+        par[lay.PAR_GL] = v["membrane.g_leak_mS_per_cm2"]
+        par[lay.PAR_EL] = v["membrane.E_leak_mV"]
         # One charge moved in one step, as a current density (µA/cm²). The patch stands for
         # a membrane of density rho: each of its m pumps carries the current of 1/(m·rho) µm².
         # The channels' crossings are scaled the same way (the patch's channels stand for the
@@ -159,16 +160,16 @@ class Simulation:
         per_um2 = rho / m if rho > 0 else 1.0 / (g.height_um * g.depth_um)
         if v["membrane.patch_area_um2"] > 0:
             per_um2 = 1.0 / v["membrane.patch_area_um2"]
-        par[kn.PAR_J_PER_CHARGE] = E_CHARGE_C * per_um2 * 1e8 / (dt * 1e-3) * 1e6
-        par[kn.PAR_TAU_J] = v["membrane.current_window_ms"]
-        par[kn.PAR_BATH_EVERY] = max(1, round(v["bath.every_ms"] / dt))
-        par[kn.PAR_ATP_REGEN] = v["atp.regen_per_ms"]
-        par[kn.PAR_ATP_SET] = v["atp.initial_mM"]
-        par[kn.PAR_NAV_OPEN] = v["channels.nav_open_ms"]
-        par[kn.PAR_KV_DELAY] = v["channels.kv_delay_ms"]
-        par[kn.PAR_KV_OPEN] = v["channels.kv_open_ms"]
-        par[kn.PAR_TAU_JCH] = v["channels.current_window_ms"]
-        par[kn.PAR_CH_BIAS] = float(v["channels.voltage_bias"])
+        par[lay.PAR_J_PER_CHARGE] = E_CHARGE_C * per_um2 * 1e8 / (dt * 1e-3) * 1e6
+        par[lay.PAR_TAU_J] = v["membrane.current_window_ms"]
+        par[lay.PAR_BATH_EVERY] = max(1, round(v["bath.every_ms"] / dt))
+        par[lay.PAR_ATP_REGEN] = v["atp.regen_per_ms"]
+        par[lay.PAR_ATP_SET] = v["atp.initial_mM"]
+        par[lay.PAR_NAV_OPEN] = v["channels.nav_open_ms"]
+        par[lay.PAR_KV_DELAY] = v["channels.kv_delay_ms"]
+        par[lay.PAR_KV_OPEN] = v["channels.kv_open_ms"]
+        par[lay.PAR_TAU_JCH] = v["channels.current_window_ms"]
+        par[lay.PAR_CH_BIAS] = float(v["channels.voltage_bias"])
         if hasattr(self, "channels"):
             self.channels.update(v)
         self.par = par
@@ -194,11 +195,11 @@ class Simulation:
 
     @property
     def atp_mM(self) -> float:
-        return float(self.env[kn.ENV_ATP])
+        return float(self.env[lay.ENV_ATP])
 
     @property
     def v_mV(self) -> float:
-        return float(self.env[kn.ENV_V])
+        return float(self.env[lay.ENV_V])
 
     def _grow_reservoir(self) -> None:
         """Append reservoir ions of each species (the bath is an endless supply)."""
@@ -230,8 +231,8 @@ class Simulation:
         self._prop_ion = np.zeros(n, np.int32)
         self._prop_pump = np.zeros(n, np.int32)
         self._prop_count = np.zeros(max((n + kn.CHUNK - 1) // kn.CHUNK, 1), np.int64)
-        self._ch_part = np.zeros((len(self._prop_count), kn.N_CHP), np.int64)
-        self._ch_pass = np.zeros((kn.N_CH_TYPES, 2))
+        self._ch_part = np.zeros((len(self._prop_count), lay.N_CHP), np.int64)
+        self._ch_pass = np.zeros((lay.N_CH_TYPES, 2))
 
     def _advance(self, nsteps: int) -> None:
         while nsteps > 0:
@@ -328,15 +329,15 @@ class Simulation:
     def pump_rates(self) -> dict[str, float]:
         """First-order rates now in force (1/ms), with ATP and V applied."""
         par, env = self.par, self.env
-        atp = env[kn.ENV_ATP]
+        atp = env[lay.ENV_ATP]
         return {
-            "phosphorylation": par[kn.PAR_K_PHOS] * atp / (atp + par[kn.PAR_KM_ATP]),
-            "occlusion": par[kn.PAR_K_OCC] * math.exp(
-                par[kn.PAR_Z_OCC] * env[kn.ENV_V] / (2 * kn.V_T_MV)),
-            "na_release": par[kn.PAR_K_NAREL],
-            "dephosphorylation": par[kn.PAR_K_DEPHOS],
-            "return": par[kn.PAR_K_RET0] + (par[kn.PAR_K_RET_ATP] - par[kn.PAR_K_RET0])
-            * atp / (atp + par[kn.PAR_KM_ATP_LOW]),
+            "phosphorylation": par[lay.PAR_K_PHOS] * atp / (atp + par[lay.PAR_KM_ATP]),
+            "occlusion": par[lay.PAR_K_OCC] * math.exp(
+                par[lay.PAR_Z_OCC] * env[lay.ENV_V] / (2 * kn.V_T_MV)),
+            "na_release": par[lay.PAR_K_NAREL],
+            "dephosphorylation": par[lay.PAR_K_DEPHOS],
+            "return": par[lay.PAR_K_RET0] + (par[lay.PAR_K_RET_ATP] - par[lay.PAR_K_RET0])
+            * atp / (atp + par[lay.PAR_KM_ATP_LOW]),
         }
 
     def cycle_steps(self) -> list[tuple[str, float]]:

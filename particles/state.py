@@ -2,58 +2,19 @@
 
 An ion is an index into the :class:`Ions` arrays and keeps that index for the life of a
 simulation. Species, compartments and pump states are small integer codes with
-:class:`~enum.IntEnum` names. Units: µm for positions.
+:class:`~enum.IntEnum` names declared in :mod:`particles.layout` (re-exported here). Units: µm
+for positions.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntEnum
 
 import numpy as np
 
+from .layout import K_SITES, NA_SITES, PumpState, Side, Species
 
-class Species(IntEnum):
-    """Ion species codes (``Ions.species``)."""
-
-    NA = 0
-    K = 1
-
-
-class Side(IntEnum):
-    """Compartment codes (``Ions.side``): inside is left of the membrane. RESERVOIR holds
-    ions outside the simulated world (the perfused bath's supply); they do not move and are
-    not counted."""
-
-    INSIDE = 0
-    OUTSIDE = 1
-    RESERVOIR = 2
-
-
-class PumpState(IntEnum):
-    """Post-Albers conformations (``Pumps.state``), MODEL.md §2.
-
-    E1: inward-open, Na+ sites filling (``Pumps.n_na`` of 3 occupied).
-    E1_3NA: inward-open, 3 Na+ bound, waiting for ATP.
-    E1P_3NA: phosphorylated, Na+ occluded.
-    E2P: outward-open; first releases its Na+ one by one, then K+ sites fill (``n_k`` of 2).
-    E2P_2K: two ions occluded in the K+ sites, still phosphorylated.
-    E2_2K: dephosphorylated (Pi released), waiting to turn inward (faster with ATP).
-    BLOCKED: ouabain bound to E2P; locked until ouabain leaves.
-    """
-
-    E1 = 0
-    E1_3NA = 1
-    E1P_3NA = 2
-    E2P = 3
-    E2P_2K = 4
-    E2_2K = 5
-    BLOCKED = 6
-
-
-#: Slot layout of ``Pumps.sites``: columns 0..2 Na+ sites, 3..4 K+ sites.
-NA_SITES = 3
-K_SITES = 2
+__all__ = ["Geometry", "Ions", "Pumps", "PumpState", "Side", "Species", "site_offsets"]
 
 
 @dataclass

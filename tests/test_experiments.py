@@ -12,6 +12,7 @@ import pytest
 
 from particles import Simulation, load_scenario
 from particles import kernels as kn
+from particles.layout import ChannelType
 from particles.observe import phase_summary
 
 PARTICLES = Path(__file__).resolve().parents[1] / "particles"
@@ -90,7 +91,7 @@ def _leak_counts(dt, seed, T=6.0):
     c_in = sim.concentration_mM(0, kn.INSIDE)
     sim.run(T)
     c = sim.counters
-    n_pores = sim.channels.count(kn.CH_NA_LEAK)
+    n_pores = sim.channels.count(ChannelType.NA_LEAK)
     return (int(c[kn.C_CHANNEL + 0]), int(c[kn.C_CHANNEL + 1]),
             0.1 * n_pores * c_out * T, 0.1 * n_pores * c_in * T)
 

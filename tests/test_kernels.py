@@ -9,7 +9,7 @@ import pytest
 from scipy import stats
 
 from particles import kernels as kn
-from particles import rng
+from particles import layout, rng
 
 from . import reference as ref
 
@@ -19,14 +19,15 @@ def test_rng_matches_reference_and_is_normal():
 
     @njit
     def gen(n, seed):
-        k, kt = rng.step_key(seed, rng.STREAM_MOVE, 7), rng.step_key(seed, rng.STREAM_MOVE_TAIL, 7)
+        k = rng.step_key(seed, layout.STREAM_MOVE, 7)
+        kt = rng.step_key(seed, layout.STREAM_MOVE_TAIL, 7)
         out = np.empty(2 * n)
         for i in range(n):
             out[2 * i], out[2 * i + 1] = rng.normal_pair(rng.draw(k, i), kt, i)
         return out
 
     z = gen(1_000_000, 5)
-    k, kt = ref.step_key(5, rng.STREAM_MOVE, 7), ref.step_key(5, rng.STREAM_MOVE_TAIL, 7)
+    k, kt = ref.step_key(5, layout.STREAM_MOVE, 7), ref.step_key(5, layout.STREAM_MOVE_TAIL, 7)
     for i in (0, 1, 17, 999_999):
         b = ref.draw(k, i)
         assert z[2 * i] == pytest.approx(ref.normal32(b & 0xFFFFFFFF, kt, 2 * i), abs=1e-12)
