@@ -137,6 +137,16 @@ C_DIALYSIS_REMOVED = C_DIALYSIS + N_SPECIES
 C_CHANNEL = 17  # channel crossings: ``C_CHANNEL + column`` for each CHP_* column
 N_COUNTERS = 32  # room for later counters
 
+# ---------------------------------------------------------------------------- ion counts
+
+# Output of the ion count, ``(N_COUNT,)`` int64: free ions ``COUNT_FREE + 2·species + side``
+# (Na+ in, Na+ out, K+ in, K+ out), bound ions ``COUNT_BOUND + species``, labelled Na+ on
+# the inside (free or bound).
+COUNT_FREE = 0
+COUNT_BOUND = COUNT_FREE + 2 * N_SPECIES
+COUNT_TRACER_IN = COUNT_BOUND + N_SPECIES
+N_COUNT = COUNT_TRACER_IN + 1
+
 # ---------------------------------------------------------------------------- channel crossings
 
 # Columns of the per-chunk channel crossing counts ``ch_part (n_chunks, N_CHP)``: first
