@@ -128,11 +128,11 @@ class Simulation:
         """Append reservoir ions of each species (the bath is an endless supply)."""
         zone = self._zone_area_um2()
         v = self.scenario.values
-        extra = [2 * mM_to_count(max(c, v[f"ions.{s}.inside_mM"], 1.0), zone,
+        extra = [2 * mM_to_count(max(c, v[f"ions.{sp.name.lower()}.inside_mM"], 1.0), zone,
                                  self.geometry.depth_um) + 64
-                 for c, s in zip(self.bath_mM, ("na", "k"))]
+                 for c, sp in zip(self.bath_mM, Species)]
         add = Ions.empty(sum(extra))
-        add.species[extra[0]:] = Species.K
+        add.species[:] = np.repeat(np.array(list(Species), np.int8), extra)
         self._append_reservoir(add)
 
     def _append_reservoir(self, add: Ions) -> None:
