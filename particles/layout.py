@@ -16,9 +16,10 @@ numba reads module-level ``int`` globals as compile-time constants, so kernels i
 plain-int names (``NA``, ``E2P``, ``PAR_DT`` ...), never ``IntEnum`` members: a member mixed
 with a float inside njit code fails to compile ("Cannot cast IntEnum<int64> to float64").
 
-Adding a pump state or an ion species: declare it here (the enum, and any slot it needs),
-then write its physics in the kernels; result columns (``pumps_<STATE>``), the renderer's
-legend and the checkpoint follow from the enum.
+Adding a pump state or an ion species: declare it here (the enum member, its plain-int
+alias, any slot it needs), then write its physics in the kernels; the results columns
+(``pumps_<STATE>``, ``<species>_in`` ...), ion placement, diffusion steps, exchange
+counters and checkpoints follow from the enums.
 """
 
 from __future__ import annotations
@@ -211,7 +212,8 @@ PAR_CH_HALF = 37  # half width of a channel pore (µm)
 PAR_SIGMA = 38  # + species: rms step per axis sqrt(2 D dt) (µm)
 PAR_P_STICK = PAR_SIGMA + N_SPECIES  # + P_STICK_*: sticking probability per crossing
 P_STICK_NA_INNER, P_STICK_K_OUTER, P_STICK_NA_OUTER = 0, 1, 2  # Na+ congener on K+ sites
-PAR_SITE_DX = PAR_P_STICK + 3  # + site: x of each pump site from the midline (µm)
+N_P_STICK = 3
+PAR_SITE_DX = PAR_P_STICK + N_P_STICK  # + site: x of each pump site from the midline (µm)
 PAR_SITE_DY = PAR_SITE_DX + N_SITES  # + site: y of each pump site from the pump centre (µm)
 N_PAR = PAR_SITE_DY + N_SITES
 

@@ -13,16 +13,15 @@ import math
 import numpy as np
 
 from .config import AVOGADRO_PER_UM3_MM, adsorption_coefficients
-from .layout import (ENV_AP_START, ENV_ATP, ENV_BATH_ON, ENV_DIALYSIS_ON, ENV_OUABAIN,
-                     ENV_POISONED, ENV_V, N_ENV, N_PAR, N_SITES, PAR_ATP_BASAL, PAR_ATP_PROD,
+from .layout import (ENV_AP_START, ENV_ATP, ENV_BATH_ON, ENV_DIALYSIS_ON, ENV_OUABAIN, ENV_POISONED,
+                     ENV_V, N_ENV, N_P_STICK, N_PAR, N_SITES, PAR_ATP_BASAL, PAR_ATP_PROD,
                      PAR_ATP_REGEN, PAR_ATP_SET, PAR_BATH_EVERY, PAR_BATH_X0, PAR_C, PAR_CH_BIAS,
                      PAR_CH_HALF, PAR_DIALYSIS_X1, PAR_DT, PAR_EL, PAR_FACE_HALF, PAR_GL,
                      PAR_HEIGHT, PAR_J_PER_CHARGE, PAR_K_DEPHOS, PAR_K_NAREL, PAR_K_OCC,
-                     PAR_K_OUA_OFF, PAR_K_OUA_ON, PAR_K_PHOS, PAR_K_RET0, PAR_K_RET_ATP,
-                     PAR_KM_ATP, PAR_KM_ATP_LOW, PAR_KV_DELAY, PAR_KV_OPEN, PAR_MM_PER_ATP,
-                     PAR_NAV_OPEN, PAR_P_STICK, PAR_REACH, PAR_SIGMA, PAR_SITE_DX, PAR_SITE_DY,
-                     PAR_TAU_J, PAR_TAU_JCH, PAR_WIDTH, PAR_X_IN, PAR_X_MEM, PAR_X_OUT,
-                     PAR_Z_OCC, Species)
+                     PAR_K_OUA_OFF, PAR_K_OUA_ON, PAR_K_PHOS, PAR_K_RET0, PAR_K_RET_ATP, PAR_KM_ATP,
+                     PAR_KM_ATP_LOW, PAR_KV_DELAY, PAR_KV_OPEN, PAR_MM_PER_ATP, PAR_NAV_OPEN,
+                     PAR_P_STICK, PAR_REACH, PAR_SIGMA, PAR_SITE_DX, PAR_SITE_DY, PAR_TAU_J,
+                     PAR_TAU_JCH, PAR_WIDTH, PAR_X_IN, PAR_X_MEM, PAR_X_OUT, PAR_Z_OCC, Species)
 from .state import Geometry, site_offsets
 
 E_CHARGE_C = 1.602176634e-19
@@ -99,7 +98,7 @@ def _space_and_motion(par: np.ndarray, v: dict, g: Geometry, pore_half_um: float
     # Sticking probability per crossing from the adsorption coefficient (Andrews 2009):
     # kappa = P * sqrt(D / (pi dt))  =>  P = kappa * sqrt(pi dt / D).
     d_na, d_k = v["ions.na.D"], v["ions.k.D"]
-    par[PAR_P_STICK:PAR_P_STICK + 3] = [
+    par[PAR_P_STICK:PAR_P_STICK + N_P_STICK] = [
         kappa * math.sqrt(math.pi * dt / d)
         for kappa, d in zip(adsorption_coefficients(v), (d_na, d_k, d_na))]
     par[PAR_REACH] = float(sigma.max())

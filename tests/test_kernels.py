@@ -50,7 +50,7 @@ def test_move_kernel_equals_numpy_reference(make_sim):
     p.n_na[:] = [1, 0, 0]
     p.n_k[:] = [0, 1, 0]
     sigma = sim.par[layout.PAR_SIGMA:layout.PAR_SIGMA + layout.N_SPECIES]
-    p_stick = sim.par[layout.PAR_P_STICK:layout.PAR_P_STICK + 3]
+    p_stick = sim.par[layout.PAR_P_STICK:layout.PAR_P_STICK + layout.N_P_STICK]
     scratch = kn.scratch(len(i))  # passage probabilities 0: no pore passes, as the reference
     total_props = 0
     for step in range(sim.step_index, sim.step_index + 20):

@@ -32,11 +32,11 @@ from ..layout import (N_CH_TYPES, N_CHP, N_COUNT, N_PROB, ChannelArrays, IonArra
 from .ions import _count, _label_tracer
 from .membrane import _gates_open
 from .motion import CHUNK, PARALLEL_MIN_CHUNKS, _move
-from .pumps import V_T_MV, _rates
+from .pumps import _rates
 from .step import _advance, _exchanges
 
-__all__ = ["CHUNK", "PARALLEL_MIN_CHUNKS", "V_T_MV", "advance", "count", "exchanges",
-           "gates_open", "label_tracer", "move", "pump_rates", "scratch"]
+__all__ = ["CHUNK", "PARALLEL_MIN_CHUNKS", "advance", "count", "exchanges", "gates_open",
+           "label_tracer", "move", "pump_rates", "scratch"]
 
 # Until the issue-12 merge only: render/app.py, render/scene.py, tests/test_app.py and
 # benchmarks/soak.py still read these layout names through ``particles.kernels``.

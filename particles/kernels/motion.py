@@ -1,10 +1,11 @@
-"""The move: Brownian steps, reflection, capture proposals and channel passage.
+"""The move: Brownian steps, reflection, capture proposals and their acceptance, channel
+passage.
 
 Every free ion takes one Gaussian step (parallel over chunks of :data:`CHUNK` ions). An ion
-that reaches a membrane face where an open pump face is proposes a capture (accepted later,
-serially, by :func:`particles.kernels.pumps._accept`) and is reflected like any other for
-now; an ion that hits an open channel pore of its species passes through it (it changes
-side at once; crossings are counted per chunk and reduced in chunk order by the step).
+that reaches a membrane face where an open pump face is proposes a capture (accepted after
+the move, serially, by :func:`_accept`) and is reflected like any other for now; an ion
+that hits an open channel pore of its species passes through it (it changes side at once;
+crossings are counted per chunk and reduced in chunk order by the step).
 Each ion reads only shared state and writes only itself and its chunk's row and proposal
 slots, so results do not depend on the thread count.
 """
@@ -16,10 +17,10 @@ from numba import njit, prange
 from ..jit import JIT, JIT_PARALLEL
 from ..layout import (C_K_CAPTURED, C_NA_CAPTURED, CHP_GROUP_STRIDE, CHP_TRACER_IN, CHP_TRACER_OUT,
                       E1_3NA, E2P_2K, INSIDE, INWARD, K_SITES, NA, NA_SITES, OUTSIDE, OUTWARD,
-                      P_STICK_K_OUTER, P_STICK_NA_INNER, PAR_CH_HALF, PAR_FACE_HALF, PAR_HEIGHT,
-                      PAR_P_STICK, PAR_SIGMA, PAR_SITE_DX, PAR_SITE_DY, PAR_WIDTH, PAR_X_IN,
-                      PAR_X_MEM, PAR_X_OUT, RESERVOIR, STREAM_CHANNEL, STREAM_MOVE,
-                      STREAM_MOVE_TAIL, STREAM_STICK)
+                      P_STICK_K_OUTER, P_STICK_NA_INNER, P_STICK_NA_OUTER, PAR_CH_HALF,
+                      PAR_FACE_HALF, PAR_HEIGHT, PAR_P_STICK, PAR_SIGMA, PAR_SITE_DX, PAR_SITE_DY,
+                      PAR_WIDTH, PAR_X_IN, PAR_X_MEM, PAR_X_OUT, RESERVOIR, STREAM_CHANNEL,
+                      STREAM_MOVE, STREAM_MOVE_TAIL, STREAM_STICK)
 from ..rng import draw, normal_pair, step_key, uniforms
 from .pumps import _open_inner, _open_outer
 
@@ -99,7 +100,7 @@ def _face_hit(i, s, face, yc, kstick, kchan, pumps, channels, par, ch_pass):
             k = P_STICK_NA_INNER
         else:
             is_open = _open_outer(p, pumps.state, pumps.n_na, pumps.n_k)
-            k = P_STICK_K_OUTER + 1 * (s == NA)  # Na+ as a K+ congener
+            k = P_STICK_NA_OUTER if s == NA else P_STICK_K_OUTER  # Na+: a K+ congener
         if is_open:
             u, _ = uniforms(draw(kstick, i))
             if u < par[PAR_P_STICK + k]:
