@@ -22,11 +22,11 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: Keys a ``set`` event may change during a run (others fix the geometry or the ion count).
 SETTABLE_PREFIXES = ("pumps.k", "pumps.km", "pumps.kappa", "pumps.occlusion", "atp.",
-                     "ouabain.", "membrane.", "ions.na.outside_mM", "ions.k.outside_mM",
-                     "render.", "channels.na_leak_per", "channels.k_leak_per",
-                     "channels.nav_per", "channels.kv_per", "channels.voltage_bias",
-                     "channels.nav_open", "channels.kv_delay", "channels.kv_open",
-                     "channels.current_window")
+                     "ouabain.", "membrane.", "render.", "channels.na_leak_per",
+                     "channels.k_leak_per", "channels.nav_per", "channels.kv_per",
+                     "channels.voltage_bias", "channels.nav_open", "channels.kv_delay",
+                     "channels.kv_open", "channels.current_window",
+                     *(f"ions.{name}.outside_mM" for name in SPECIES_BY_NAME))
 
 
 def check_settable(key: str, source: str) -> None:
