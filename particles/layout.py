@@ -130,13 +130,13 @@ C_ATP_USED = 5  # phosphorylations (ATP consumed by pumps)
 C_NA_CAPTURED = 6  # Na+ captured at inner faces
 C_K_CAPTURED = 7  # ions captured at outer faces (K+ or congener Na+)
 # An exchange block: ``base + species`` ions added, ``base + N_SPECIES + species`` removed.
-C_BATH_ADDED = 8  # perfused bath (outside)
+C_BATH_ADDED = 8  # perfused bath (outside) and manual exchanges
 C_BATH_REMOVED = C_BATH_ADDED + N_SPECIES
-C_CHARGE_OUT = 12  # net elementary charges carried outward by pumps
-C_DIALYSIS = 13  # internal dialysis (inside): an exchange block like C_BATH_ADDED
+C_CHARGE_OUT = C_BATH_REMOVED + N_SPECIES  # net elementary charges carried outward by pumps
+C_DIALYSIS = C_CHARGE_OUT + 1  # internal dialysis (inside): an exchange block
 C_DIALYSIS_REMOVED = C_DIALYSIS + N_SPECIES
-C_CHANNEL = 17  # channel crossings: ``C_CHANNEL + column`` for each CHP_* column
-N_COUNTERS = 32  # room for later counters
+C_CHANNEL = C_DIALYSIS_REMOVED + N_SPECIES  # + CHP_* column: channel crossings
+N_COUNTERS = 32  # room for later counters (checkpoints store all of them)
 
 # ---------------------------------------------------------------------------- ion counts
 

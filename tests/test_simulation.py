@@ -36,6 +36,13 @@ def test_state_codes_come_from_the_layout_registry():
     assert [f"pumps_{s.name}" for s in PumpState] == [
         c for c in sim.timeseries().columns if c.startswith("pumps_")]
     assert len(sim.par) == layout.N_PAR and len(sim.env) == layout.N_ENV
+    # counter blocks in order, without overlap, within the counters array
+    blocks = [layout.C_BATH_ADDED, layout.C_BATH_REMOVED, layout.C_CHARGE_OUT,
+              layout.C_DIALYSIS, layout.C_DIALYSIS_REMOVED, layout.C_CHANNEL]
+    widths = [layout.N_SPECIES, layout.N_SPECIES, 1, layout.N_SPECIES, layout.N_SPECIES,
+              layout.N_CHP]
+    assert all(a + w == b for a, w, b in zip(blocks, widths, blocks[1:]))
+    assert layout.C_CHANNEL + layout.N_CHP <= layout.N_COUNTERS
 
 
 def test_read_members_follow_events():
