@@ -29,13 +29,15 @@ from typing import Any
 import numpy as np
 
 from .config import SCHEMA, Scenario, ScenarioError, scenario_from_dict
+from .layout import IonArrays, PumpArrays
+from .state import Ions, Pumps, Snapshot
 
 FORMAT = "ionpump-checkpoint"
 FORMAT_VERSION = 2  # 2: bath_target holds mean counts (float64)
 SUFFIXES = (".npz",)
 
-_ION_FIELDS = ("x", "y", "species", "side", "bound", "tracer")
-_PUMP_FIELDS = ("y", "state", "n_na", "n_k", "sites", "cycles")
+_ION_FIELDS = IonArrays._fields
+_PUMP_FIELDS = PumpArrays._fields
 
 #: Attributes of a :class:`~particles.simulation.Simulation` and what a checkpoint does with
 #: each: saved, rebuilt from the scenario (derived), or scratch. A test fails when the
@@ -43,9 +45,7 @@ _PUMP_FIELDS = ("y", "state", "n_na", "n_k", "sites", "cycles")
 SAVED_ATTRS = frozenset({"scenario", "initial_values", "seed", "step_index", "phase", "ions",
                          "pumps", "counters", "env", "bath_target", "bath_mM", "recorder",
                          "protocol"})
-DERIVED_ATTRS = frozenset({"dt_ms", "geometry", "par", "sigma", "p_stick", "_site_dx",
-                           "_site_dy", "_prob", "_prop_ion", "_prop_pump", "_prop_count",
-                           "channels", "_ch_pass", "_ch_part"})
+DERIVED_ATTRS = frozenset({"dt_ms", "geometry", "par", "channels", "_scratch"})
 
 
 class CheckpointError(ScenarioError):
@@ -88,35 +88,35 @@ def _state(sim, plan: dict | None) -> tuple[dict, dict[str, np.ndarray]]:
     """(header, arrays) describing ``sim`` completely."""
     from . import __version__
 
+    snap = sim.snapshot()
     arrays: dict[str, np.ndarray] = {}
     for k in _ION_FIELDS:
-        arrays[f"ions_{k}"] = getattr(sim.ions, k)
+        arrays[f"ions_{k}"] = getattr(snap.ions, k)
     for k in _PUMP_FIELDS:
-        arrays[f"pumps_{k}"] = getattr(sim.pumps, k)
-    arrays["counters"] = sim.counters
-    arrays["env"] = sim.env
-    arrays["bath_target"] = sim.bath_target
-    arrays["cycles_history"] = sim.recorder.pump_cycles()
-    rec = sim.recorder
-    columns = list(rec.rows[0]) if rec.rows else []
+        arrays[f"pumps_{k}"] = getattr(snap.pumps, k)
+    arrays["counters"] = snap.counters
+    arrays["env"] = snap.env
+    arrays["bath_target"] = snap.bath_target
+    arrays["cycles_history"] = snap.cycles_history
+    columns = list(snap.rows[0]) if snap.rows else []
     start = sim.scenario.to_dict()
-    start["values"] = dict(sim.initial_values)
+    start["values"] = snap.initial_values
     header = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "ionpump_version": __version__,
         "scenario": start,
-        "values": dict(sim.scenario.values),
+        "values": snap.values,
         "seed": sim.seed,
-        "step_index": int(sim.step_index),
+        "step_index": int(snap.step_index),
         "dt_ms": sim.dt_ms,
         "time_ms": sim.time_ms,
-        "phase": sim.phase,
-        "bath_mM": list(sim.bath_mM),
-        "protocol": {"position": sim.protocol.position,
-                     "log": [list(e) for e in sim.protocol.log]},
-        "recorder": {"columns": columns, "rows": [[r[c] for c in columns] for r in rec.rows],
-                     "last_step": rec._last_step},
+        "phase": snap.phase,
+        "bath_mM": list(snap.bath_mM),
+        "protocol": {"position": snap.protocol_position,
+                     "log": [list(e) for e in snap.protocol_log]},
+        "recorder": {"columns": columns, "rows": [[r[c] for c in columns] for r in snap.rows],
+                     "last_step": snap.last_step},
         "arrays": {k: [a.dtype.str, list(a.shape)] for k, a in arrays.items()},
         "plan": plan or {},
     }
@@ -259,7 +259,6 @@ def load_checkpoint(path: str | os.PathLike, expected: Scenario | None = None):
         CheckpointError: see :func:`read_checkpoint`; or a different scenario.
     """
     from .simulation import Simulation
-    from .state import Ions, Pumps
 
     header, arrays = read_checkpoint(path)
     try:
@@ -271,42 +270,40 @@ def load_checkpoint(path: str | os.PathLike, expected: Scenario | None = None):
             raise CheckpointError(path, f"the checkpoint's scenario is invalid: {e.problem}") \
                 from None
         sim = Simulation(sc, seed=int(header["seed"]))
-        # Overwrite everything the run has changed since step 0.
-        sc.values.clear()
-        sc.values.update(header["values"])
-        sim.initial_values = dict(header["scenario"]["values"])
-        sim._update_parameters()
-        sim.step_index = int(header["step_index"])
-        sim.phase = header["phase"]
-        sim.ions = Ions(**{k: arrays[f"ions_{k}"].copy() for k in _ION_FIELDS})
-        sim._allocate_scratch()
-        sim.pumps = Pumps(**{k: arrays[f"pumps_{k}"].copy() for k in _PUMP_FIELDS})
-        for name in ("counters", "env", "bath_target"):
-            cur = getattr(sim, name)
-            new = arrays[name]
-            if new.shape != cur.shape or new.dtype != cur.dtype:
-                raise CheckpointError(path, f"checkpoint array {name} has shape {new.shape} "
-                                      f"{new.dtype}, expected {cur.shape} {cur.dtype}")
-            cur[:] = new
-        sim.bath_mM = tuple(float(c) for c in header["bath_mM"])
-        sim.protocol.position = int(header["protocol"]["position"])
-        sim.protocol.log = [tuple(e) for e in header["protocol"]["log"]]
-        rec = sim.recorder
-        cols = header["recorder"]["columns"]
-        rec.rows = [dict(zip(cols, r)) for r in header["recorder"]["rows"]]
-        hist = arrays["cycles_history"]
-        rec._cycles = [hist[i].copy() for i in range(hist.shape[0])]
-        rec._last_step = int(header["recorder"]["last_step"])
-        n_ions, n_pumps = len(sim.ions), len(sim.pumps)
-        if any(len(getattr(sim.ions, k)) != n_ions for k in _ION_FIELDS) or \
-                any(getattr(sim.pumps, k).shape[0] != n_pumps for k in _PUMP_FIELDS):
-            raise CheckpointError(path, "checkpoint arrays have inconsistent lengths")
+        sim.restore(_snapshot(path, sim, header, arrays))
     except CheckpointError:
         raise
     except (KeyError, TypeError, ValueError, IndexError) as e:
         raise CheckpointError(path, f"checkpoint is incomplete or inconsistent ({e!r})") \
             from None
     return sim, dict(header.get("plan") or {})
+
+
+def _snapshot(path, sim, header: dict, arrays: dict[str, np.ndarray]) -> Snapshot:
+    """The saved state as a :class:`~particles.state.Snapshot`, checked against ``sim`` (a
+    fresh simulation of the saved scenario and seed). Arrays are copies."""
+    ions = Ions(**{k: arrays[f"ions_{k}"].copy() for k in _ION_FIELDS})
+    pumps = Pumps(**{k: arrays[f"pumps_{k}"].copy() for k in _PUMP_FIELDS})
+    for name in ("counters", "env", "bath_target"):
+        cur, new = getattr(sim, name), arrays[name]
+        if new.shape != cur.shape or new.dtype != cur.dtype:
+            raise CheckpointError(path, f"checkpoint array {name} has shape {new.shape} "
+                                  f"{new.dtype}, expected {cur.shape} {cur.dtype}")
+    n_ions, n_pumps = len(ions), len(pumps)
+    if any(len(getattr(ions, k)) != n_ions for k in _ION_FIELDS) or \
+            any(getattr(pumps, k).shape[0] != n_pumps for k in _PUMP_FIELDS):
+        raise CheckpointError(path, "checkpoint arrays have inconsistent lengths")
+    rec = header["recorder"]
+    cols = rec["columns"]
+    return Snapshot(
+        values=header["values"], initial_values=header["scenario"]["values"],
+        step_index=int(header["step_index"]), phase=header["phase"],
+        bath_mM=tuple(float(c) for c in header["bath_mM"]), ions=ions, pumps=pumps,
+        counters=arrays["counters"], env=arrays["env"], bath_target=arrays["bath_target"],
+        protocol_position=int(header["protocol"]["position"]),
+        protocol_log=[tuple(e) for e in header["protocol"]["log"]],
+        rows=[dict(zip(cols, r)) for r in rec["rows"]], cycles_history=arrays["cycles_history"],
+        last_step=int(rec["last_step"]))
 
 
 def check_path(path: str | os.PathLike, force: bool, may_replace=()) -> Path:

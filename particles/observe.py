@@ -11,53 +11,59 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import kernels as kn
-from .state import PumpState, Side, Species
+from .layout import (C_ATP_USED, C_BATH_ADDED, C_BATH_REMOVED, C_CHANNEL, C_CHARGE_OUT, C_CYCLES,
+                     C_DIALYSIS, C_DIALYSIS_REMOVED, C_K_IN, C_NA_IN, C_NA_OUT, C_TRACER_EFFLUX,
+                     CHP_TRACER_IN, CHP_TRACER_OUT, COUNT_BOUND, COUNT_FREE, COUNT_TRACER_IN,
+                     GROUP_GATED, GROUP_LEAK, INWARD, N_COUNT, OUTWARD, PumpState, Side, Species,
+                     chp_column)
 
 if TYPE_CHECKING:  # pragma: no cover
     from .simulation import Simulation
 
-COUNTER_COLUMNS = {
-    "cycles": kn.C_CYCLES,
-    "na_pumped_out": kn.C_NA_OUT,
-    "k_pumped_in": kn.C_K_IN,
-    "na_pumped_in": kn.C_NA_IN,
-    "tracer_efflux": kn.C_TRACER_EFFLUX,
-    "atp_used": kn.C_ATP_USED,
-    "bath_na_added": kn.C_BATH_ADDED + Species.NA,
-    "bath_k_added": kn.C_BATH_ADDED + Species.K,
-    "bath_na_removed": kn.C_BATH_REMOVED + Species.NA,
-    "bath_k_removed": kn.C_BATH_REMOVED + Species.K,
-    "dialysis_na_added": kn.C_DIALYSIS + Species.NA,
-    "dialysis_k_added": kn.C_DIALYSIS + Species.K,
-    "dialysis_na_removed": kn.C_DIALYSIS + 2 + Species.NA,
-    "dialysis_k_removed": kn.C_DIALYSIS + 2 + Species.K,
-    # channel crossings (cumulative): leak pores, then voltage-gated pores; "in" is
-    # outside -> inside. Labelled Na+ through any channel (also counted in tracer_efflux).
-    "na_leak_in": kn.C_CHANNEL + 0,
-    "na_leak_out": kn.C_CHANNEL + 1,
-    "k_leak_in": kn.C_CHANNEL + 2,
-    "k_leak_out": kn.C_CHANNEL + 3,
-    "na_gated_in": kn.C_CHANNEL + 4,
-    "na_gated_out": kn.C_CHANNEL + 5,
-    "k_gated_in": kn.C_CHANNEL + 6,
-    "k_gated_out": kn.C_CHANNEL + 7,
-    "tracer_channel_out": kn.C_CHANNEL + kn.CHP_TRACER_OUT,
-    "tracer_channel_in": kn.C_CHANNEL + kn.CHP_TRACER_IN,
-}
+_SPECIES = [s.name.lower() for s in Species]  # "na", "k"
+_SIDES = {Side.INSIDE: "in", Side.OUTSIDE: "out"}
+_FREE = [f"{sp}_{where}" for sp in _SPECIES for where in _SIDES.values()]  # na_in, ...
+
+
+def _channel_columns() -> dict[str, int]:
+    """Channel crossings (cumulative): leak pores, then voltage-gated pores, by species; "in"
+    is outside -> inside. Then labelled Na+ through any channel (also in tracer_efflux)."""
+    cols = {}
+    for group, gname in ((GROUP_LEAK, "leak"), (GROUP_GATED, "gated")):
+        for sp in Species:
+            for direction, dname in ((INWARD, "in"), (OUTWARD, "out")):
+                cols[f"{sp.name.lower()}_{gname}_{dname}"] = \
+                    C_CHANNEL + chp_column(group, sp, direction)
+    cols["tracer_channel_out"] = C_CHANNEL + CHP_TRACER_OUT
+    cols["tracer_channel_in"] = C_CHANNEL + CHP_TRACER_IN
+    return cols
+
+
+def _exchange_columns() -> dict[str, int]:
+    """Ions added and removed (cumulative) by the bath, manual exchanges and dialysis."""
+    cols = {}
+    for clamp, added, removed in (("bath", C_BATH_ADDED, C_BATH_REMOVED),
+                                  ("dialysis", C_DIALYSIS, C_DIALYSIS_REMOVED)):
+        for sp in Species:
+            cols[f"{clamp}_{sp.name.lower()}_added"] = added + sp
+            cols[f"{clamp}_{sp.name.lower()}_removed"] = removed + sp
+    return cols
+
+
+#: Columns read from the cumulative counters, and their ``C_*`` slot.
+COUNTER_COLUMNS = {"cycles": C_CYCLES, "na_pumped_out": C_NA_OUT, "k_pumped_in": C_K_IN,
+                   "na_pumped_in": C_NA_IN, "tracer_efflux": C_TRACER_EFFLUX,
+                   "atp_used": C_ATP_USED, **_exchange_columns(), **_channel_columns()}
 
 #: Channel columns (cumulative counts, see COUNTER_COLUMNS) and the two current densities.
-CHANNEL_COLUMNS = ["na_leak_in", "na_leak_out", "k_leak_in", "k_leak_out", "na_gated_in",
-                   "na_gated_out", "k_gated_in", "k_gated_out", "tracer_channel_out",
-                   "tracer_channel_in", "i_pump_uA_cm2", "i_channel_uA_cm2"]
+CHANNEL_COLUMNS = list(_channel_columns()) + ["i_pump_uA_cm2", "i_channel_uA_cm2"]
 
 #: Columns in the order they are written. ``pumps_<STATE>`` follow ``v_mV``.
-COLUMNS = (["time_ms", "na_in", "na_out", "k_in", "k_out", "na_bound", "k_bound"]
+COLUMNS = (["time_ms"] + _FREE + [f"{sp}_bound" for sp in _SPECIES]
            + ["cycles", "na_pumped_out", "k_pumped_in", "na_pumped_in", "tracer_in",
               "tracer_efflux", "atp_mM", "atp_used", "v_mV"]
            + [f"pumps_{s.name}" for s in PumpState]
-           + ["bath_na_added", "bath_na_removed", "bath_k_added", "bath_k_removed",
-              "dialysis_na_added", "dialysis_na_removed", "dialysis_k_added",
-              "dialysis_k_removed", "na_in_mM", "na_out_mM", "k_in_mM", "k_out_mM"]
+           + list(_exchange_columns()) + [f"{c}_mM" for c in _FREE]
            + CHANNEL_COLUMNS + ["phase"])
 
 
@@ -69,8 +75,21 @@ class Recorder:
         self.every = max(1, int(round(sim.scenario.values["time.sample_ms"] / sim.dt_ms)))
         self.rows: list[dict[str, Any]] = []
         self._cycles: list[np.ndarray] = []
-        self._buf = np.zeros(7, np.int64)
+        self._buf = np.zeros(N_COUNT, np.int64)
         self._last_step = -1
+
+    @property
+    def last_step(self) -> int:
+        """Step index of the last recorded row (-1 before the first)."""
+        return self._last_step
+
+    def restore(self, rows: list[dict[str, Any]], cycles_history: np.ndarray,
+                last_step: int) -> None:
+        """Continue a restored run with its ``rows``, cycles per pump at each row
+        ``(n_rows, m)`` and the step index of its last row."""
+        self.rows = list(rows)
+        self._cycles = [cycles_history[i].copy() for i in range(cycles_history.shape[0])]
+        self._last_step = int(last_step)
 
     def next_step(self) -> int:
         """Step index of the next sample."""
@@ -91,26 +110,24 @@ class Recorder:
     def row(self) -> dict[str, Any]:
         """The results-table row for the current state."""
         sim = self.sim
-        i = sim.ions
-        kn._count(i.species, i.side, i.bound, i.tracer, self._buf)
-        na_in, na_out, k_in, k_out, na_b, k_b, tr_in = (int(c) for c in self._buf)
+        counts = kn.count(sim.ions.kernel_arrays(), self._buf)
         row: dict[str, Any] = {
-            "time_ms": sim.time_ms, "na_in": na_in, "na_out": na_out, "k_in": k_in,
-            "k_out": k_out, "na_bound": na_b, "k_bound": k_b, "tracer_in": tr_in,
+            "time_ms": sim.time_ms, "tracer_in": int(counts[COUNT_TRACER_IN]),
             "atp_mM": sim.atp_mM, "v_mV": sim.v_mV,
-            "i_pump_uA_cm2": float(sim.env[kn.ENV_J]),
-            "i_channel_uA_cm2": float(sim.env[kn.ENV_JCH]),
+            "i_pump_uA_cm2": sim.i_pump_uA_cm2, "i_channel_uA_cm2": sim.i_channel_uA_cm2,
         }
+        for sp in Species:
+            name = sp.name.lower()
+            row[f"{name}_bound"] = int(counts[COUNT_BOUND + sp])
+            for side, where in _SIDES.items():
+                n = int(counts[COUNT_FREE + 2 * sp + side])
+                row[f"{name}_{where}"] = n
+                row[f"{name}_{where}_mM"] = sim.concentration_mM(sp, side, n)
         for name, idx in COUNTER_COLUMNS.items():
             row[name] = int(sim.counters[idx])
         occ = np.bincount(sim.pumps.state, minlength=len(PumpState))
         for s in PumpState:
             row[f"pumps_{s.name}"] = int(occ[s])
-        for name, n, sp, side in (("na_in_mM", na_in, Species.NA, Side.INSIDE),
-                                  ("na_out_mM", na_out, Species.NA, Side.OUTSIDE),
-                                  ("k_in_mM", k_in, Species.K, Side.INSIDE),
-                                  ("k_out_mM", k_out, Species.K, Side.OUTSIDE)):
-            row[name] = sim.concentration_mM(sp, side, n)
         row["phase"] = sim.phase
         return {c: row[c] for c in COLUMNS}
 
@@ -137,19 +154,19 @@ def summarize(sim: "Simulation") -> dict[str, Any]:
     c = sim.counters
     t_s = sim.time_ms * 1e-3
     m = len(sim.pumps)
-    k_in = int(c[kn.C_K_IN] + c[kn.C_NA_IN])
+    k_in = int(c[C_K_IN] + c[C_NA_IN])
     return {
         "duration_ms": sim.time_ms,
         "pumps": m,
-        "cycles": int(c[kn.C_CYCLES]),
-        "cycles_per_pump_per_s": (c[kn.C_CYCLES] / (m * t_s)) if m and t_s > 0 else 0.0,
-        "na_pumped_out": int(c[kn.C_NA_OUT]),
-        "k_pumped_in": int(c[kn.C_K_IN]),
-        "na_pumped_in": int(c[kn.C_NA_IN]),
-        "na_out_per_ion_in": (c[kn.C_NA_OUT] / k_in) if k_in else float("nan"),
-        "net_charge_out": int(c[kn.C_CHARGE_OUT]),
-        "atp_used": int(c[kn.C_ATP_USED]),
-        "tracer_efflux": int(c[kn.C_TRACER_EFFLUX]),
+        "cycles": int(c[C_CYCLES]),
+        "cycles_per_pump_per_s": (c[C_CYCLES] / (m * t_s)) if m and t_s > 0 else 0.0,
+        "na_pumped_out": int(c[C_NA_OUT]),
+        "k_pumped_in": int(c[C_K_IN]),
+        "na_pumped_in": int(c[C_NA_IN]),
+        "na_out_per_ion_in": (c[C_NA_OUT] / k_in) if k_in else float("nan"),
+        "net_charge_out": int(c[C_CHARGE_OUT]),
+        "atp_used": int(c[C_ATP_USED]),
+        "tracer_efflux": int(c[C_TRACER_EFFLUX]),
         "atp_mM_end": sim.atp_mM,
         "v_mV_end": sim.v_mV,
     }

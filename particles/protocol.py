@@ -2,8 +2,10 @@
 
 Events come from the scenario's ``[[protocol.events]]`` tables, from the Python API
 (:meth:`Simulation.apply_event`) and from the window's controls; all go through
-:meth:`Protocol.apply`. An event changes only physical conditions (bath, ATP supply,
-ouabain, labels); nothing here looks at or shapes the measured efflux.
+:meth:`Protocol.apply`, which checks the event and calls the simulation's public writers
+(:meth:`~particles.simulation.Simulation.set_value`, ``set_bath``, ``add_ions`` ...). An
+event changes only physical conditions (bath, ATP supply, ouabain, labels); nothing here
+looks at or shapes the measured efflux.
 """
 
 from __future__ import annotations
@@ -12,19 +14,25 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import kernels as kn
-from .config import Event, ScenarioError, coerce
+from .config import Event, ScenarioError
+from .layout import SIDE_BY_NAME, SPECIES_BY_NAME
 
 if TYPE_CHECKING:  # pragma: no cover
     from .simulation import Simulation
 
 #: Keys a ``set`` event may change during a run (others fix the geometry or the ion count).
 SETTABLE_PREFIXES = ("pumps.k", "pumps.km", "pumps.kappa", "pumps.occlusion", "atp.",
-                     "ouabain.", "membrane.", "ions.na.outside_mM", "ions.k.outside_mM",
-                     "render.", "channels.na_leak_per", "channels.k_leak_per",
-                     "channels.nav_per", "channels.kv_per", "channels.voltage_bias",
-                     "channels.nav_open", "channels.kv_delay", "channels.kv_open",
-                     "channels.current_window")
+                     "ouabain.", "membrane.", "render.", "channels.na_leak_per",
+                     "channels.k_leak_per", "channels.nav_per", "channels.kv_per",
+                     "channels.voltage_bias", "channels.nav_open", "channels.kv_delay",
+                     "channels.kv_open", "channels.current_window",
+                     *(f"ions.{name}.outside_mM" for name in SPECIES_BY_NAME))
+
+
+def check_settable(key: str, source: str) -> None:
+    """Raise ScenarioError (naming ``source``) unless ``key`` may change during a run."""
+    if not str(key).startswith(SETTABLE_PREFIXES):
+        raise ScenarioError(source, f"protocol set {key}", "this key cannot change during a run")
 
 
 class Protocol:
@@ -40,9 +48,8 @@ class Protocol:
 
     def _check(self, action: str, params: dict, source: str) -> None:
         sim = self.sim
-        if action == "set" and not str(params.get("key", "")).startswith(SETTABLE_PREFIXES):
-            raise ScenarioError(source, f"protocol set {params.get('key')}",
-                                "this key cannot change during a run")
+        if action == "set":
+            check_settable(params.get("key"), source)
         if action in ("k_free", "restore_k") and not sim.scenario.values["bath.clamped"]:
             raise ScenarioError(source, "bath.clamped",
                                 f"the {action!r} event needs a perfused bath (bath.clamped = true)")
@@ -61,9 +68,7 @@ class Protocol:
                 raise ScenarioError(source, "action_potential.interval_ms",
                                     f"expected a time > 0 ms, got {iv!r}")
         if action in ("add_ions", "remove_ions"):
-            from .channels import SIDE_CODES, SPECIES_CODES
-
-            for k, allowed in (("species", SPECIES_CODES), ("side", SIDE_CODES)):
+            for k, allowed in (("species", SPECIES_BY_NAME), ("side", SIDE_BY_NAME)):
                 if params.get(k) not in allowed:
                     raise ScenarioError(source, f"{action}.{k}", f"expected one of "
                                         f"{', '.join(allowed)}, got {params.get(k)!r}")
@@ -94,44 +99,34 @@ class Protocol:
         sim = self.sim
         self._check(action, params, "event")
         v = sim.scenario.values
-        env = sim.env
         if action == "set":
-            key = params["key"]
-            v[key] = coerce("event", key, params["value"])
-            sim._update_parameters()
-            env[kn.ENV_POISONED] = float(v["atp.poisoned"])
-            env[kn.ENV_OUABAIN] = v["ouabain.concentration_mM"]
-            if key.startswith("ions."):
-                sim.set_bath(v["ions.na.outside_mM"], v["ions.k.outside_mM"])
+            sim.set_value(params["key"], params["value"])
         elif action == "k_free":
             sim.set_bath(sim.bath_mM[0], 0.0)
         elif action == "restore_k":
             sim.set_bath(sim.bath_mM[0], v["ions.k.outside_mM"])
         elif action == "poison":
-            env[kn.ENV_POISONED] = 1.0
+            sim.set_poisoned(True)
         elif action == "washout":
-            env[kn.ENV_POISONED] = 0.0
-            env[kn.ENV_OUABAIN] = 0.0
+            sim.set_poisoned(False)
+            sim.set_ouabain(0.0)
         elif action == "ouabain":
-            env[kn.ENV_OUABAIN] = float(params.get("mM", 1e-3))
+            sim.set_ouabain(float(params.get("mM", 1e-3)))
         elif action == "load_tracer":
-            fraction = float(params.get("fraction", 1.0))
-            i = sim.ions
-            kn._label_tracer(sim.seed, sim.step_index, fraction, i.species, i.side, i.tracer)
+            sim.label_tracer(float(params.get("fraction", 1.0)))
         elif action == "action_potential":
-            # A train of `count` action potentials from now, `interval_ms` apart: the gates
-            # open and close on this schedule (kernels._gates_open); the ions that pass and
-            # the potential they move are the agents' own.
-            env[kn.ENV_AP_START] = sim.time_ms
-            env[kn.ENV_AP_COUNT] = float(params.get("count", 1))
-            env[kn.ENV_AP_INTERVAL] = float(params.get("interval_ms", 10.0))
-        elif action in ("add_ions", "remove_ions"):
-            from .channels import add_ions, remove_ions
-
-            fn = add_ions if action == "add_ions" else remove_ions
-            fn(sim, params["species"], params["side"], int(params["count"]))
+            sim.start_action_potentials(params.get("count", 1), params.get("interval_ms", 10.0))
+        elif action == "add_ions":
+            sim.add_ions(params["species"], params["side"], int(params["count"]))
+        elif action == "remove_ions":
+            sim.remove_ions(params["species"], params["side"], int(params["count"]))
         elif action != "phase":
             raise ScenarioError("event", action, "unknown event")
         if phase is not None:
-            sim.phase = phase
+            sim.set_phase(phase)
         self.log.append((sim.time_ms, action, phase))
+
+    def restore(self, position: int, log: list) -> None:
+        """Continue a restored run: ``position`` events already fired, as ``log`` says."""
+        self.position = int(position)
+        self.log = [tuple(e) for e in log]

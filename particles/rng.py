@@ -10,7 +10,8 @@ Every random number the simulation draws is ``hash(key(seed, stream, step) + (in
 with the SplitMix64 finaliser (Steele, Lea & Flood 2014) and γ the 64-bit golden ratio, so
 results do not depend on thread count or on the order in which ions are visited, a NumPy
 reference can reproduce any step exactly (``tests/reference.py``), and a checkpoint needs to
-store only the step counter. Streams separate independent uses within one step.
+store only the step counter. Streams (``STREAM_*`` in :mod:`particles.layout`) separate
+independent uses within one step.
 """
 
 from __future__ import annotations
@@ -26,17 +27,6 @@ _M2 = np.uint64(0x94D049BB133111EB)
 _S30, _S27, _S31, _S32 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(32)
 _LOW32 = np.uint64(0xFFFFFFFF)
 _TO_UNIT = 1.0 / 4294967296.0  # 2**-32
-
-# Streams: one per use of randomness within a step.
-STREAM_MOVE = 1  # Gaussian displacements of ions
-STREAM_STICK = 2  # sticking trial at a pump face
-STREAM_PUMP = 3  # pump transitions
-STREAM_PLACE = 4  # placement of released ions
-STREAM_CHANNEL = 5  # channel passage trial
-STREAM_BATH = 6  # bath exchanges and tracer loading
-STREAM_MOVE_TAIL = 7  # slow path of the ziggurat for displacements
-STREAM_BATH_COUNT = 8  # whole number of ions a bath/dialysis exchange puts in its zone
-
 
 def _ziggurat_tables(layers: int = 128, bits: int = 24):
     """Tables (KN int64, WN float64, FN float64) of the normal ziggurat, magnitudes of

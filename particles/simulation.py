@@ -1,4 +1,11 @@
-"""The :class:`Simulation`: owns state, clock, seed, protocol and observers; the one loop."""
+"""The :class:`Simulation`: owns state, clock, seed, protocol and observers; the one loop.
+
+The simulation is the only writer of its state. Protocol events, manual ion exchanges and
+checkpoint restores call its public methods (``set_value``, ``set_bath``, ``set_poisoned``,
+``set_ouabain``, ``start_action_potentials``, ``label_tracer``, ``add_ions``, ``remove_ions``,
+``set_phase``, ``restore``); observers and the renderer read it (``counts()``,
+``gates_open()``, ``poisoned``, ``ouabain_mM`` ...) and never write.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +15,17 @@ from typing import Any, Callable
 import numpy as np
 
 from . import kernels as kn
-from .config import Scenario, load_scenario
-from .physics import (AVOGADRO_PER_UM3_MM, adsorption_coefficients, count_to_mM, membrane_x,
-                      mM_to_count, mM_to_mean_count)
-from .observe import Recorder
 from .channels import Channels
-from .protocol import Protocol
-from .state import Geometry, Ions, Pumps, PumpState, Side, Species, site_offsets
-
-E_CHARGE_C = 1.602176634e-19
-"""Elementary charge (C)."""
+from .config import Scenario, coerce, load_scenario
+from .physics import count_to_mM, membrane_x, mM_to_count, mM_to_mean_count
+from .layout import (C_BATH_ADDED, C_BATH_REMOVED, ENV_AP_COUNT, ENV_AP_INTERVAL, ENV_AP_START,
+                     ENV_ATP, ENV_J, ENV_JCH, ENV_OUABAIN, ENV_POISONED, ENV_V, N_COUNTERS,
+                     N_TARGET, PAR_K_DEPHOS, PAR_K_NAREL, SIDE_BY_NAME, SPECIES_BY_NAME,
+                     TARGET_BATH, TARGET_DIALYSIS, PumpState, Side, Species)
+from .observe import Recorder
+from .parameters import initial_environment, kernel_parameters
+from .protocol import Protocol, check_settable
+from .state import Geometry, Ions, Pumps, Snapshot
 
 
 class Simulation:
@@ -32,8 +40,11 @@ class Simulation:
         step_index: completed steps.
         ions: :class:`~particles.state.Ions` (positions in µm).
         pumps: :class:`~particles.state.Pumps`.
+        channels: :class:`~particles.channels.Channels`.
         geometry: :class:`~particles.state.Geometry`.
         phase: label of the protocol phase in force.
+        par, env, bath_target, counters: the kernel's vectors (slot layouts in
+            :mod:`particles.layout`); read them, change them through the methods.
     """
 
     def __init__(self, scenario: Scenario | str, seed: int = 0):
@@ -52,30 +63,19 @@ class Simulation:
                                  v["domain.membrane_thickness_um"], v["pumps.face_um"])
         self.step_index = 0
         self.phase = scenario.initial_phase
-        self._build_ions(v)
+        self.ions = self._place_ions(v)
+        self._scratch = kn.scratch(len(self.ions))
         self.pumps = Pumps.evenly_spaced(v["pumps.count"], self.geometry.height_um)
         self.channels = Channels.from_values(v)
-        self.counters = np.zeros(kn.N_COUNTERS, np.int64)
-        self._prob = np.zeros(kn.N_PROB)
-        self._allocate_scratch()
-        offsets = site_offsets(self.geometry)
-        self._site_dx, self._site_dy = offsets[:, 0].copy(), offsets[:, 1].copy()
-        self.env = np.zeros(kn.N_ENV)
-        self.env[kn.ENV_ATP] = v["atp.initial_mM"]
-        self.env[kn.ENV_V] = v["membrane.v_initial_mV"]
-        self.env[kn.ENV_OUABAIN] = v["ouabain.concentration_mM"]
-        self.env[kn.ENV_POISONED] = float(v["atp.poisoned"])
-        self.env[kn.ENV_BATH_ON] = float(v["bath.clamped"])
-        self.env[kn.ENV_DIALYSIS_ON] = float(v["dialysis.clamped"])
-        self.env[kn.ENV_AP_START] = -1.0  # no action potential yet (ENV_AP_COUNT = 0)
-        self.bath_target = np.zeros(4)  # mean ions per species in the bath/dialysis zones
+        self.counters = np.zeros(N_COUNTERS, np.int64)
+        self.env = initial_environment(v)
+        self.bath_target = np.zeros(N_TARGET)  # mean ions per species in the exchange zones
         self._update_parameters()
         self.set_bath(v["ions.na.outside_mM"], v["ions.k.outside_mM"])
         self.recorder = Recorder(self)
         self.protocol = Protocol(self, scenario.protocol)
         if v["tracer.fraction"] > 0:
-            kn._label_tracer(self.seed, 0, v["tracer.fraction"], self.ions.species,
-                             self.ions.side, self.ions.tracer)
+            self.label_tracer(v["tracer.fraction"])
         self.protocol.fire_due()
         self.recorder.record()
 
@@ -84,13 +84,14 @@ class Simulation:
     def _zone_area_um2(self) -> float:
         return self.scenario.values["bath.zone_um"] * self.geometry.height_um
 
-    def _build_ions(self, v: dict) -> None:
-        """Place ions uniformly in each compartment; add the bath reservoir if clamped."""
+    def _place_ions(self, v: dict) -> Ions:
+        """Ions placed uniformly in each compartment, and the bath reservoir if clamped."""
         g = self.geometry
         h = g.depth_um
         rng = np.random.default_rng([self.seed, 0x10F])
         groups = []  # (species, side, count)
-        for sp, name in ((Species.NA, "na"), (Species.K, "k")):
+        for sp in Species:
+            name = sp.name.lower()
             groups.append((sp, Side.INSIDE, mM_to_count(v[f"ions.{name}.inside_mM"],
                                                         g.area_in_um2, h)))
             groups.append((sp, Side.OUTSIDE, mM_to_count(v[f"ions.{name}.outside_mM"],
@@ -99,13 +100,12 @@ class Simulation:
             if not v[f"{clamp}.clamped"]:
                 continue
             zone = v[f"{clamp}.zone_um"] * g.height_um
-            for sp, name in ((Species.NA, "na"), (Species.K, "k")):
-                key = f"ions.{name}.{where}_mM"
+            for sp in Species:
+                key = f"ions.{sp.name.lower()}.{where}_mM"
                 top = max([v[key]] + [e.params["value"] for e in self.scenario.protocol
                                       if e.action == "set" and e.params.get("key") == key])
                 groups.append((sp, Side.RESERVOIR, 2 * mM_to_count(top, zone, h) + 16))
-        n = sum(c for _, _, c in groups)
-        ions = Ions.empty(n)
+        ions = Ions.empty(sum(c for _, _, c in groups))
         i = 0
         for sp, side, c in groups:
             sl = slice(i, i + c)
@@ -115,76 +115,32 @@ class Simulation:
             ions.x[sl] = rng.uniform(lo, hi, c)
             ions.y[sl] = rng.uniform(0.0, g.height_um, c)
             i += c
-        self.ions = ions
+        return ions
 
     def _update_parameters(self) -> None:
-        """Derive the kernel's constant parameters from the scenario's current values."""
+        """Derive the channels' passage probabilities and the kernel's parameters from the
+        scenario's current values."""
         v = self.scenario.values
-        g = self.geometry
-        dt = self.dt_ms
-        D = np.array([v["ions.na.D"], v["ions.k.D"]])
-        self.sigma = np.sqrt(2.0 * D * dt)
-        # Sticking probability per crossing from the adsorption coefficient (Andrews 2009):
-        # kappa = P * sqrt(D / (pi dt))  =>  P = kappa * sqrt(pi dt / D).
-        self.p_stick = np.array([kappa * math.sqrt(math.pi * dt / d) for kappa, d in
-                                 zip(adsorption_coefficients(v), (D[0], D[1], D[0]))])
-        vol_in_um3 = g.area_in_um2 * g.depth_um
-        atp_prod = v["atp.production_mM_per_ms"]
-        if atp_prod < 0:
-            atp_prod = v["atp.basal_per_ms"] * v["atp.initial_mM"]
-        par = np.zeros(kn.N_PAR)
-        par[kn.PAR_DT] = dt
-        par[kn.PAR_K_PHOS] = v["pumps.k_phos_per_ms"]
-        par[kn.PAR_KM_ATP] = v["pumps.km_atp_mM"]
-        par[kn.PAR_K_OCC] = v["pumps.k_occlusion_per_ms"]
-        par[kn.PAR_K_NAREL] = v["pumps.k_na_release_per_ms"]
-        par[kn.PAR_K_DEPHOS] = v["pumps.k_dephos_per_ms"]
-        par[kn.PAR_K_RET0] = v["pumps.k_return_per_ms"]
-        par[kn.PAR_K_RET_ATP] = v["pumps.k_return_atp_per_ms"]
-        par[kn.PAR_KM_ATP_LOW] = v["pumps.km_atp_low_mM"]
-        par[kn.PAR_K_OUA_ON] = v["ouabain.k_on_per_mM_ms"]
-        par[kn.PAR_K_OUA_OFF] = v["ouabain.k_off_per_ms"]
-        par[kn.PAR_Z_OCC] = v["pumps.occlusion_charge"]
-        par[kn.PAR_ATP_PROD] = atp_prod
-        par[kn.PAR_ATP_BASAL] = v["atp.basal_per_ms"]
-        par[kn.PAR_MM_PER_ATP] = 1.0 / (vol_in_um3 * AVOGADRO_PER_UM3_MM)
-        par[kn.PAR_C] = v["membrane.C_uF_per_cm2"]
-        par[kn.PAR_GL] = v["membrane.g_leak_mS_per_cm2"]
-        par[kn.PAR_EL] = v["membrane.E_leak_mV"]
-        # One charge moved in one step, as a current density (µA/cm²). The patch stands for
-        # a membrane of density rho: each of its m pumps carries the current of 1/(m·rho) µm².
-        # The channels' crossings are scaled the same way (the patch's channels stand for the
-        # same area as its pumps); membrane.patch_area_um2 > 0 sets that area directly.
-        m = max(len(self.pumps), 1)
-        rho = v["membrane.pump_density_per_um2"]
-        per_um2 = rho / m if rho > 0 else 1.0 / (g.height_um * g.depth_um)
-        if v["membrane.patch_area_um2"] > 0:
-            per_um2 = 1.0 / v["membrane.patch_area_um2"]
-        par[kn.PAR_J_PER_CHARGE] = E_CHARGE_C * per_um2 * 1e8 / (dt * 1e-3) * 1e6
-        par[kn.PAR_TAU_J] = v["membrane.current_window_ms"]
-        par[kn.PAR_BATH_EVERY] = max(1, round(v["bath.every_ms"] / dt))
-        par[kn.PAR_ATP_REGEN] = v["atp.regen_per_ms"]
-        par[kn.PAR_ATP_SET] = v["atp.initial_mM"]
-        par[kn.PAR_NAV_OPEN] = v["channels.nav_open_ms"]
-        par[kn.PAR_KV_DELAY] = v["channels.kv_delay_ms"]
-        par[kn.PAR_KV_OPEN] = v["channels.kv_open_ms"]
-        par[kn.PAR_TAU_JCH] = v["channels.current_window_ms"]
-        par[kn.PAR_CH_BIAS] = float(v["channels.voltage_bias"])
-        if hasattr(self, "channels"):
-            self.channels.update(v)
-        self.par = par
+        self.channels.update(v)
+        self.par = kernel_parameters(v, self.geometry, len(self.pumps), self.channels.half_um)
 
-    def set_bath(self, na_mM: float, k_mM: float) -> None:
-        """Set the concentrations (mM) the perfused bath holds in its exchange zone (and the
-        dialysis zone holds the scenario's inside concentrations)."""
+    def _grow_reservoir(self) -> None:
+        """Append reservoir ions of each species (the bath is an endless supply)."""
+        zone = self._zone_area_um2()
         v = self.scenario.values
-        self.bath_mM = (float(na_mM), float(k_mM))
-        zone, h = self._zone_area_um2(), self.geometry.depth_um
-        dial = v["dialysis.zone_um"] * self.geometry.height_um
-        self.bath_target[:] = [mM_to_mean_count(self.bath_mM[0], zone, h),
-                               mM_to_mean_count(self.bath_mM[1], zone, h),
-                               mM_to_mean_count(v["ions.na.inside_mM"], dial, h),
-                               mM_to_mean_count(v["ions.k.inside_mM"], dial, h)]
+        extra = [2 * mM_to_count(max(c, v[f"ions.{sp.name.lower()}.inside_mM"], 1.0), zone,
+                                 self.geometry.depth_um) + 64
+                 for c, sp in zip(self.bath_mM, Species)]
+        add = Ions.empty(sum(extra))
+        add.species[:] = np.repeat(np.array(list(Species), np.int8), extra)
+        self._append_reservoir(add)
+
+    def _append_reservoir(self, add: Ions) -> None:
+        """Append ``add`` (species set) to the ions as reservoir ions; resize the scratch."""
+        add.side[:] = Side.RESERVOIR
+        add.x[:] = self.geometry.width_um
+        self.ions = self.ions.extended(add)
+        self._scratch = kn.scratch(len(self.ions))
 
     # ------------------------------------------------------------------ the loop
 
@@ -195,68 +151,37 @@ class Simulation:
 
     @property
     def atp_mM(self) -> float:
-        return float(self.env[kn.ENV_ATP])
+        """ATP inside now (mM)."""
+        return float(self.env[ENV_ATP])
 
     @property
     def v_mV(self) -> float:
-        return float(self.env[kn.ENV_V])
+        """Membrane potential now, inside minus outside (mV)."""
+        return float(self.env[ENV_V])
 
-    def _grow_reservoir(self) -> None:
-        """Append reservoir ions of each species (the bath is an endless supply)."""
-        g = self.geometry
-        zone = self._zone_area_um2()
-        v = self.scenario.values
-        extra = [2 * mM_to_count(max(c, v[f"ions.{s}.inside_mM"], 1.0), zone, g.depth_um) + 64
-                 for c, s in zip(self.bath_mM, ("na", "k"))]
-        add = Ions.empty(sum(extra))
-        add.species[extra[0]:] = Species.K
-        add.side[:] = Side.RESERVOIR
-        add.x[:] = g.width_um
-        self.ions = Ions(**{k: np.concatenate([a, getattr(add, k)])
-                            for k, a in self.ions.arrays().items()})
-        self._allocate_scratch()
+    @property
+    def i_pump_uA_cm2(self) -> float:
+        """Pump current density, outward, averaged over ``membrane.current_window_ms``
+        (µA/cm²)."""
+        return float(self.env[ENV_J])
 
-    def _append_reservoir(self, species: int, count: int) -> None:
-        """Append ``count`` reservoir ions of ``species`` (for manual ``add_ions``)."""
-        add = Ions.empty(int(count))
-        add.species[:] = species
-        add.side[:] = Side.RESERVOIR
-        add.x[:] = self.geometry.width_um
-        self.ions = Ions(**{k: np.concatenate([a, getattr(add, k)])
-                            for k, a in self.ions.arrays().items()})
-        self._allocate_scratch()
-
-    def _allocate_scratch(self) -> None:
-        n = len(self.ions)
-        self._prop_ion = np.zeros(n, np.int32)
-        self._prop_pump = np.zeros(n, np.int32)
-        self._prop_count = np.zeros(max((n + kn.CHUNK - 1) // kn.CHUNK, 1), np.int64)
-        self._ch_part = np.zeros((len(self._prop_count), kn.N_CHP), np.int64)
-        self._ch_pass = np.zeros((kn.N_CH_TYPES, 2))
+    @property
+    def i_channel_uA_cm2(self) -> float:
+        """Channel current density, outward, averaged over ``channels.current_window_ms``
+        (µA/cm²)."""
+        return float(self.env[ENV_JCH])
 
     def _advance(self, nsteps: int) -> None:
+        """Run the kernel for ``nsteps`` steps (no events, no samples in between)."""
         while nsteps > 0:
-            done = self._advance_kernel(nsteps)
+            done = kn.advance(nsteps, self.step_index, self.seed, self.ions.kernel_arrays(),
+                              self.pumps.kernel_arrays(), self.channels.kernel_arrays(),
+                              self.par, self.env, self.bath_target, self.counters,
+                              self._scratch)
             self.step_index += abs(done)
             nsteps -= abs(done)
             if done < 0:
                 self._grow_reservoir()
-
-    def _advance_kernel(self, nsteps: int) -> int:
-        g = self.geometry
-        i, p = self.ions, self.pumps
-        return kn._advance(
-            nsteps, self.step_index, self.seed, self.par, self.env, self.bath_target,
-            self.sigma, g.width_um, g.height_um, g.x_in_face, g.x_out_face, g.membrane_x_um,
-            g.pump_face_um / 2, float(self.sigma.max()), self.p_stick,
-            g.width_um - self.scenario.values["bath.zone_um"],
-            self.scenario.values["dialysis.zone_um"],
-            self._site_dx, self._site_dy,
-            i.x, i.y, i.species, i.side, i.bound, i.tracer,
-            p.y, p.state, p.n_na, p.n_k, p.sites, p.cycles,
-            self._prop_ion, self._prop_pump, self._prop_count, self.counters, self._prob,
-            self.channels.y, self.channels.type, self.channels.bins, self.channels.half_um,
-            self.channels.p0, self._ch_pass, self._ch_part)
 
     def step(self, n: int = 1) -> None:
         """Advance ``n`` steps, firing protocol events and observers on time."""
@@ -306,13 +231,164 @@ class Simulation:
             self.run_steps(n, progress or None, should_stop)
         return self
 
-    # ------------------------------------------------------------------ events
+    # ------------------------------------------------------------------ writers
 
     def apply_event(self, action: str, **params) -> None:
         """Apply a protocol event now (same names as in scenario files)."""
         self.protocol.apply(action, params, None)
 
+    def set_value(self, key: str, value: Any) -> None:
+        """Change the scenario value ``key`` now (a protocol ``set``): the kernel parameters
+        are derived again, and poison and ouabain follow the values ``atp.poisoned`` and
+        ``ouabain.concentration_mM``; changing ``ions.*`` re-targets the bath.
+
+        Raises:
+            ScenarioError: the key cannot change during a run, or the value is invalid.
+        """
+        check_settable(key, "event")
+        v = self.scenario.values
+        v[key] = coerce("event", key, value)
+        self._update_parameters()
+        self.set_poisoned(v["atp.poisoned"])
+        self.set_ouabain(v["ouabain.concentration_mM"])
+        if key.startswith("ions."):
+            self.set_bath(v["ions.na.outside_mM"], v["ions.k.outside_mM"])
+
+    def set_bath(self, na_mM: float, k_mM: float) -> None:
+        """Set the concentrations (mM) the perfused bath holds in its exchange zone (and the
+        dialysis zone holds the scenario's inside concentrations)."""
+        v = self.scenario.values
+        self.bath_mM = (float(na_mM), float(k_mM))
+        zone, h = self._zone_area_um2(), self.geometry.depth_um
+        dial = v["dialysis.zone_um"] * self.geometry.height_um
+        for sp, c_bath in zip(Species, self.bath_mM):
+            c_dial = v[f"ions.{sp.name.lower()}.inside_mM"]
+            self.bath_target[TARGET_BATH + sp] = mM_to_mean_count(c_bath, zone, h)
+            self.bath_target[TARGET_DIALYSIS + sp] = mM_to_mean_count(c_dial, dial, h)
+
+    def set_poisoned(self, poisoned: bool) -> None:
+        """Start (True) or stop (False) a metabolic poison: ATP production stops while on."""
+        self.env[ENV_POISONED] = float(poisoned)
+
+    def set_ouabain(self, mM: float) -> None:
+        """Set the ouabain concentration in the bath (mM; 0 washes it out)."""
+        self.env[ENV_OUABAIN] = float(mM)
+
+    def start_action_potentials(self, count: int = 1, interval_ms: float = 10.0) -> None:
+        """A train of ``count`` action potentials from now, ``interval_ms`` apart: the gates
+        open and close on this schedule (:meth:`gates_open`); the ions that pass and the
+        potential they move are the agents' own."""
+        self.env[ENV_AP_START] = self.time_ms
+        self.env[ENV_AP_COUNT] = float(count)
+        self.env[ENV_AP_INTERVAL] = float(interval_ms)
+
+    def label_tracer(self, fraction: float) -> int:
+        """Label each Na+ inside (free or bound) with probability ``fraction`` (²⁴Na);
+        returns the number labelled."""
+        return kn.label_tracer(self.seed, self.step_index, fraction, self.ions.kernel_arrays())
+
+    def set_phase(self, label: str) -> None:
+        """Name the protocol phase in force from now (a label only: no physics reads it)."""
+        self.phase = label
+
+    def add_ions(self, species: str | int, side: str | int, count: int) -> int:
+        """Bring ``count`` free ions of ``species`` ("na", "k" or a Species code) from the
+        outside world into ``side`` ("inside", "outside" or a Side code).
+
+        The ions come from the reservoir (grown when short) and are placed uniformly at
+        random in the compartment (random numbers from (seed, step), so runs stay
+        reproducible). They are counted as added in ``bath_<species>_added``: a manual
+        addition is an exchange with the outside world, so ``free + bound − added +
+        removed`` stays constant. Returns the count."""
+        s, where = _code(species, SPECIES_BY_NAME), _code(side, SIDE_BY_NAME)
+        i, g = self.ions, self.geometry
+        idx = np.nonzero((i.side == Side.RESERVOIR) & (i.species == s))[0]
+        if len(idx) < count:
+            add = Ions.empty(int(count) - len(idx))
+            add.species[:] = s
+            self._append_reservoir(add)
+            i = self.ions
+            idx = np.nonzero((i.side == Side.RESERVOIR) & (i.species == s))[0]
+        idx = idx[:count]
+        rng = np.random.default_rng([self.seed, self.step_index, 0xADD, s, where])
+        lo, hi = (0.0, g.x_in_face) if where == Side.INSIDE else (g.x_out_face, g.width_um)
+        i.x[idx] = rng.uniform(lo, hi, count)
+        i.y[idx] = rng.uniform(0.0, g.height_um, count)
+        i.side[idx] = where
+        i.bound[idx] = False
+        i.tracer[idx] = False
+        self.counters[C_BATH_ADDED + s] += count
+        return count
+
+    def remove_ions(self, species: str | int, side: str | int, count: int) -> int:
+        """Take up to ``count`` free ions of ``species`` out of ``side`` (chosen at random,
+        reproducibly) into the reservoir, counted in ``bath_<species>_removed``. Returns the
+        number removed (fewer when fewer are there)."""
+        s, where = _code(species, SPECIES_BY_NAME), _code(side, SIDE_BY_NAME)
+        i = self.ions
+        idx = np.nonzero((i.side == where) & (i.species == s) & ~i.bound)[0]
+        rng = np.random.default_rng([self.seed, self.step_index, 0xDE1, s, where])
+        k = min(count, len(idx))
+        pick = np.sort(rng.choice(idx, size=k, replace=False)) if k else idx[:0]
+        i.side[pick] = Side.RESERVOIR
+        i.tracer[pick] = False
+        self.counters[C_BATH_REMOVED + s] += k
+        return k
+
+    # ------------------------------------------------------------------ checkpoints
+
+    def snapshot(self) -> Snapshot:
+        """The complete state now (arrays shared, not copied: save it before stepping)."""
+        rec = self.recorder
+        return Snapshot(dict(self.scenario.values), dict(self.initial_values),
+                        self.step_index, self.phase, self.bath_mM, self.ions, self.pumps,
+                        self.counters, self.env, self.bath_target, self.protocol.position,
+                        list(self.protocol.log), list(rec.rows), rec.pump_cycles(),
+                        rec.last_step)
+
+    def restore(self, snap: Snapshot) -> None:
+        """Continue from ``snap`` (a :meth:`snapshot` of a simulation of the same scenario
+        and seed, e.g. read from a checkpoint): the run goes on bit for bit. The snapshot's
+        arrays are taken over, not copied."""
+        v = self.scenario.values
+        v.clear()
+        v.update(snap.values)
+        self.initial_values = dict(snap.initial_values)
+        self._update_parameters()
+        self.step_index = int(snap.step_index)
+        self.phase = snap.phase
+        self.ions = snap.ions
+        self._scratch = kn.scratch(len(self.ions))
+        self.pumps = snap.pumps
+        self.counters[:] = snap.counters
+        self.env[:] = snap.env
+        self.bath_target[:] = snap.bath_target
+        self.bath_mM = tuple(float(c) for c in snap.bath_mM)
+        self.protocol.restore(snap.protocol_position, snap.protocol_log)
+        self.recorder.restore(snap.rows, snap.cycles_history, snap.last_step)
+
     # ------------------------------------------------------------------ readouts
+
+    @property
+    def poisoned(self) -> bool:
+        """True while a metabolic poison is in force."""
+        return bool(self.env[ENV_POISONED] > 0)
+
+    @property
+    def ouabain_mM(self) -> float:
+        """Ouabain concentration in the bath (mM), 0 if none."""
+        return float(self.env[ENV_OUABAIN])
+
+    def gates_open(self) -> tuple[bool, bool]:
+        """(voltage-gated Na+ pores open, voltage-gated K+ pores open) now."""
+        return kn.gates_open(self.par, self.env, self.time_ms)
+
+    def memory_bytes(self) -> int:
+        """Bytes held by the state and scratch arrays (ions, pumps, channels, proposals)."""
+        arrays = [*self.ions.arrays().values(), *self.pumps.arrays().values(),
+                  *self.channels.kernel_arrays(), *self._scratch, self.par, self.env,
+                  self.bath_target, self.counters]
+        return int(sum(a.nbytes for a in arrays))
 
     def counts(self) -> dict[str, Any]:
         """The current row of the results table (see :mod:`particles.observe`)."""
@@ -328,17 +404,10 @@ class Simulation:
 
     def pump_rates(self) -> dict[str, float]:
         """First-order rates now in force (1/ms), with ATP and V applied."""
-        par, env = self.par, self.env
-        atp = env[kn.ENV_ATP]
-        return {
-            "phosphorylation": par[kn.PAR_K_PHOS] * atp / (atp + par[kn.PAR_KM_ATP]),
-            "occlusion": par[kn.PAR_K_OCC] * math.exp(
-                par[kn.PAR_Z_OCC] * env[kn.ENV_V] / (2 * kn.V_T_MV)),
-            "na_release": par[kn.PAR_K_NAREL],
-            "dephosphorylation": par[kn.PAR_K_DEPHOS],
-            "return": par[kn.PAR_K_RET0] + (par[kn.PAR_K_RET_ATP] - par[kn.PAR_K_RET0])
-            * atp / (atp + par[kn.PAR_KM_ATP_LOW]),
-        }
+        k_phos, k_occ, k_ret = kn.pump_rates(self.par, self.env)
+        return {"phosphorylation": k_phos, "occlusion": k_occ,
+                "na_release": float(self.par[PAR_K_NAREL]),
+                "dephosphorylation": float(self.par[PAR_K_DEPHOS]), "return": k_ret}
 
     def cycle_steps(self) -> list[tuple[str, float]]:
         """Every step of one forward cycle with its mean-field rate now (1/ms), in order.
@@ -378,5 +447,18 @@ class Simulation:
         return (f"Simulation({self.scenario.name!r}, seed={self.seed}, t={self.time_ms:g} ms, "
                 f"{len(self.ions)} ions, {len(self.pumps)} pumps)")
 
+    # Until the issue-12 merge only: particles/bench.py reads these (it moves to
+    # memory_bytes()).
+    _prop_ion = property(lambda self: self._scratch.prop_ion)
+    _prop_pump = property(lambda self: self._scratch.prop_pump)
 
-__all__ = ["Simulation", "PumpState", "Species", "Side"]
+
+def _code(value: str | int, by_name: dict) -> int:
+    """The code of ``value``, given by its protocol name (a key of ``by_name``) or as a code."""
+    code = by_name.get(value) if isinstance(value, str) else value
+    if code is None or code not in by_name.values():
+        raise ValueError(f"expected one of {', '.join(by_name)}, got {value!r}")
+    return int(code)
+
+
+__all__ = ["PumpState", "Side", "Simulation", "Species"]

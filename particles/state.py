@@ -2,58 +2,20 @@
 
 An ion is an index into the :class:`Ions` arrays and keeps that index for the life of a
 simulation. Species, compartments and pump states are small integer codes with
-:class:`~enum.IntEnum` names. Units: µm for positions.
+:class:`~enum.IntEnum` names declared in :mod:`particles.layout` (re-exported here). Units: µm
+for positions.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntEnum
 
 import numpy as np
 
+from .layout import N_SITES, IonArrays, PumpArrays, PumpState, Side, Species
 
-class Species(IntEnum):
-    """Ion species codes (``Ions.species``)."""
-
-    NA = 0
-    K = 1
-
-
-class Side(IntEnum):
-    """Compartment codes (``Ions.side``): inside is left of the membrane. RESERVOIR holds
-    ions outside the simulated world (the perfused bath's supply); they do not move and are
-    not counted."""
-
-    INSIDE = 0
-    OUTSIDE = 1
-    RESERVOIR = 2
-
-
-class PumpState(IntEnum):
-    """Post-Albers conformations (``Pumps.state``), MODEL.md §2.
-
-    E1: inward-open, Na+ sites filling (``Pumps.n_na`` of 3 occupied).
-    E1_3NA: inward-open, 3 Na+ bound, waiting for ATP.
-    E1P_3NA: phosphorylated, Na+ occluded.
-    E2P: outward-open; first releases its Na+ one by one, then K+ sites fill (``n_k`` of 2).
-    E2P_2K: two ions occluded in the K+ sites, still phosphorylated.
-    E2_2K: dephosphorylated (Pi released), waiting to turn inward (faster with ATP).
-    BLOCKED: ouabain bound to E2P; locked until ouabain leaves.
-    """
-
-    E1 = 0
-    E1_3NA = 1
-    E1P_3NA = 2
-    E2P = 3
-    E2P_2K = 4
-    E2_2K = 5
-    BLOCKED = 6
-
-
-#: Slot layout of ``Pumps.sites``: columns 0..2 Na+ sites, 3..4 K+ sites.
-NA_SITES = 3
-K_SITES = 2
+__all__ = ["Geometry", "Ions", "PumpState", "Pumps", "Side", "Snapshot", "Species",
+           "site_offsets"]
 
 
 @dataclass
@@ -115,7 +77,17 @@ class Ions:
         return self.x.shape[0]
 
     def arrays(self) -> dict[str, np.ndarray]:
-        return {k: getattr(self, k) for k in ("x", "y", "species", "side", "bound", "tracer")}
+        """The arrays by field name (same objects, no copy)."""
+        return {k: getattr(self, k) for k in IonArrays._fields}
+
+    def kernel_arrays(self) -> IonArrays:
+        """The arrays as the kernels take them (same objects, no copy)."""
+        return IonArrays(*self.arrays().values())
+
+    def extended(self, more: "Ions") -> "Ions":
+        """These ions followed by ``more`` (new arrays; indices of these ions unchanged)."""
+        return Ions(**{k: np.concatenate([a, getattr(more, k)])
+                       for k, a in self.arrays().items()})
 
 
 @dataclass
@@ -128,8 +100,8 @@ class Pumps:
         state: :class:`PumpState` code (int8).
         n_na: Na+ held in the Na+ sites (0..3, int8).
         n_k: ions held in the K+ sites (0..2, int8); may be Na+ acting as a K+ congener.
-        sites: ion index held by each site, -1 when empty; shape ``(m, 5)`` int32, columns
-            0..2 Na+ sites, 3..4 K+ sites.
+        sites: ion index held by each site, -1 when empty; shape ``(m, N_SITES)`` int32,
+            Na+ sites first, then K+ sites (:mod:`particles.layout`).
         cycles: completed cycles per pump (int64).
     """
 
@@ -144,17 +116,22 @@ class Pumps:
     def evenly_spaced(cls, m: int, height_um: float) -> "Pumps":
         y = (np.arange(m) + 0.5) * (height_um / max(m, 1))
         return cls(y, np.zeros(m, np.int8), np.zeros(m, np.int8), np.zeros(m, np.int8),
-                   np.full((m, NA_SITES + K_SITES), -1, np.int32), np.zeros(m, np.int64))
+                   np.full((m, N_SITES), -1, np.int32), np.zeros(m, np.int64))
 
     def __len__(self) -> int:
         return self.y.shape[0]
 
     def arrays(self) -> dict[str, np.ndarray]:
-        return {k: getattr(self, k) for k in ("y", "state", "n_na", "n_k", "sites", "cycles")}
+        """The arrays by field name (same objects, no copy)."""
+        return {k: getattr(self, k) for k in PumpArrays._fields}
+
+    def kernel_arrays(self) -> PumpArrays:
+        """The arrays as the kernels take them (same objects, no copy)."""
+        return PumpArrays(*self.arrays().values())
 
 
 def site_offsets(geom: Geometry) -> np.ndarray:
-    """Where each of the 5 sites sits relative to (membrane_x, pump y), µm; shape ``(5, 2)``.
+    """Where each site sits relative to (membrane_x, pump y), µm; shape ``(N_SITES, 2)``.
 
     Na+ sites are spread along y nearer the inner face, K+ sites nearer the outer face; used
     to place bound ions (and by the renderer)."""
@@ -163,3 +140,40 @@ def site_offsets(geom: Geometry) -> np.ndarray:
         [-t / 6, -w / 4], [-t / 6, 0.0], [-t / 6, w / 4],
         [t / 6, -w / 6], [t / 6, w / 6],
     ])
+
+
+@dataclass
+class Snapshot:
+    """The complete state of a simulation between steps: what a checkpoint stores and
+    :meth:`particles.simulation.Simulation.restore` puts back (random numbers are a pure
+    function of seed and step, so nothing else is needed to continue bit for bit).
+
+    Attributes:
+        values: the scenario's values now (protocol ``set`` events change them).
+        initial_values: the values at the start.
+        step_index: completed steps.
+        phase: label of the protocol phase in force.
+        bath_mM: (Na+, K+) the perfused bath holds now (mM).
+        ions, pumps: the state arrays (the bath reservoir may have grown the ions).
+        counters: ``(N_COUNTERS,)`` int64; env: ``(N_ENV,)``; bath_target: ``(N_TARGET,)``.
+        protocol_position: index of the next protocol event; protocol_log: events fired,
+            as ``(time_ms, action, phase)``.
+        rows: recorded results-table rows; cycles_history: ``(n_rows, m)`` int64 completed
+            cycles per pump at each row; last_step: step index of the last row.
+    """
+
+    values: dict
+    initial_values: dict
+    step_index: int
+    phase: str
+    bath_mM: tuple
+    ions: Ions
+    pumps: Pumps
+    counters: np.ndarray
+    env: np.ndarray
+    bath_target: np.ndarray
+    protocol_position: int
+    protocol_log: list
+    rows: list
+    cycles_history: np.ndarray
+    last_step: int

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from particles.rng import (STREAM_MOVE, STREAM_MOVE_TAIL, STREAM_STICK, ZIG_FN, ZIG_KN, ZIG_R,
-                           ZIG_WN)
+from particles.layout import STREAM_MOVE, STREAM_MOVE_TAIL, STREAM_STICK
+from particles.rng import ZIG_FN, ZIG_KN, ZIG_R, ZIG_WN
 
 MASK = (1 << 64) - 1
 GOLDEN = 0x9E3779B97F4A7C15

@@ -9,7 +9,7 @@ import pytest
 from scipy import stats
 
 from particles import kernels as kn
-from particles import rng
+from particles import layout, rng
 
 from . import reference as ref
 
@@ -19,14 +19,15 @@ def test_rng_matches_reference_and_is_normal():
 
     @njit
     def gen(n, seed):
-        k, kt = rng.step_key(seed, rng.STREAM_MOVE, 7), rng.step_key(seed, rng.STREAM_MOVE_TAIL, 7)
+        k = rng.step_key(seed, layout.STREAM_MOVE, 7)
+        kt = rng.step_key(seed, layout.STREAM_MOVE_TAIL, 7)
         out = np.empty(2 * n)
         for i in range(n):
             out[2 * i], out[2 * i + 1] = rng.normal_pair(rng.draw(k, i), kt, i)
         return out
 
     z = gen(1_000_000, 5)
-    k, kt = ref.step_key(5, rng.STREAM_MOVE, 7), ref.step_key(5, rng.STREAM_MOVE_TAIL, 7)
+    k, kt = ref.step_key(5, layout.STREAM_MOVE, 7), ref.step_key(5, layout.STREAM_MOVE_TAIL, 7)
     for i in (0, 1, 17, 999_999):
         b = ref.draw(k, i)
         assert z[2 * i] == pytest.approx(ref.normal32(b & 0xFFFFFFFF, kt, 2 * i), abs=1e-12)
@@ -45,20 +46,24 @@ def test_move_kernel_equals_numpy_reference(make_sim):
     sim.step(200)  # some ions now bound
     i, p, g = sim.ions, sim.pumps, sim.geometry
     # open faces on both sides (the move only reads the pump arrays)
-    p.state[:] = [kn.E1, kn.E2P, kn.E1]
+    p.state[:] = [layout.E1, layout.E2P, layout.E1]
     p.n_na[:] = [1, 0, 0]
     p.n_k[:] = [0, 1, 0]
+    sigma = sim.par[layout.PAR_SIGMA:layout.PAR_SIGMA + layout.N_SPECIES]
+    p_stick = sim.par[layout.PAR_P_STICK:layout.PAR_P_STICK + layout.N_P_STICK]
+    scratch = kn.scratch(len(i))  # passage probabilities 0: no pore passes, as the reference
     total_props = 0
     for step in range(sim.step_index, sim.step_index + 20):
-        args = (i.x, i.y, i.species, i.side, i.bound, sim.sigma, sim.seed, step, g.width_um,
-                g.height_um, g.x_in_face, g.x_out_face, p.y, p.state, p.n_na, p.n_k,
-                g.pump_face_um / 2, sim.p_stick)
-        rx, ry, rprops = ref.move(*args)
-        kn._move(*args, sim._prop_ion, sim._prop_pump, sim._prop_count)
+        rx, ry, rprops = ref.move(i.x, i.y, i.species, i.side, i.bound, sigma, sim.seed, step,
+                                  g.width_um, g.height_um, g.x_in_face, g.x_out_face, p.y,
+                                  p.state, p.n_na, p.n_k, g.pump_face_um / 2, p_stick)
+        kn.move(sim.seed, step, i.kernel_arrays(), p.kernel_arrays(),
+                sim.channels.kernel_arrays(), sim.par, scratch)
         np.testing.assert_allclose(i.x, rx, rtol=0, atol=1e-12)
         np.testing.assert_allclose(i.y, ry, rtol=0, atol=1e-12)
-        props = [(int(sim._prop_ion[c * kn.CHUNK + j]), int(sim._prop_pump[c * kn.CHUNK + j]))
-                 for c in range(len(sim._prop_count)) for j in range(sim._prop_count[c])]
+        props = [(int(scratch.prop_ion[c * kn.CHUNK + j]),
+                  int(scratch.prop_pump[c * kn.CHUNK + j]))
+                 for c in range(len(scratch.prop_count)) for j in range(scratch.prop_count[c])]
         assert props == rprops
         total_props += len(props)
     assert total_props > 0, "the comparison should include capture proposals"
@@ -89,21 +94,27 @@ def test_bath_exchange_holds_the_mean_count_not_a_rounded_one():
     n = 64
     x = np.zeros(n)
     y = np.zeros(n)
-    species = np.where(np.arange(n) % 2 == 0, kn.NA, kn.K).astype(np.int8)
-    side = np.full(n, kn.RESERVOIR, np.int8)
-    bound = np.zeros(n, np.bool_)
-    tracer = np.zeros(n, np.bool_)
-    counters = np.zeros(8, np.int64)
-    target = np.array([7.0, 1.5])
+    species = np.where(np.arange(n) % 2 == 0, layout.NA, layout.K).astype(np.int8)
+    side = np.full(n, layout.RESERVOIR, np.int8)
+    ions = layout.IonArrays(x, y, species, side, np.zeros(n, np.bool_), np.zeros(n, np.bool_))
+    par = np.zeros(layout.N_PAR)  # the bath zone is 1 < x < 2 µm of a box 1 µm high
+    par[[layout.PAR_BATH_X0, layout.PAR_WIDTH, layout.PAR_HEIGHT]] = [1.0, 2.0, 1.0]
+    env = np.zeros(layout.N_ENV)
+    env[layout.ENV_BATH_ON] = 1.0
+    target = np.zeros(layout.N_TARGET)
+    target[layout.TARGET_BATH + layout.NA] = 7.0
+    target[layout.TARGET_BATH + layout.K] = 1.5
+    counters = np.zeros(layout.N_COUNTERS, np.int64)
     steps = 4000
     k_counts = np.empty(steps)
     for step in range(steps):
-        assert kn._bath_exchange(11, step, x, y, species, side, bound, tracer, kn.OUTSIDE,
-                                 1.0, 2.0, 1.0, target, counters, 0)
-        in_zone = (side == kn.OUTSIDE) & (x > 1.0) & (x < 2.0)
-        assert np.count_nonzero(in_zone & (species == kn.NA)) == 7
-        k_counts[step] = np.count_nonzero(in_zone & (species == kn.K))
+        assert kn.exchanges(11, step, ions, par, env, target, counters)
+        in_zone = (side == layout.OUTSIDE) & (x > 1.0) & (x < 2.0)
+        assert np.count_nonzero(in_zone & (species == layout.NA)) == 7
+        k_counts[step] = np.count_nonzero(in_zone & (species == layout.K))
     assert set(np.unique(k_counts)) == {1.0, 2.0}
     se = 0.5 / np.sqrt(steps)  # Bernoulli(0.5) part
     assert abs(k_counts.mean() - 1.5) < 4 * se, k_counts.mean()
-    assert counters[0] - counters[2] == 7 and counters[1] - counters[3] == k_counts[-1]
+    added, removed = counters[layout.C_BATH_ADDED:], counters[layout.C_BATH_REMOVED:]
+    assert added[layout.NA] - removed[layout.NA] == 7
+    assert added[layout.K] - removed[layout.K] == k_counts[-1]

@@ -6,17 +6,19 @@ import pytest
 
 from particles import PumpState, Simulation, load_scenario
 from particles import kernels as kn
+from particles.layout import (C_ATP_USED, C_CHARGE_OUT, C_CYCLES, C_K_IN, C_NA_IN, C_NA_OUT,
+                              P_STICK_NA_INNER, PAR_P_STICK)
 from particles.config import builtin_names
 from particles.stats import fit_hill, renewal_fano
 
 
 def _check_stoichiometry(sim):
     c, m = sim.counters, len(sim.pumps)
-    cycles = c[kn.C_CYCLES]
-    assert c[kn.C_K_IN] + c[kn.C_NA_IN] == 2 * cycles
-    assert 0 <= c[kn.C_NA_OUT] - 3 * cycles <= 3 * m  # Na+ of cycles in progress
-    assert c[kn.C_CHARGE_OUT] == c[kn.C_NA_OUT] - c[kn.C_K_IN] - c[kn.C_NA_IN]
-    assert 0 <= c[kn.C_ATP_USED] - cycles <= m
+    cycles = c[C_CYCLES]
+    assert c[C_K_IN] + c[C_NA_IN] == 2 * cycles
+    assert 0 <= c[C_NA_OUT] - 3 * cycles <= 3 * m  # Na+ of cycles in progress
+    assert c[C_CHARGE_OUT] == c[C_NA_OUT] - c[C_K_IN] - c[C_NA_IN]
+    assert 0 <= c[C_ATP_USED] - cycles <= m
     assert cycles == sim.pumps.cycles.sum()
     # every bound ion is on a site of a pump, and every occupied site holds a bound ion
     held = sim.pumps.sites[sim.pumps.sites >= 0]
@@ -48,9 +50,9 @@ def test_long_run_cycles_3_to_2_and_conserves():
     sim.run(60.0)
     _check_stoichiometry(sim)
     c = sim.counters
-    assert c[kn.C_CYCLES] >= 20
+    assert c[C_CYCLES] >= 20
     # gross Na+ out per cycle tends to 3, ions in per cycle is exactly 2
-    assert abs(c[kn.C_NA_OUT] / c[kn.C_CYCLES] - 3) <= 3 * len(sim.pumps) / c[kn.C_CYCLES]
+    assert abs(c[C_NA_OUT] / c[C_CYCLES] - 3) <= 3 * len(sim.pumps) / c[C_CYCLES]
     df = sim.timeseries()
     for s in ("na", "k"):
         assert _totals(df, s).nunique() == 1
@@ -66,20 +68,19 @@ def _capture_rate(dt, kon, duration_ms, seed):
             "ions.k.outside_mM": 0.0, "ions.na.outside_mM": 0.0, "ions.na.inside_mM": 50.0}
     sim = Simulation(load_scenario("resting", overrides=over), seed=seed)
     i, p, g = sim.ions, sim.pumps, sim.geometry
+    scratch = kn.scratch(len(i))  # passage probabilities 0: no pore passes
     rng = np.random.default_rng(seed)
     n = int(round(duration_ms / dt))
     caps = 0
     for step in range(n):
-        kn._move(i.x, i.y, i.species, i.side, i.bound, sim.sigma, sim.seed, step, g.width_um,
-                 g.height_um, g.x_in_face, g.x_out_face, p.y, p.state, p.n_na, p.n_k,
-                 g.pump_face_um / 2, sim.p_stick, sim._prop_ion, sim._prop_pump,
-                 sim._prop_count)
-        for c in np.nonzero(sim._prop_count)[0]:
-            ids = sim._prop_ion[c * kn.CHUNK:c * kn.CHUNK + sim._prop_count[c]]
+        kn.move(sim.seed, step, i.kernel_arrays(), p.kernel_arrays(),
+                sim.channels.kernel_arrays(), sim.par, scratch)
+        for c in np.nonzero(scratch.prop_count)[0]:
+            ids = scratch.prop_ion[c * kn.CHUNK:c * kn.CHUNK + scratch.prop_count[c]]
             caps += len(ids)
             i.x[ids] = rng.uniform(0, g.x_in_face, len(ids))
             i.y[ids] = rng.uniform(0, g.height_um, len(ids))
-    return caps, sim.p_stick[0], len(p)
+    return caps, sim.par[PAR_P_STICK + P_STICK_NA_INNER], len(p)
 
 
 def test_capture_rate_does_not_depend_on_dt():
@@ -106,9 +107,9 @@ def _turnover(na_in_mM, seed, burn_in=10.0, duration=30.0):
         over[f"pumps.{key}"] = 3 * base[f"pumps.{key}"]
     sim = Simulation(base.with_overrides(over), seed=seed)
     sim.run(burn_in)  # past the start-up transient of pumps all in E1
-    c0, t0 = sim.counters[kn.C_CYCLES], sim.time_ms
+    c0, t0 = sim.counters[C_CYCLES], sim.time_ms
     sim.run(duration)
-    n = sim.counters[kn.C_CYCLES] - c0
+    n = sim.counters[C_CYCLES] - c0
     per = len(sim.pumps) * (sim.time_ms - t0)
     return n / per, np.sqrt(max(n, 1)) / per, sim
 
@@ -168,20 +169,20 @@ def test_poison_stops_cycling_and_washout_restores_it():
     over = {"atp.basal_per_ms": 1.0, "time.sample_ms": 0.5}
     sim = Simulation(load_scenario("pump-cycle", overrides=over), seed=6)
     sim.run(8.0)
-    c_before = sim.counters[kn.C_CYCLES]
+    c_before = sim.counters[C_CYCLES]
     assert c_before > 0
     sim.apply_event("poison")
     sim.run(6.0)  # ATP decays with 1/ms: gone after ~ 5 ms
     assert sim.atp_mM < 0.01
-    c_poisoned = sim.counters[kn.C_CYCLES]
+    c_poisoned = sim.counters[C_CYCLES]
     sim.run(10.0)
     # phosphorylation is ATP-dependent: no new cycle can start; at most one per pump ends
-    assert sim.counters[kn.C_CYCLES] - c_poisoned <= len(sim.pumps)
-    stuck = sim.counters[kn.C_CYCLES]
+    assert sim.counters[C_CYCLES] - c_poisoned <= len(sim.pumps)
+    stuck = sim.counters[C_CYCLES]
     sim.apply_event("washout")
     sim.run(15.0)
     assert sim.atp_mM > 0.9 * sim.scenario["atp.initial_mM"]
-    assert sim.counters[kn.C_CYCLES] - stuck >= 3
+    assert sim.counters[C_CYCLES] - stuck >= 3
 
 
 def test_ouabain_locks_pumps_for_good():
@@ -190,9 +191,9 @@ def test_ouabain_locks_pumps_for_good():
     sim.apply_event("ouabain", mM=0.1)
     sim.run(40.0)
     assert np.all(sim.pumps.state == PumpState.BLOCKED)
-    c = sim.counters[kn.C_CYCLES]
+    c = sim.counters[C_CYCLES]
     sim.run(10.0)
-    assert sim.counters[kn.C_CYCLES] == c
+    assert sim.counters[C_CYCLES] == c
 
 
 def test_no_external_k_lowers_but_does_not_stop_na_efflux():
@@ -202,7 +203,7 @@ def test_no_external_k_lowers_but_does_not_stop_na_efflux():
                 "dialysis.zone_um": 0.05, "pumps.kon_na_congener_per_mM_ms": 0.002}
         sim = Simulation(load_scenario("pump-cycle", overrides=over), seed=seed)
         sim.run(40.0)
-        return sim.counters[kn.C_NA_OUT], sim.counters[kn.C_NA_IN]
+        return sim.counters[C_NA_OUT], sim.counters[C_NA_IN]
 
     control, _ = na_out(5.0, 8)
     kfree, na_in_on_k_sites = na_out(0.0, 8)

@@ -1,0 +1,104 @@
+"""numba kernels: pure functions over a few grouped arrays (no Python objects).
+
+One simulation step, in the order of :func:`advance` (the kernel entry, called by
+:meth:`particles.simulation.Simulation.step`):
+
+1. :mod:`~particles.kernels.motion` (parallel over chunks of ions): Brownian displacement,
+   reflection at the walls and at the membrane, *proposals* of captures by pump faces, and
+   passage through open channel pores of the ion's species.
+2. Channel crossings reduced in chunk order; proposals accepted serially, in chunk then
+   ion-index order, while the pump still has an open site (the first ion in index order
+   wins, losers stay reflected).
+3. :mod:`~particles.kernels.pumps` (serial over pumps): first-order conformational changes
+   and release of bound ions as free particles beside the other face.
+4. :mod:`~particles.kernels.membrane`: ATP, and V driven by the pump and channel currents.
+5. :mod:`~particles.kernels.ions`: the perfused bath's and the dialysis's exchanges.
+
+The arrays come in the groups of :mod:`particles.layout` (``IonArrays``, ``PumpArrays``,
+``ChannelArrays``, ``Scratch``) and the vectors ``par``, ``env``, ``bath_target``,
+``counters`` with the slot layouts declared there. The private kernels (``_advance``,
+``_move`` ...) take exactly those; the public functions below are what other modules and
+tests call: each fixes its argument types, so every kernel has one compiled signature,
+the same from a test as from the simulation (numba's on-disk cache then holds one entry
+per kernel). Units: µm, ms, mM.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..layout import (N_CH_TYPES, N_CHP, N_COUNT, N_PROB, ChannelArrays, IonArrays, PumpArrays,
+                      Scratch)
+from .ions import _count, _label_tracer
+from .membrane import _gates_open
+from .motion import CHUNK, PARALLEL_MIN_CHUNKS, _move
+from .pumps import _rates
+from .step import _advance, _exchanges
+
+__all__ = ["CHUNK", "PARALLEL_MIN_CHUNKS", "advance", "count", "exchanges", "gates_open",
+           "label_tracer", "move", "pump_rates", "scratch"]
+
+# Until the issue-12 merge only: render/app.py, render/scene.py, tests/test_app.py and
+# benchmarks/soak.py still read these layout names through ``particles.kernels``.
+from ..layout import (C_CHARGE_OUT, C_CYCLES, C_K_IN, C_NA_IN, C_NA_OUT,  # noqa: E402, F401
+                      ENV_OUABAIN, ENV_POISONED)
+
+
+def scratch(n_ions: int) -> Scratch:
+    """Fresh per-step scratch arrays for ``n_ions`` ions (:class:`~particles.layout.Scratch`)."""
+    n_chunks = max((n_ions + CHUNK - 1) // CHUNK, 1)
+    return Scratch(np.zeros(n_ions, np.int32), np.zeros(n_ions, np.int32),
+                   np.zeros(n_chunks, np.int64), np.zeros(N_PROB),
+                   np.zeros((N_CH_TYPES, 2)), np.zeros((n_chunks, N_CHP), np.int64))
+
+
+def advance(nsteps: int, step0: int, seed: int, ions: IonArrays, pumps: PumpArrays,
+            channels: ChannelArrays, par: np.ndarray, env: np.ndarray,
+            bath_target: np.ndarray, counters: np.ndarray, scratch: Scratch) -> int:
+    """Advance ``nsteps`` steps from step ``step0`` (see :func:`.step._advance`); returns the
+    steps done, negated when the bath reservoir ran short in the last of them."""
+    return int(_advance(int(nsteps), int(step0), int(seed), ions, pumps, channels, par, env,
+                        bath_target, counters, scratch))
+
+
+def move(seed: int, step: int, ions: IonArrays, pumps: PumpArrays, channels: ChannelArrays,
+         par: np.ndarray, scratch: Scratch) -> None:
+    """One move of every free ion (see :func:`.move._move`); ``scratch.ch_pass`` must hold
+    the passage probabilities of this step (zeros: no pore passes)."""
+    _move(int(seed), int(step), ions, pumps, channels, par, scratch)
+
+
+def count(ions: IonArrays, out: np.ndarray | None = None) -> np.ndarray:
+    """Ion counts ``(N_COUNT,)`` int64 in the ``COUNT_*`` layout, written into ``out`` if
+    given."""
+    if out is None:
+        out = np.zeros(N_COUNT, np.int64)
+    _count(ions, out)
+    return out
+
+
+def label_tracer(seed: int, step: int, fraction: float, ions: IonArrays) -> int:
+    """Label each Na+ inside with probability ``fraction`` (random numbers of ``(seed,
+    step)``); returns the number labelled."""
+    return int(_label_tracer(int(seed), int(step), float(fraction), ions))
+
+
+def gates_open(par: np.ndarray, env: np.ndarray, t_ms: float) -> tuple[bool, bool]:
+    """(voltage-gated Na+ pores open, K+ pores open) at time ``t_ms``."""
+    na, k = _gates_open(par, env, float(t_ms))
+    return bool(na), bool(k)
+
+
+def exchanges(seed: int, step: int, ions: IonArrays, par: np.ndarray, env: np.ndarray,
+              bath_target: np.ndarray, counters: np.ndarray) -> bool:
+    """The perfused bath's and the dialysis's exchanges of step ``step``, as the step does
+    them every ``PAR_BATH_EVERY`` steps (see :func:`.ions._bath_exchange`); False if the
+    reservoir ran short."""
+    return bool(_exchanges(int(seed), int(step), ions, par, env, bath_target, counters))
+
+
+def pump_rates(par: np.ndarray, env: np.ndarray) -> tuple[float, float, float]:
+    """The ATP- and voltage-dependent pump rates now (1/ms): phosphorylation, E1P -> E2P,
+    E2 -> E1 (the values the step turns into probabilities)."""
+    k_phos, k_occ, k_ret = _rates(par, env)
+    return float(k_phos), float(k_occ), float(k_ret)

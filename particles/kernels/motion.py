@@ -1,0 +1,290 @@
+"""The move: Brownian steps, reflection, capture proposals and their acceptance, channel
+passage.
+
+Every free ion takes one Gaussian step (parallel over chunks of :data:`CHUNK` ions). An ion
+that reaches a membrane face where an open pump face is proposes a capture (accepted after
+the move, serially, by :func:`_accept`) and is reflected like any other for now; an ion
+that hits an open channel pore of its species passes through it (it changes side at once;
+crossings are counted per chunk and reduced in chunk order by the step).
+Each ion reads only shared state and writes only itself and its chunk's row and proposal
+slots, so results do not depend on the thread count.
+"""
+
+from __future__ import annotations
+
+from numba import njit, prange
+
+from ..jit import JIT, JIT_PARALLEL
+from ..layout import (C_K_CAPTURED, C_NA_CAPTURED, CHP_GROUP_STRIDE, CHP_TRACER_IN, CHP_TRACER_OUT,
+                      E1_3NA, E2P_2K, INSIDE, INWARD, K_SITES, NA, NA_SITES, OUTSIDE, OUTWARD,
+                      P_STICK_K_OUTER, P_STICK_NA_INNER, P_STICK_NA_OUTER, PAR_CH_HALF,
+                      PAR_FACE_HALF, PAR_HEIGHT, PAR_P_STICK, PAR_SIGMA, PAR_SITE_DX, PAR_SITE_DY,
+                      PAR_WIDTH, PAR_X_IN, PAR_X_MEM, PAR_X_OUT, RESERVOIR, STREAM_CHANNEL,
+                      STREAM_MOVE, STREAM_MOVE_TAIL, STREAM_STICK)
+from ..rng import draw, normal_pair, step_key, uniforms
+from .pumps import _open_inner, _open_outer
+
+CHUNK = 4096
+"""Ions per chunk of the parallel move; proposals are collected per chunk."""
+
+PARALLEL_MIN_CHUNKS = 16
+"""Below this many chunks (65 536 ions) the move runs on one thread: the per-step cost of
+waking the other threads (and waiting for them when the machine is busy) exceeds the work.
+Results are identical either way."""
+
+
+@njit(**JIT)
+def _pump_at(y, n_pumps, height, pump_y, face_half):
+    """Index of the pump whose face covers membrane coordinate ``y`` (µm), or -1.
+
+    Pumps are evenly spaced, so the candidate is the bin ``floor(y · m / height)``: O(1)."""
+    if n_pumps == 0 or y < 0.0 or y >= height:
+        return -1
+    p = int(y * n_pumps / height)
+    if p >= n_pumps:
+        p = n_pumps - 1
+    if abs(y - pump_y[p]) <= face_half:
+        return p
+    return -1
+
+
+@njit(**JIT)
+def _channel_at(y, ch_bin, height, ch_y, ch_half):
+    """Index of the channel whose pore covers membrane coordinate ``y`` (µm), or -1.
+
+    ``ch_bin`` maps the bin ``floor(y · B / height)`` to a pore overlapping it; the pore
+    covering ``y`` is that one or a neighbour (pores sorted by y, bins <= half a pore): O(1)."""
+    nb = ch_bin.shape[0]
+    if nb == 0 or y < 0.0 or y >= height:
+        return -1
+    b = int(y * nb / height)
+    if b >= nb:
+        b = nb - 1
+    q0 = ch_bin[b]
+    if q0 < 0:
+        return -1
+    n = ch_y.shape[0]
+    for q in range(max(q0 - 1, 0), min(q0 + 2, n)):
+        if abs(y - ch_y[q]) <= ch_half:
+            return q
+    return -1
+
+
+@njit(**JIT)
+def _pore_passes(yc, s, direction, key, i, channels, par, ch_pass):
+    """Index of the pore at membrane coordinate ``yc`` (µm) that ion ``i`` of species ``s``
+    passes through in ``direction`` (INWARD or OUTWARD) this step, or -1 (no pore there, a
+    pore of the other species, or the passage trial failed)."""
+    q = _channel_at(yc, channels.bins, par[PAR_HEIGHT], channels.y, par[PAR_CH_HALF])
+    if q < 0:
+        return -1
+    t = channels.type[q]
+    u, _ = uniforms(draw(key, i))
+    if (t & 1) != s or not u < ch_pass[t, direction]:
+        return -1
+    return q
+
+
+@njit(**JIT)
+def _face_hit(i, s, face, yc, kstick, kchan, pumps, channels, par, ch_pass):
+    """Ion ``i`` of species ``s`` reaches the membrane face of compartment ``face`` (INSIDE:
+    the inner face, OUTSIDE: the outer face) at ``yc`` (µm). Returns ``(p, q)``: the pump
+    ``p`` it proposes to be captured by (or -1) and the pore ``q`` it passes through (or -1).
+
+    A pump face covering ``yc`` proposes a capture, with the sticking probability, while it
+    has an open site for the ion; elsewhere the ion may pass an open pore of its species."""
+    p = _pump_at(yc, pumps.y.shape[0], par[PAR_HEIGHT], pumps.y, par[PAR_FACE_HALF])
+    if p >= 0:
+        if face == INSIDE:
+            is_open = _open_inner(p, s, pumps.state, pumps.n_na)
+            k = P_STICK_NA_INNER
+        else:
+            is_open = _open_outer(p, pumps.state, pumps.n_na, pumps.n_k)
+            k = P_STICK_NA_OUTER if s == NA else P_STICK_K_OUTER  # Na+: a K+ congener
+        if is_open:
+            u, _ = uniforms(draw(kstick, i))
+            if u < par[PAR_P_STICK + k]:
+                return p, -1
+        return -1, -1
+    if channels.y.shape[0] > 0:
+        direction = OUTWARD if face == INSIDE else INWARD
+        return -1, _pore_passes(yc, s, direction, kchan, i, channels, par, ch_pass)
+    return -1, -1
+
+
+@njit(**JIT)
+def _move_chunk(c, keys, ions, pumps, channels, par, scratch):
+    """Move the free ions of chunk ``c`` (see :func:`_move`); return its proposal count.
+
+    Channel crossings of this chunk are counted in row ``c`` of ``ch_part`` (only this
+    chunk writes it; the ion itself is the only other thing written)."""
+    x, y, species, side, bound, tracer = ions
+    kmove, ktail, kstick, kchan = keys
+    width, height = par[PAR_WIDTH], par[PAR_HEIGHT]
+    x_in, x_out = par[PAR_X_IN], par[PAR_X_OUT]
+    prop_ion, prop_pump, ch_part = scratch.prop_ion, scratch.prop_pump, scratch.ch_part
+    start = c * CHUNK
+    stop = min(x.shape[0], start + CHUNK)
+    cnt = 0
+    for j in range(ch_part.shape[1]):
+        ch_part[c, j] = 0
+    for i in range(start, stop):
+        if bound[i] or side[i] == RESERVOIR:
+            continue
+        s = species[i]
+        z1, z2 = normal_pair(draw(kmove, i), ktail, i)
+        x0 = x[i]
+        y0 = y[i]
+        xn = x0 + par[PAR_SIGMA + s] * z1
+        yn = y0 + par[PAR_SIGMA + s] * z2
+        face = side[i]
+        q = -1
+        if face == INSIDE:
+            if xn < 0.0:
+                xn = -xn
+            hit = xn >= x_in
+            x_face = x_in
+        else:
+            if xn > width:
+                xn = 2.0 * width - xn
+            hit = xn <= x_out
+            x_face = x_out
+        if hit:  # where along the membrane?
+            yc = y0 + (yn - y0) * (x_face - x0) / (xn - x0)
+            p, q = _face_hit(i, s, face, yc, kstick, kchan, pumps, channels, par,
+                             scratch.ch_pass)
+            if p >= 0:
+                prop_ion[start + cnt] = i
+                prop_pump[start + cnt] = p
+                cnt += 1
+        if q >= 0:  # through the pore: the rest of the step continues on the other side
+            xn = _through_pore(face, xn, x_in, x_out, width)
+            direction = OUTWARD if face == INSIDE else INWARD
+            side[i] = OUTSIDE if face == INSIDE else INSIDE
+            ch_part[c, (channels.type[q] >> 1) * CHP_GROUP_STRIDE + s * 2 + direction] += 1
+            if tracer[i]:
+                ch_part[c, CHP_TRACER_OUT if face == INSIDE else CHP_TRACER_IN] += 1
+        elif hit:
+            xn = _reflect(face, xn, x_in, x_out, width)
+        x[i] = xn
+        y[i] = _reflect_y(yn, height)
+    return cnt
+
+
+@njit(**JIT)
+def _through_pore(face, xn, x_in, x_out, width):
+    """x (µm) after passing a pore from compartment ``face``: the overshoot beyond the face
+    continues beyond the other face (reflected at the far wall, never into the membrane)."""
+    if face == INSIDE:
+        xn = x_out + (xn - x_in)
+        if xn > width:
+            xn = 2.0 * width - xn
+        if xn <= x_out or xn > width:
+            xn = 0.5 * (x_out + width)
+        return xn
+    xn = x_in - (x_out - xn)
+    if xn < 0.0:
+        xn = -xn
+    if xn >= x_in or xn < 0.0:
+        xn = x_in * 0.5
+    return xn
+
+
+@njit(**JIT)
+def _reflect(face, xn, x_in, x_out, width):
+    """x (µm) reflected at the membrane face of compartment ``face``; a far tail that would
+    leave the compartment lands in its middle."""
+    if face == INSIDE:
+        xn = 2.0 * x_in - xn
+        if xn >= x_in or xn < 0.0:
+            xn = x_in * 0.5
+        return xn
+    xn = 2.0 * x_out - xn
+    if xn <= x_out or xn > width:
+        xn = 0.5 * (x_out + width)
+    return xn
+
+
+@njit(**JIT)
+def _reflect_y(yn, height):
+    """y (µm) reflected at the box's top and bottom walls."""
+    if yn < 0.0:
+        yn = -yn
+    elif yn > height:
+        yn = 2.0 * height - yn
+    if yn < 0.0 or yn > height:
+        yn = 0.5 * height
+    return yn
+
+
+@njit(**JIT_PARALLEL)
+def _move(seed, step, ions, pumps, channels, par, scratch):
+    """Move every free ion one step; collect capture proposals per chunk; let ions through
+    open channel pores.
+
+    Args:
+        seed, step: key of the counter-based random numbers.
+        ions: :class:`~particles.layout.IonArrays`; ``x``, ``y`` (µm) and ``side`` are
+            updated in place; ions on side RESERVOIR and bound ions do not move.
+        pumps: :class:`~particles.layout.PumpArrays` (read only here).
+        channels: :class:`~particles.layout.ChannelArrays` (read only).
+        par: ``(N_PAR,)`` parameters: box and faces, ``PAR_SIGMA + species`` (rms step per
+            axis ``sqrt(2 D dt)``, µm), ``PAR_P_STICK + P_STICK_*`` (sticking probability
+            per crossing of an open face), pump face and pore half widths.
+        scratch: :class:`~particles.layout.Scratch`. Chunk ``c`` writes its proposals at
+            ``prop_ion/prop_pump[c·CHUNK : c·CHUNK + prop_count[c]]`` and its channel
+            crossings in row ``c`` of ``ch_part``; ``ch_pass (N_CH_TYPES, 2)`` holds this
+            step's passage probabilities per hit (``[:, INWARD]``, ``[:, OUTWARD]``).
+
+    An ion that passes a pore changes ``side`` and continues the rest of its step on the
+    other side (the pore is a short tunnel through the membrane). Fewer than
+    :data:`PARALLEL_MIN_CHUNKS` chunks run serially, in the same chunk order.
+    """
+    n_chunks = (ions.x.shape[0] + CHUNK - 1) // CHUNK
+    keys = (step_key(seed, STREAM_MOVE, step), step_key(seed, STREAM_MOVE_TAIL, step),
+            step_key(seed, STREAM_STICK, step), step_key(seed, STREAM_CHANNEL, step))
+    prop_count = scratch.prop_count
+    if n_chunks < PARALLEL_MIN_CHUNKS:
+        for c in range(n_chunks):
+            prop_count[c] = _move_chunk(c, keys, ions, pumps, channels, par, scratch)
+        return
+    for c in prange(n_chunks):
+        prop_count[c] = _move_chunk(c, keys, ions, pumps, channels, par, scratch)
+
+
+@njit(**JIT)
+def _accept(ions, pumps, par, scratch, counters):
+    """Accept capture proposals in deterministic order (chunk, then ion index).
+
+    A proposal is accepted if its pump still has an open site on that face; the ion becomes
+    bound and is placed on the site (``PAR_X_MEM + PAR_SITE_DX[k]``,
+    ``pump y + PAR_SITE_DY[k]``). Filling the last Na+ site moves the pump to E1_3NA, the
+    last K+ site to E2P_2K.
+    """
+    x, y, species, side, bound, _ = ions
+    prop_ion, prop_pump, prop_count = scratch.prop_ion, scratch.prop_pump, scratch.prop_count
+    for c in range(prop_count.shape[0]):
+        base = c * CHUNK
+        for j in range(prop_count[c]):
+            i = prop_ion[base + j]
+            p = prop_pump[base + j]
+            if side[i] == INSIDE:
+                if not _open_inner(p, species[i], pumps.state, pumps.n_na):
+                    continue
+                k = pumps.n_na[p]
+                pumps.n_na[p] += 1
+                if pumps.n_na[p] == NA_SITES:
+                    pumps.state[p] = E1_3NA
+                counters[C_NA_CAPTURED] += 1
+            else:
+                if not _open_outer(p, pumps.state, pumps.n_na, pumps.n_k):
+                    continue
+                k = NA_SITES + pumps.n_k[p]
+                pumps.n_k[p] += 1
+                if pumps.n_k[p] == K_SITES:
+                    pumps.state[p] = E2P_2K
+                counters[C_K_CAPTURED] += 1
+            pumps.sites[p, k] = i
+            bound[i] = True
+            x[i] = par[PAR_X_MEM] + par[PAR_SITE_DX + k]
+            y[i] = pumps.y[p] + par[PAR_SITE_DY + k]

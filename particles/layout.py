@@ -1,0 +1,267 @@
+"""Every code and index layout of the simulation, in one registry.
+
+The simulation state is plain arrays (:mod:`particles.state`) and the kernels
+(:mod:`particles.kernels`) are numba functions over them; what an integer in those arrays
+means is declared here and nowhere else:
+
+- codes: :class:`Species`, :class:`Side`, :class:`PumpState`, :class:`ChannelType`
+  (``IntEnum`` for names; observers, protocol and renderer use these);
+- slot layouts of the kernel's vectors: transition probabilities ``P_*``, event counters
+  ``C_*``, channel-crossing columns ``CHP_*``, parameters ``PAR_*``, environment ``ENV_*``,
+  bath targets ``TARGET_*``, random streams ``STREAM_*``, pump sites;
+- the groups of arrays the kernel entry takes (:class:`IonArrays`, :class:`PumpArrays`,
+  :class:`ChannelArrays`, :class:`Scratch`).
+
+numba reads module-level ``int`` globals as compile-time constants, so kernels import the
+plain-int names (``NA``, ``E2P``, ``PAR_DT`` ...), never ``IntEnum`` members: a member mixed
+with a float inside njit code fails to compile ("Cannot cast IntEnum<int64> to float64").
+
+Adding a pump state or an ion species: declare it here (the enum member, its plain-int
+alias, any slot it needs), then write its physics in the kernels; the results columns
+(``pumps_<STATE>``, ``<species>_in`` ...), ion placement, diffusion steps, exchange
+counters and checkpoints follow from the enums.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from enum import IntEnum
+
+# ---------------------------------------------------------------------------- codes
+
+
+class Species(IntEnum):
+    """Ion species codes (``Ions.species``); the lower-case name is the scenario's key stem
+    (``ions.na.D``) and the protocol's ``species`` parameter."""
+
+    NA = 0
+    K = 1
+
+
+class Side(IntEnum):
+    """Compartment codes (``Ions.side``): inside is left of the membrane. RESERVOIR holds
+    ions outside the simulated world (the perfused bath's supply); they do not move and are
+    not counted."""
+
+    INSIDE = 0
+    OUTSIDE = 1
+    RESERVOIR = 2
+
+
+class PumpState(IntEnum):
+    """Post-Albers conformations (``Pumps.state``), MODEL.md §2.
+
+    E1: inward-open, Na+ sites filling (``Pumps.n_na`` of 3 occupied).
+    E1_3NA: inward-open, 3 Na+ bound, waiting for ATP.
+    E1P_3NA: phosphorylated, Na+ occluded.
+    E2P: outward-open; first releases its Na+ one by one, then K+ sites fill (``n_k`` of 2).
+    E2P_2K: two ions occluded in the K+ sites, still phosphorylated.
+    E2_2K: dephosphorylated (Pi released), waiting to turn inward (faster with ATP).
+    BLOCKED: ouabain bound to E2P; locked until ouabain leaves.
+    """
+
+    E1 = 0
+    E1_3NA = 1
+    E1P_3NA = 2
+    E2P = 3
+    E2P_2K = 4
+    E2_2K = 5
+    BLOCKED = 6
+
+
+class ChannelType(IntEnum):
+    """Channel pore types (``Channels.type``), in the order of the scenario's channel kinds.
+
+    The code packs two fields: species = ``type & 1`` (a :class:`Species` code) and group =
+    ``type >> 1`` (:data:`GROUP_LEAK`: always open; :data:`GROUP_GATED`: voltage-gated,
+    opened by action potentials)."""
+
+    NA_LEAK = 0
+    K_LEAK = 1
+    NAV = 2
+    KV = 3
+
+
+GROUP_LEAK, GROUP_GATED = 0, 1
+N_CH_GROUPS = 2
+
+#: Protocol names of the species and of the compartments an exchange may use.
+SPECIES_BY_NAME = {s.name.lower(): s for s in Species}
+SIDE_BY_NAME = {"inside": Side.INSIDE, "outside": Side.OUTSIDE}
+
+# Plain-int aliases for numba kernels.
+NA, K = int(Species.NA), int(Species.K)
+N_SPECIES = len(Species)
+INSIDE, OUTSIDE, RESERVOIR = int(Side.INSIDE), int(Side.OUTSIDE), int(Side.RESERVOIR)
+E1, E1_3NA, E1P_3NA = int(PumpState.E1), int(PumpState.E1_3NA), int(PumpState.E1P_3NA)
+E2P, E2P_2K, E2_2K = int(PumpState.E2P), int(PumpState.E2P_2K), int(PumpState.E2_2K)
+BLOCKED = int(PumpState.BLOCKED)
+CH_NAV, CH_KV = int(ChannelType.NAV), int(ChannelType.KV)
+N_CH_TYPES = len(ChannelType)
+
+# ---------------------------------------------------------------------------- pump sites
+
+#: Columns of ``Pumps.sites (m, N_SITES)``: Na+ sites first, then K+ sites.
+NA_SITES = 3
+K_SITES = 2
+N_SITES = NA_SITES + K_SITES
+
+# ---------------------------------------------------------------------------- probabilities
+
+# Per-step transition probabilities ``1 - exp(-k dt)``, ``prob (N_PROB,)``.
+P_PHOS = 0  # E1_3NA -> E1P_3NA (ATP-dependent)
+P_OCC = 1  # E1P_3NA -> E2P (voltage-dependent)
+P_NAREL = 2  # release of one Na+ outside from E2P
+P_DEPHOS = 3  # E2P_2K -> E2_2K
+P_RET = 4  # E2_2K -> E1 (faster with ATP)
+P_OUA_ON = 5  # empty E2P -> BLOCKED (ouabain-dependent)
+P_OUA_OFF = 6  # BLOCKED -> E2P
+N_PROB = 7
+
+# ---------------------------------------------------------------------------- counters
+
+# Cumulative event counters, ``counters (N_COUNTERS,)`` int64.
+C_CYCLES = 0  # completed cycles, all pumps
+C_NA_OUT = 1  # Na+ released outside by pumps
+C_K_IN = 2  # K+ released inside by pumps
+C_NA_IN = 3  # Na+ carried inside on the K+ sites (congener, Na/Na exchange)
+C_TRACER_EFFLUX = 4  # labelled Na+ released outside by pumps or passing channels outward
+C_ATP_USED = 5  # phosphorylations (ATP consumed by pumps)
+C_NA_CAPTURED = 6  # Na+ captured at inner faces
+C_K_CAPTURED = 7  # ions captured at outer faces (K+ or congener Na+)
+# An exchange block: ``base + species`` ions added, ``base + N_SPECIES + species`` removed.
+C_BATH_ADDED = 8  # perfused bath (outside) and manual exchanges
+C_BATH_REMOVED = C_BATH_ADDED + N_SPECIES
+C_CHARGE_OUT = C_BATH_REMOVED + N_SPECIES  # net elementary charges carried outward by pumps
+C_DIALYSIS = C_CHARGE_OUT + 1  # internal dialysis (inside): an exchange block
+C_DIALYSIS_REMOVED = C_DIALYSIS + N_SPECIES
+C_CHANNEL = C_DIALYSIS_REMOVED + N_SPECIES  # + CHP_* column: channel crossings
+N_COUNTERS = 32  # room for later counters (checkpoints store all of them)
+
+# ---------------------------------------------------------------------------- ion counts
+
+# Output of the ion count, ``(N_COUNT,)`` int64: free ions ``COUNT_FREE + 2·species + side``
+# (Na+ in, Na+ out, K+ in, K+ out), bound ions ``COUNT_BOUND + species``, labelled Na+ on
+# the inside (free or bound).
+COUNT_FREE = 0
+COUNT_BOUND = COUNT_FREE + 2 * N_SPECIES
+COUNT_TRACER_IN = COUNT_BOUND + N_SPECIES
+N_COUNT = COUNT_TRACER_IN + 1
+
+# ---------------------------------------------------------------------------- channel crossings
+
+# Columns of the per-chunk channel crossing counts ``ch_part (n_chunks, N_CHP)``: first
+# ``group·CHP_GROUP_STRIDE + species·2 + direction`` (see :func:`chp_column`), then
+# labelled Na+ out and in. Reduced in chunk order into ``counters[C_CHANNEL + column]``.
+INWARD, OUTWARD = 0, 1  # direction of a crossing: outside -> inside, inside -> outside
+CHP_GROUP_STRIDE = 2 * N_SPECIES
+CHP_CROSSINGS = N_CH_GROUPS * CHP_GROUP_STRIDE  # columns counting ions by kind
+CHP_TRACER_OUT = CHP_CROSSINGS
+CHP_TRACER_IN = CHP_CROSSINGS + 1
+N_CHP = CHP_CROSSINGS + 2
+
+
+def chp_column(group: int, species: int, direction: int) -> int:
+    """Column of ``ch_part`` counting crossings of ``species`` through pores of ``group``
+    in ``direction`` (:data:`INWARD` or :data:`OUTWARD`)."""
+    return group * CHP_GROUP_STRIDE + species * 2 + direction
+
+
+# ---------------------------------------------------------------------------- parameters
+
+# ``par (N_PAR,)`` float64: constant between protocol ``set`` events (derived from the
+# scenario's values by the simulation). Units in the comments.
+PAR_DT = 0  # time step (ms)
+PAR_K_PHOS = 1  # phosphorylation rate at saturating ATP (1/ms)
+PAR_KM_ATP = 2  # ATP half-saturation of phosphorylation (mM)
+PAR_K_OCC = 3  # E1P -> E2P at V = 0 (1/ms)
+PAR_K_NAREL = 4  # Na+ release (1/ms)
+PAR_K_DEPHOS = 5  # dephosphorylation (1/ms)
+PAR_K_RET0 = 6  # E2 -> E1 without ATP (1/ms)
+PAR_K_RET_ATP = 7  # E2 -> E1 at saturating ATP (1/ms)
+PAR_KM_ATP_LOW = 8  # ATP half-saturation of the return (mM)
+PAR_K_OUA_ON = 9  # ouabain binding (1/(mM ms))
+PAR_K_OUA_OFF = 10  # ouabain unbinding (1/ms)
+PAR_Z_OCC = 11  # charge moved in E1P -> E2P (e)
+PAR_ATP_PROD = 12  # ATP production (mM/ms)
+PAR_ATP_BASAL = 13  # basal ATP consumption (1/ms)
+PAR_MM_PER_ATP = 14  # mM of one ATP molecule inside
+PAR_C = 15  # membrane capacitance (µF/cm²)
+PAR_GL = 16  # leak conductance (mS/cm²)
+PAR_EL = 17  # leak reversal potential (mV)
+PAR_J_PER_CHARGE = 18  # current density of one charge per step (µA/cm²)
+PAR_TAU_J = 19  # averaging window of the pump current (ms)
+PAR_BATH_EVERY = 20  # steps between bath and dialysis exchanges
+PAR_ATP_REGEN = 21  # ATP regeneration towards PAR_ATP_SET (1/ms)
+PAR_ATP_SET = 22  # ATP set point (mM)
+PAR_NAV_OPEN = 23  # Na+ gates open per action potential (ms)
+PAR_KV_DELAY = 24  # K+ gates open this long after its start (ms)
+PAR_KV_OPEN = 25  # K+ gates open for (ms)
+PAR_TAU_JCH = 26  # averaging window of the channel current (ms)
+PAR_CH_BIAS = 27  # 1: the potential biases pore passage, 0: it does not
+PAR_WIDTH = 28  # box width (µm)
+PAR_HEIGHT = 29  # box height, the membrane's length (µm)
+PAR_X_IN = 30  # x of the membrane's inner face (µm)
+PAR_X_OUT = 31  # x of the membrane's outer face (µm)
+PAR_X_MEM = 32  # x of the membrane's midline (µm)
+PAR_FACE_HALF = 33  # half width of a pump face (µm)
+PAR_REACH = 34  # released ions land within this distance of the face (µm)
+PAR_BATH_X0 = 35  # the bath's exchange zone is x > PAR_BATH_X0 (µm)
+PAR_DIALYSIS_X1 = 36  # the dialysis zone is x < PAR_DIALYSIS_X1 (µm)
+PAR_CH_HALF = 37  # half width of a channel pore (µm)
+PAR_SIGMA = 38  # + species: rms step per axis sqrt(2 D dt) (µm)
+PAR_P_STICK = PAR_SIGMA + N_SPECIES  # + P_STICK_*: sticking probability per crossing
+P_STICK_NA_INNER, P_STICK_K_OUTER, P_STICK_NA_OUTER = 0, 1, 2  # Na+ congener on K+ sites
+N_P_STICK = 3
+PAR_SITE_DX = PAR_P_STICK + N_P_STICK  # + site: x of each pump site from the midline (µm)
+PAR_SITE_DY = PAR_SITE_DX + N_SITES  # + site: y of each pump site from the pump centre (µm)
+N_PAR = PAR_SITE_DY + N_SITES
+
+# ---------------------------------------------------------------------------- environment
+
+# ``env (N_ENV,)`` float64: state the kernel advances and protocol events set. Saved in
+# checkpoints in this order.
+ENV_ATP = 0  # ATP (mM)
+ENV_V = 1  # membrane potential, inside minus outside (mV)
+ENV_J = 2  # pump current density, outward, averaged (µA/cm²)
+ENV_OUABAIN = 3  # ouabain in the bath (mM)
+ENV_POISONED = 4  # 1 while a metabolic poison stops ATP production
+ENV_BATH_ON = 5  # 1: the perfused bath exchanges ions
+ENV_DIALYSIS_ON = 6  # 1: internal dialysis exchanges ions
+ENV_JCH = 7  # channel current density, outward, averaged (µA/cm²)
+ENV_AP_START = 8  # the train of action potentials in force: start (ms),
+ENV_AP_COUNT = 9  # number,
+ENV_AP_INTERVAL = 10  # and interval (ms)
+N_ENV = 11
+
+# ``bath_target (N_TARGET,)`` float64: mean ions per species held in the exchange zones.
+TARGET_BATH = 0  # + species: perfused bath zone (outside)
+TARGET_DIALYSIS = N_SPECIES  # + species: dialysis zone (inside)
+N_TARGET = 2 * N_SPECIES
+
+# ---------------------------------------------------------------------------- random streams
+
+# One stream per use of randomness within a step (:mod:`particles.rng`).
+STREAM_MOVE = 1  # Gaussian displacements of ions
+STREAM_STICK = 2  # sticking trial at a pump face
+STREAM_PUMP = 3  # pump transitions
+STREAM_PLACE = 4  # placement of released ions
+STREAM_CHANNEL = 5  # channel passage trial
+STREAM_BATH = 6  # bath exchanges and tracer loading
+STREAM_MOVE_TAIL = 7  # slow path of the ziggurat for displacements
+STREAM_BATH_COUNT = 8  # whole number of ions a bath/dialysis exchange puts in its zone
+
+# ---------------------------------------------------------------------------- array groups
+
+#: The ion arrays, ``(n,)`` each, in the order of :class:`particles.state.Ions`.
+IonArrays = namedtuple("IonArrays", "x y species side bound tracer")
+#: The pump arrays, ``(m,)`` each (``sites (m, N_SITES)``), as :class:`particles.state.Pumps`.
+PumpArrays = namedtuple("PumpArrays", "y state n_na n_k sites cycles")
+#: The channel arrays: pore centres ``y (n_ch,)`` µm, ``type (n_ch,)`` int8
+#: :class:`ChannelType` codes, bin map ``bins (B,)`` int32, passage probability at V = 0
+#: per type ``p0 (N_CH_TYPES,)``.
+ChannelArrays = namedtuple("ChannelArrays", "y type bins p0")
+#: Per-step scratch of the kernels: capture proposals ``prop_ion``, ``prop_pump`` ``(n,)``
+#: int32 and ``prop_count (n_chunks,)`` int64; ``prob (N_PROB,)``; passage probabilities
+#: ``ch_pass (N_CH_TYPES, 2)``; crossings per chunk ``ch_part (n_chunks, N_CHP)`` int64.
+Scratch = namedtuple("Scratch", "prop_ion prop_pump prop_count prob ch_pass ch_part")

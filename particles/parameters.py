@@ -1,0 +1,129 @@
+"""The kernels' parameter and environment vectors, derived from a scenario's values.
+
+``par`` (``PAR_*`` slots of :mod:`particles.layout`) holds everything constant between
+protocol ``set`` events: rates, membrane electrics, the box and the membrane faces, the rms
+steps and sticking probabilities, the pump sites; ``env`` (``ENV_*``) starts the state the
+kernels advance (ATP, V) and the switches events flip.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .physics import AVOGADRO_PER_UM3_MM, adsorption_coefficients
+from .layout import (ENV_AP_START, ENV_ATP, ENV_BATH_ON, ENV_DIALYSIS_ON, ENV_OUABAIN, ENV_POISONED,
+                     ENV_V, N_ENV, N_P_STICK, N_PAR, N_SITES, PAR_ATP_BASAL, PAR_ATP_PROD,
+                     PAR_ATP_REGEN, PAR_ATP_SET, PAR_BATH_EVERY, PAR_BATH_X0, PAR_C, PAR_CH_BIAS,
+                     PAR_CH_HALF, PAR_DIALYSIS_X1, PAR_DT, PAR_EL, PAR_FACE_HALF, PAR_GL,
+                     PAR_HEIGHT, PAR_J_PER_CHARGE, PAR_K_DEPHOS, PAR_K_NAREL, PAR_K_OCC,
+                     PAR_K_OUA_OFF, PAR_K_OUA_ON, PAR_K_PHOS, PAR_K_RET0, PAR_K_RET_ATP, PAR_KM_ATP,
+                     PAR_KM_ATP_LOW, PAR_KV_DELAY, PAR_KV_OPEN, PAR_MM_PER_ATP, PAR_NAV_OPEN,
+                     PAR_P_STICK, PAR_REACH, PAR_SIGMA, PAR_SITE_DX, PAR_SITE_DY, PAR_TAU_J,
+                     PAR_TAU_JCH, PAR_WIDTH, PAR_X_IN, PAR_X_MEM, PAR_X_OUT, PAR_Z_OCC, Species)
+from .state import Geometry, site_offsets
+
+E_CHARGE_C = 1.602176634e-19
+"""Elementary charge (C)."""
+
+
+def kernel_parameters(values: dict, geometry: Geometry, n_pumps: int,
+                      pore_half_um: float) -> np.ndarray:
+    """The ``(N_PAR,)`` float64 parameter vector for the scenario's current ``values``.
+
+    Args:
+        values: the scenario's values (every key of the schema).
+        geometry: the box and the membrane.
+        n_pumps: pumps on the patch (the current of one pump stands for 1/(m·rho) µm²).
+        pore_half_um: half the width of a channel pore (µm).
+    """
+    par = np.zeros(N_PAR)
+    _pump_and_energy(par, values, geometry, n_pumps)
+    _space_and_motion(par, values, geometry, pore_half_um)
+    return par
+
+
+def _pump_and_energy(par: np.ndarray, v: dict, g: Geometry, n_pumps: int) -> None:
+    """Rates of the pump cycle, ATP, membrane electrics and channel gating."""
+    dt = v["time.dt_ms"]
+    atp_prod = v["atp.production_mM_per_ms"]
+    if atp_prod < 0:
+        atp_prod = v["atp.basal_per_ms"] * v["atp.initial_mM"]
+    par[PAR_DT] = dt
+    par[PAR_K_PHOS] = v["pumps.k_phos_per_ms"]
+    par[PAR_KM_ATP] = v["pumps.km_atp_mM"]
+    par[PAR_K_OCC] = v["pumps.k_occlusion_per_ms"]
+    par[PAR_K_NAREL] = v["pumps.k_na_release_per_ms"]
+    par[PAR_K_DEPHOS] = v["pumps.k_dephos_per_ms"]
+    par[PAR_K_RET0] = v["pumps.k_return_per_ms"]
+    par[PAR_K_RET_ATP] = v["pumps.k_return_atp_per_ms"]
+    par[PAR_KM_ATP_LOW] = v["pumps.km_atp_low_mM"]
+    par[PAR_K_OUA_ON] = v["ouabain.k_on_per_mM_ms"]
+    par[PAR_K_OUA_OFF] = v["ouabain.k_off_per_ms"]
+    par[PAR_Z_OCC] = v["pumps.occlusion_charge"]
+    par[PAR_ATP_PROD] = atp_prod
+    par[PAR_ATP_BASAL] = v["atp.basal_per_ms"]
+    par[PAR_MM_PER_ATP] = 1.0 / (g.area_in_um2 * g.depth_um * AVOGADRO_PER_UM3_MM)
+    par[PAR_C] = v["membrane.C_uF_per_cm2"]
+    par[PAR_GL] = v["membrane.g_leak_mS_per_cm2"]
+    par[PAR_EL] = v["membrane.E_leak_mV"]
+    # One charge moved in one step, as a current density (µA/cm²). The patch stands for
+    # a membrane of density rho: each of its m pumps carries the current of 1/(m·rho) µm².
+    # The channels' crossings are scaled the same way (the patch's channels stand for the
+    # same area as its pumps); membrane.patch_area_um2 > 0 sets that area directly.
+    m = max(n_pumps, 1)
+    rho = v["membrane.pump_density_per_um2"]
+    per_um2 = rho / m if rho > 0 else 1.0 / (g.height_um * g.depth_um)
+    if v["membrane.patch_area_um2"] > 0:
+        per_um2 = 1.0 / v["membrane.patch_area_um2"]
+    par[PAR_J_PER_CHARGE] = E_CHARGE_C * per_um2 * 1e8 / (dt * 1e-3) * 1e6
+    par[PAR_TAU_J] = v["membrane.current_window_ms"]
+    par[PAR_BATH_EVERY] = max(1, round(v["bath.every_ms"] / dt))
+    par[PAR_ATP_REGEN] = v["atp.regen_per_ms"]
+    par[PAR_ATP_SET] = v["atp.initial_mM"]
+    par[PAR_NAV_OPEN] = v["channels.nav_open_ms"]
+    par[PAR_KV_DELAY] = v["channels.kv_delay_ms"]
+    par[PAR_KV_OPEN] = v["channels.kv_open_ms"]
+    par[PAR_TAU_JCH] = v["channels.current_window_ms"]
+    par[PAR_CH_BIAS] = float(v["channels.voltage_bias"])
+
+
+def _space_and_motion(par: np.ndarray, v: dict, g: Geometry, pore_half_um: float) -> None:
+    """The box, the membrane faces and sites, exchange zones, rms steps, sticking."""
+    dt = v["time.dt_ms"]
+    D = np.array([v[f"ions.{s.name.lower()}.D"] for s in Species])
+    sigma = np.sqrt(2.0 * D * dt)
+    par[PAR_SIGMA:PAR_SIGMA + len(Species)] = sigma
+    # Sticking probability per crossing from the adsorption coefficient (Andrews 2009):
+    # kappa = P * sqrt(D / (pi dt))  =>  P = kappa * sqrt(pi dt / D).
+    d_na, d_k = v["ions.na.D"], v["ions.k.D"]
+    par[PAR_P_STICK:PAR_P_STICK + N_P_STICK] = [
+        kappa * math.sqrt(math.pi * dt / d)
+        for kappa, d in zip(adsorption_coefficients(v), (d_na, d_k, d_na))]
+    par[PAR_REACH] = float(sigma.max())
+    par[PAR_WIDTH] = g.width_um
+    par[PAR_HEIGHT] = g.height_um
+    par[PAR_X_IN] = g.x_in_face
+    par[PAR_X_OUT] = g.x_out_face
+    par[PAR_X_MEM] = g.membrane_x_um
+    par[PAR_FACE_HALF] = g.pump_face_um / 2
+    par[PAR_BATH_X0] = g.width_um - v["bath.zone_um"]
+    par[PAR_DIALYSIS_X1] = v["dialysis.zone_um"]
+    par[PAR_CH_HALF] = pore_half_um
+    offsets = site_offsets(g)
+    par[PAR_SITE_DX:PAR_SITE_DX + N_SITES] = offsets[:, 0]
+    par[PAR_SITE_DY:PAR_SITE_DY + N_SITES] = offsets[:, 1]
+
+
+def initial_environment(values: dict) -> np.ndarray:
+    """The ``(N_ENV,)`` float64 environment at the start of a run."""
+    env = np.zeros(N_ENV)
+    env[ENV_ATP] = values["atp.initial_mM"]
+    env[ENV_V] = values["membrane.v_initial_mV"]
+    env[ENV_OUABAIN] = values["ouabain.concentration_mM"]
+    env[ENV_POISONED] = float(values["atp.poisoned"])
+    env[ENV_BATH_ON] = float(values["bath.clamped"])
+    env[ENV_DIALYSIS_ON] = float(values["dialysis.clamped"])
+    env[ENV_AP_START] = -1.0  # no action potential yet (ENV_AP_COUNT = 0)
+    return env
