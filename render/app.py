@@ -74,6 +74,11 @@ class UI:
     help_lines: list = field(default_factory=lambda: HELP)
 
 
+class WindowError(Exception):
+    """The window cannot do what was asked (e.g. no display to open it on); the message is
+    meant for the user."""
+
+
 def _pump_step_text(before, now) -> str:
     """What one pump did between two (state, n_na, n_k) triples, for a screen notice."""
     from .scene import STATE_NAMES
@@ -500,9 +505,7 @@ def watch(scenario, seed: int = 1, max_seconds: float | None = None) -> int:
     try:
         app = App(scenario, seed=seed)
     except pygame.error as e:
-        from particles.cli import UsageError
-
-        raise UsageError("watch", f"cannot open a window: {e}") from None
+        raise WindowError(f"cannot open a window: {e}") from None
     try:
         rc = app.run(max_seconds=max_seconds)
         if max_seconds is not None:
