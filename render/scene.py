@@ -646,15 +646,10 @@ class Scene:
     # -------------------------------------------------------------- channels
 
     def _draw_channels(self, sim) -> None:
-        ch = getattr(sim, "channels", None)
-        if ch is None or len(ch) == 0:
+        ch = sim.channels
+        if len(ch) == 0:
             return
-        from particles import kernels as kn
-
-        try:
-            na_open, k_open = kn._gates_open(sim.par, sim.env, sim.time_ms)
-        except Exception:  # pragma: no cover - an older core
-            na_open = k_open = False
+        na_open, k_open = sim.gates_open()
         l, r = self._band(sim)
         _, _, s, ox, oy = self.transform(sim)
         half = ch.half_um * s
@@ -1098,17 +1093,14 @@ def _turnover(sim, m: int) -> float:
 
 
 def _conditions(sim) -> list[str]:
-    from particles import kernels as kn
-
-    env = sim.env
     out = []
-    if getattr(sim, "bath_mM", None) is not None and sim.scenario.values.get("bath.clamped") \
-            and sim.bath_mM[1] == 0 and sim.scenario.values["ions.k.outside_mM"] > 0:
+    if sim.scenario.values.get("bath.clamped") and sim.bath_mM[1] == 0 \
+            and sim.scenario.values["ions.k.outside_mM"] > 0:
         out.append("K-free bath")
-    if env[kn.ENV_POISONED] > 0:
+    if sim.poisoned:
         out.append("poisoned (no ATP made)")
-    if env[kn.ENV_OUABAIN] > 0:
-        out.append(f"ouabain {env[kn.ENV_OUABAIN] * 1e3:g} µM")
+    if sim.ouabain_mM > 0:
+        out.append(f"ouabain {sim.ouabain_mM * 1e3:g} µM")
     return out
 
 
