@@ -14,7 +14,6 @@ import copy
 import os
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -22,9 +21,10 @@ import pygame
 
 from particles.config import ScenarioError, mM_to_count
 from particles.simulation import Simulation
-from particles.state import PumpState
+from particles.state import K_SITES, NA_SITES
 
-from .scene import Scene
+from .scene import UI, Scene
+from .style import pump_style
 
 FPS = 60
 SPEEDS = (1 / 16, 1 / 8, 1 / 4, 1 / 2, 1, 2, 4, 8, 16, 32, 64)
@@ -64,16 +64,6 @@ BUTTONS = [
 ]
 
 
-@dataclass
-class UI:
-    """What the scene needs to draw the controls."""
-
-    buttons: list = field(default_factory=list)   # (label, rect, active, enabled)
-    buttons_height: int = 0
-    help: bool = False
-    help_lines: list = field(default_factory=lambda: HELP)
-
-
 class WindowError(Exception):
     """The window cannot do what was asked (e.g. no display to open it on); the message is
     meant for the user."""
@@ -81,12 +71,10 @@ class WindowError(Exception):
 
 def _pump_step_text(before, now) -> str:
     """What one pump did between two (state, n_na, n_k) triples, for a screen notice."""
-    from .scene import STATE_NAMES
-
     if before[0] != now[0]:
-        return f"{STATE_NAMES[PumpState(before[0])]} → {STATE_NAMES[PumpState(now[0])]}"
+        return f"{pump_style(before[0]).name} → {pump_style(now[0]).name}"
     parts = []
-    for ion, k, sites in (("Na⁺", 1, 3), ("K⁺", 2, 2)):
+    for ion, k, sites in (("Na⁺", 1, NA_SITES), ("K⁺", 2, K_SITES)):
         d = int(now[k] - before[k])
         if d:
             parts.append(f"{abs(d)} {ion} {'bound' if d > 0 else 'released'} "
@@ -113,7 +101,7 @@ class App:
         pygame.display.set_caption(f"ionpump — {scenario.title}")
         self.screen = pygame.display.set_mode(size, pygame.RESIZABLE)
         self.scene = Scene(self.screen.get_size(), fps=FPS)
-        self.ui = UI()
+        self.ui = UI(help_lines=HELP)
         self.speed_i = SPEEDS.index(1)
         self.paused = False
         self.running = True
@@ -283,17 +271,19 @@ class App:
             self.scene.set_follow(-1 if i == self.scene.follow else i)
 
     def zoom(self, factor: float, pos) -> None:
+        """Zoom by ``factor`` (0.5x .. 40x in all), keeping the box point under ``pos``."""
         v = self.scene.view
-        wx, wy = self.scene.to_world(self.sim, pos)
+        wx, wy = self.scene.projection(self.sim).to_world(pos)
         v.zoom = float(min(max(v.zoom * factor, 0.5), 40.0))
-        s = self.scene.transform(self.sim)[2]
+        s = self.scene.projection(self.sim).scale
         c = self.scene.layout.world.center
         v.center = (wx - (pos[0] - c[0]) / s, wy - (pos[1] - c[1]) / s)
 
     def pan(self, dx: float, dy: float) -> None:
+        """Move the camera with a drag of (``dx``, ``dy``) px."""
         g = self.sim.geometry
         v = self.scene.view
-        s = self.scene.transform(self.sim)[2]
+        s = self.scene.projection(self.sim).scale
         cx, cy = v.center or (g.width_um / 2, g.height_um / 2)
         v.center = (cx - dx / s, cy - dy / s)
 
@@ -497,9 +487,9 @@ def watch(scenario, seed: int = 1, max_seconds: float | None = None) -> int:
             shot = os.environ.get("IONPUMP_WATCH_SCREENSHOT")
             if shot:
                 pygame.image.save(app.scene.surface, shot)
+            checksum = int(np.sum(app.scene.buffer, dtype=np.int64))
             print(f"watch: drew {app.frames} frames in {app.wall_s:.1f} s, simulated "
-                  f"{app.sim.time_ms:.3f} ms, checksum {int(np.sum(app.scene.buffer, dtype=np.int64))}",
-                  file=sys.stderr)
+                  f"{app.sim.time_ms:.3f} ms, checksum {checksum}", file=sys.stderr)
         return rc
     finally:
         app.close()
