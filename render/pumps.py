@@ -2,8 +2,8 @@
 the ions it releases, and the ADP and phosphate it gives off.
 
 Shapes come from each state's :class:`~render.style.PumpStyle`. Detail follows the zoom: a
-coloured tick per pump far away (face under 10 px), then the body, then the bound ions, and
-from 40 px the empty sites and the state's name.
+coloured tick per pump far away (face under 10 px), then the body with its bound ions, the
+ATP and phosphate badges from 16-20 px, and from 40 px the empty sites and the state's name.
 """
 
 from __future__ import annotations

@@ -53,8 +53,11 @@ class WorldView:
 
     def draw(self, buffer: np.ndarray, surf, lay: Layout, sim, proj: Projection,
              memory: FrameMemory, fps: float, follow: int) -> None:
-        """Draw the world view of ``sim`` into ``buffer`` (``(H, W, 3)`` uint8) and ``surf``
-        (a surface over the same pixels); ``follow`` is the followed pump (-1: none)."""
+        """Start a frame with the world view of ``sim``.
+
+        The whole of ``buffer`` (``(H, W, 3)`` uint8) is reset to the cached background, then
+        ions, channels, pumps and labels are drawn inside ``lay.world``, through ``surf`` (a
+        surface over the same pixels). ``follow`` is the followed pump (-1: none)."""
         np.copyto(buffer, self._background(lay, sim, proj))
         radius = self.ion_radius(lay, sim, proj)
         wr = lay.world
