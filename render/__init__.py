@@ -1,8 +1,11 @@
 """ionpump's renderer: reads simulation state, never changes it (DESIGN.md).
 
-``raster`` splats ions into an RGB array (numba), ``scene`` draws a whole frame, ``app`` is
-the pygame window (``ionpump watch``), ``video`` encodes frames with ffmpeg
-(``ionpump record``), ``bench`` measures frames per second and encoding speed.
+``scene`` composes a frame from ``world`` (the box: membrane, channels, ions rasterised by
+``raster``, pumps drawn by ``pumps``), ``panel`` (numbers and charts) and ``overlays`` (bars,
+captions, notices, help), placed by ``layout``, styled by ``style``, lettered by ``text``;
+``memory`` remembers the previous frame to show what happened between frames. ``app`` is the
+pygame window (``ionpump watch``), ``video`` encodes frames with ffmpeg (``ionpump record``),
+``bench`` measures frames per second and encoding speed.
 """
 
 import os

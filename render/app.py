@@ -14,18 +14,18 @@ import copy
 import os
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pygame
 
-from particles.config import PROTOCOL_EVENTS, ScenarioError
+from particles.config import ScenarioError
 from particles.physics import mM_to_count
 from particles.simulation import Simulation
-from particles.state import PumpState
+from particles.layout import K_SITES, NA_SITES
 
-from .scene import Scene
+from .scene import UI, Scene
+from .style import pump_style
 
 FPS = 60
 SPEEDS = (1 / 16, 1 / 8, 1 / 4, 1 / 2, 1, 2, 4, 8, 16, 32, 64)
@@ -65,24 +65,17 @@ BUTTONS = [
 ]
 
 
-@dataclass
-class UI:
-    """What the scene needs to draw the controls."""
-
-    buttons: list = field(default_factory=list)   # (label, rect, active, enabled)
-    buttons_height: int = 0
-    help: bool = False
-    help_lines: list = field(default_factory=lambda: HELP)
+class WindowError(Exception):
+    """The window cannot do what was asked (e.g. no display to open it on); the message is
+    meant for the user."""
 
 
 def _pump_step_text(before, now) -> str:
     """What one pump did between two (state, n_na, n_k) triples, for a screen notice."""
-    from .scene import STATE_NAMES
-
     if before[0] != now[0]:
-        return f"{STATE_NAMES[PumpState(before[0])]} → {STATE_NAMES[PumpState(now[0])]}"
+        return f"{pump_style(before[0]).name} → {pump_style(now[0]).name}"
     parts = []
-    for ion, k, sites in (("Na⁺", 1, 3), ("K⁺", 2, 2)):
+    for ion, k, sites in (("Na⁺", 1, NA_SITES), ("K⁺", 2, K_SITES)):
         d = int(now[k] - before[k])
         if d:
             parts.append(f"{abs(d)} {ion} {'bound' if d > 0 else 'released'} "
@@ -109,7 +102,7 @@ class App:
         pygame.display.set_caption(f"ionpump — {scenario.title}")
         self.screen = pygame.display.set_mode(size, pygame.RESIZABLE)
         self.scene = Scene(self.screen.get_size(), fps=FPS)
-        self.ui = UI()
+        self.ui = UI(help_lines=HELP)
         self.speed_i = SPEEDS.index(1)
         self.paused = False
         self.running = True
@@ -150,24 +143,15 @@ class App:
 
     def event(self, action: str, **params) -> bool:
         """Apply a protocol event; show the reason on screen when it is not possible."""
-        base = action.split()[0]
-        if base not in PROTOCOL_EVENTS:
-            self.scene.notify(f"'{base}' is not available in this version")
-            return False
         try:
-            self.sim.apply_event(base, **params)
+            self.sim.apply_event(action, **params)
         except ScenarioError as e:
             self.scene.notify(str(e).replace("event: ", ""), 4.0)
-            return False
-        except (KeyError, ValueError, TypeError) as e:  # an event the core rejects
-            self.scene.notify(f"{base}: {e}", 4.0)
             return False
         return True
 
     def do(self, action: str) -> None:
         """Carry out one control (keyboard, mouse button or test)."""
-        from particles import kernels as kn
-
         sim = self.sim
         if action == "pause":
             self.paused = not self.paused
@@ -191,7 +175,7 @@ class App:
             elif self.event("k_free"):
                 self.scene.notify("K⁺-free bath: outside K⁺ is washed away")
         elif action == "poison":
-            if sim.env[kn.ENV_POISONED] > 0:
+            if sim.poisoned:
                 if self.event("washout"):
                     self.scene.notify("washout: poison (and ouabain) removed")
             elif self.event("poison"):
@@ -288,17 +272,19 @@ class App:
             self.scene.set_follow(-1 if i == self.scene.follow else i)
 
     def zoom(self, factor: float, pos) -> None:
+        """Zoom by ``factor`` (0.5x .. 40x in all), keeping the box point under ``pos``."""
         v = self.scene.view
-        wx, wy = self.scene.to_world(self.sim, pos)
+        wx, wy = self.scene.projection(self.sim).to_world(pos)
         v.zoom = float(min(max(v.zoom * factor, 0.5), 40.0))
-        s = self.scene.transform(self.sim)[2]
+        s = self.scene.projection(self.sim).scale
         c = self.scene.layout.world.center
         v.center = (wx - (pos[0] - c[0]) / s, wy - (pos[1] - c[1]) / s)
 
     def pan(self, dx: float, dy: float) -> None:
+        """Move the camera with a drag of (``dx``, ``dy``) px."""
         g = self.sim.geometry
         v = self.scene.view
-        s = self.scene.transform(self.sim)[2]
+        s = self.scene.projection(self.sim).scale
         cx, cy = v.center or (g.width_um / 2, g.height_um / 2)
         v.center = (cx - dx / s, cy - dy / s)
 
@@ -418,23 +404,17 @@ class App:
         cols = 5
         bw = (P.w - 2 * pad - (cols - 1) * gap) / cols
         top = P.bottom - pad - len(BUTTONS) * (bh + gap) + gap
-        sim = self.sim
-        from particles import kernels as kn
-
+        v = self.sim.scenario.values
         active = {
             "pause": self.paused, "help": self.ui.help, "record": self.encoder is not None,
-            "k_free": bool(sim.scenario.values["bath.clamped"] and sim.bath_mM[1] == 0),
-            "poison": bool(sim.env[kn.ENV_POISONED] > 0),
-            "ouabain": bool(sim.env[kn.ENV_OUABAIN] > 0),
+            "k_free": bool(v["bath.clamped"] and self.sim.bath_mM[1] == 0),
+            "poison": self.sim.poisoned,
+            "ouabain": self.sim.ouabain_mM > 0,
         }
         enabled = {
-            "k_free": bool(sim.scenario.values["bath.clamped"]),
-            "ap": "action_potential" in PROTOCOL_EVENTS and (
-                sim.scenario.values.get("channels.nav_count", 0)
-                + sim.scenario.values.get("channels.kv_count", 0)) > 0,
+            "k_free": bool(v["bath.clamped"]),
+            "ap": v["channels.nav_count"] + v["channels.kv_count"] > 0,
         }
-        for k in ("add", "remove"):
-            enabled[k] = f"{k}_ions" in PROTOCOL_EVENTS
         out = []
         for r, row in enumerate(BUTTONS):
             for c, (label, action) in enumerate(row):
@@ -501,18 +481,16 @@ def watch(scenario, seed: int = 1, max_seconds: float | None = None) -> int:
     try:
         app = App(scenario, seed=seed)
     except pygame.error as e:
-        from particles.cli import UsageError
-
-        raise UsageError("watch", f"cannot open a window: {e}") from None
+        raise WindowError(f"cannot open a window: {e}") from None
     try:
         rc = app.run(max_seconds=max_seconds)
         if max_seconds is not None:
             shot = os.environ.get("IONPUMP_WATCH_SCREENSHOT")
             if shot:
                 pygame.image.save(app.scene.surface, shot)
+            checksum = int(np.sum(app.scene.buffer, dtype=np.int64))
             print(f"watch: drew {app.frames} frames in {app.wall_s:.1f} s, simulated "
-                  f"{app.sim.time_ms:.3f} ms, checksum {int(np.sum(app.scene.buffer, dtype=np.int64))}",
-                  file=sys.stderr)
+                  f"{app.sim.time_ms:.3f} ms, checksum {checksum}", file=sys.stderr)
         return rc
     finally:
         app.close()

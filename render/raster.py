@@ -2,9 +2,9 @@
 
 The image is a C-contiguous ``(H, W, 3)`` uint8 array, row-major like a video frame, so the
 same buffer feeds the window (``pygame.image.frombuffer``) and the encoder (rgb24). Ions are
-stamped as anti-aliased discs; a tracer-labelled Na+ is dark with a vermillion ring. Ions in the reservoir
-(``side == 2``) are not in the world and are never drawn; bound ions are drawn by the scene
-on their pump's sites, so they are skipped here.
+stamped as anti-aliased discs; a tracer-labelled Na+ is dark with a vermillion ring. Ions in
+the reservoir (``Side.RESERVOIR``) are not in the world and are never drawn; bound ions are drawn
+on their pump's sites (:mod:`render.pumps`), so they are skipped here.
 """
 
 from __future__ import annotations
@@ -13,12 +13,16 @@ import numpy as np
 from numba import njit
 
 from particles.jit import JIT
+from particles.layout import Side, Species
 
 #: Okabe-Ito colours (colour-blind safe), RGB.
 NA_RGB = (213, 94, 0)       # vermillion
 K_RGB = (0, 114, 178)       # blue
 TRACER_RGB = (30, 30, 30)    # 24Na+ tracer: dark core ...
 RING_RGB = NA_RGB            # ... in a vermillion ring (Na+ all the same)
+
+_RESERVOIR = int(Side.RESERVOIR)   # plain ints: compile-time constants in the kernel
+_K = int(Species.K)
 
 
 def disc_stamp(radius: float, ring: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
@@ -62,7 +66,7 @@ def _splat(img, x, y, species, side, bound, tracer, x0, y0, scale, ox, oy,
     nf = fill.shape[0]
     nr = ring.shape[0]
     for i in range(n):
-        if side[i] == 2 or bound[i]:
+        if side[i] == _RESERVOIR or bound[i]:
             continue
         ix = int(np.floor(ox + (x[i] - x0) * scale + 0.5))
         iy = int(np.floor(oy + (y[i] - y0) * scale + 0.5))
@@ -70,7 +74,7 @@ def _splat(img, x, y, species, side, bound, tracer, x0, y0, scale, ox, oy,
             continue
         drawn += 1
         c = 0
-        if species[i] == 1:
+        if species[i] == _K:
             c = 1
         elif tracer[i]:
             c = 2

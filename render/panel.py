@@ -1,0 +1,273 @@
+"""The side panel: concentrations and readouts, the phase and conditions, the pump-state
+occupancy bar, two live charts, the followed pump's state history, and the window's buttons.
+
+Numbers come from the last recorded row of the results table (counting every frame would
+cost more than drawing), so the panel shows what the table holds.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pygame
+
+from particles.layout import PumpState
+
+from .layout import Layout
+from .raster import K_RGB, NA_RGB
+from .style import (FOLLOW, GRID, K_LABEL, NA_LABEL, PANEL_BG, PANEL_DIM, PANEL_FG,
+                    TRACER_LINE, V_LINE, WHITE, PUMP_STYLES, pump_style)
+from .text import Text, fmt_num, fmt_time
+
+WARN = (160, 60, 0)          # phase and conditions
+EDGE = (150, 150, 160)       # outline of the occupancy bar and the history strip
+SEPARATOR = (200, 203, 210)
+HISTORY_S = 10.0             # playback seconds shown by the history strip and the turnover
+
+
+def turnover(sim) -> float:
+    """Cycles per pump per second over the recent past (the last 10 s of playback); NaN
+    without pumps or with fewer than two rows."""
+    rows = sim.recorder.rows
+    m = len(sim.pumps)
+    if m == 0 or len(rows) < 2:
+        return float("nan")
+    span = HISTORY_S * sim.scenario.values["render.ms_per_second"]
+    last = rows[-1]
+    k = len(rows) - 1
+    while k > 0 and last["time_ms"] - rows[k - 1]["time_ms"] <= span:
+        k -= 1
+    first = rows[k]
+    dt = last["time_ms"] - first["time_ms"]
+    if dt <= 0:
+        return float("nan")
+    return (last["cycles"] - first["cycles"]) / m / (dt * 1e-3)
+
+
+def conditions(sim) -> list[str]:
+    """Short notes on what is in force: a K-free bath, a poison, ouabain."""
+    v = sim.scenario.values
+    out = []
+    if v.get("bath.clamped") and sim.bath_mM[1] == 0 and v["ions.k.outside_mM"] > 0:
+        out.append("K-free bath")
+    if sim.poisoned:
+        out.append("poisoned (no ATP made)")
+    if sim.ouabain_mM > 0:
+        out.append(f"ouabain {sim.ouabain_mM * 1e3:g} µM")
+    return out
+
+
+def _has_tracer(row: dict) -> bool:
+    return bool(row.get("tracer_in", 0) or row.get("tracer_efflux", 0))
+
+
+class Panel:
+    """Draws the side panel of a simulation (reads the simulation only)."""
+
+    def __init__(self, text: Text):
+        self.text = text
+
+    def draw(self, surf, lay: Layout, sim, follow: int, history: list[tuple[float, int]],
+             ui=None) -> None:
+        """The panel in ``lay.side``.
+
+        Args:
+            surf: the frame's surface.
+            lay: the window's layout.
+            sim: the simulation (read only).
+            follow: index of the followed pump (-1: none).
+            history: (time_ms, state) changes of the followed pump.
+            ui: the window's :class:`~render.scene.UI` (buttons), or None.
+        """
+        P = lay.side
+        surf.fill(PANEL_BG, P)
+        pygame.draw.line(surf, SEPARATOR, P.topleft, P.bottomleft, 1)
+        pad = lay.px(12)
+        x0, x1 = P.left + pad, P.right - pad
+        fs = lay.px(15)
+        row = sim.recorder.rows[-1] if sim.recorder.rows else sim.counts()
+        y = self._numbers(surf, lay, sim, row, P.top + pad)
+        self._occupancy_bar(surf, sim, pygame.Rect(x0, y, x1 - x0, lay.px(10)))
+        y += lay.px(10) + round(fs * 0.6)
+        buttons = ui is not None and ui.buttons
+        m = len(sim.pumps)
+        follow_h = round(fs * 4.4) if 0 <= follow < m else 0
+        avail = P.bottom - pad - (ui.buttons_height if buttons else 0) - follow_h - y
+        ch = max(int((avail - fs) / 2), lay.px(40))
+        rows = sim.recorder.rows
+        if avail > lay.px(90):
+            chart = pygame.Rect(x0, y, x1 - x0, ch - round(fs * 0.6))
+            draw_chart(surf, self.text, lay, chart, rows, [("v_mV", V_LINE, "V")],
+                       "Membrane potential (mV)")
+            y += ch
+            if _has_tracer(row):
+                series = [("tracer_efflux", TRACER_LINE, "²⁴Na⁺ out")]
+                title = "Tracer efflux (ions)"
+            else:
+                series = [("na_in_mM", NA_RGB, "Na⁺ in"), ("k_out_mM", K_RGB, "K⁺ out")]
+                title = "Concentration (mM)"
+            draw_chart(surf, self.text, lay, chart.move(0, ch), rows, series, title)
+            y += ch
+        if follow_h:
+            self._follow_box(surf, lay, sim, follow, history,
+                             pygame.Rect(x0, y, x1 - x0, follow_h - round(fs * 0.4)))
+        if buttons:
+            self._buttons(surf, lay, ui.buttons)
+
+    def _numbers(self, surf, lay: Layout, sim, row: dict, y: int) -> int:
+        """Concentrations, readouts, phase and conditions from ``y`` down; returns the y
+        where the occupancy bar goes."""
+        T = self.text
+        P = lay.side
+        pad = lay.px(12)
+        x0, x1 = P.left + pad, P.right - pad
+        fs = lay.px(15)
+        small = lay.px(12.5)
+        T.blit(surf, "Concentrations (mM)", (x0, y), fs, PANEL_FG, True)
+        y += round(fs * 1.6)
+        c1, c2 = x0 + (x1 - x0) * 0.55, x1
+        T.blit(surf, "inside", (c1, y), small, PANEL_DIM, anchor="topright")
+        T.blit(surf, "outside", (c2, y), small, PANEL_DIM, anchor="topright")
+        y += round(small * 1.5)
+        for col, name, a, b in ((NA_RGB, NA_LABEL, row["na_in_mM"], row["na_out_mM"]),
+                                (K_RGB, K_LABEL, row["k_in_mM"], row["k_out_mM"])):
+            rr = round(fs * 0.38)
+            pygame.draw.circle(surf, col, (x0 + rr, y + fs * 0.62), rr)
+            T.blit(surf, name, (x0 + 3 * rr, y), fs, PANEL_FG, True)
+            T.blit(surf, f"{a:.1f}", (c1, y), fs, PANEL_FG, anchor="topright")
+            T.blit(surf, f"{b:.1f}", (c2, y), fs, PANEL_FG, anchor="topright")
+            y += round(fs * 1.45)
+        y += round(fs * 0.3)
+        rate = turnover(sim)
+        lines = [("ATP", f"{row['atp_mM']:.2f} mM"),
+                 ("Membrane potential", f"{row['v_mV']:+.1f} mV"),
+                 ("Pump cycles", f"{row['cycles']:,}"),
+                 ("Turnover", f"{rate:.0f} /pump/s" if rate == rate else "–"),
+                 ("Pumps", f"{len(sim.pumps)}")]
+        if _has_tracer(row):
+            lines.append(("²⁴Na⁺ efflux", f"{row['tracer_efflux']:,} ions"))
+        for k, v in lines:
+            T.blit(surf, k, (x0, y), fs, PANEL_DIM)
+            T.blit(surf, v, (x1, y), fs, PANEL_FG, True, "topright")
+            y += round(fs * 1.4)
+        T.blit(surf, "Phase", (x0, y), fs, PANEL_DIM)
+        T.blit(surf, str(sim.phase), (x1, y), fs, WARN, True, "topright")
+        y += round(fs * 1.4)
+        flags = conditions(sim)
+        if flags:
+            T.blit(surf, " · ".join(flags), (x1, y), small, WARN, False, "topright")
+            y += round(small * 1.5)
+        return y + round(fs * 0.2)
+
+    @staticmethod
+    def _occupancy_bar(surf, sim, rect) -> None:
+        """How many pumps are in each state: one bar split in the states' colours."""
+        st = sim.pumps.state
+        m = len(st)
+        if m == 0:
+            return
+        occ = np.bincount(st, minlength=len(PumpState))
+        x = rect.left
+        for s in PumpState:
+            w = rect.w * occ[s] / m
+            if w > 0:
+                pygame.draw.rect(surf, PUMP_STYLES[s].color,
+                                 pygame.Rect(round(x), rect.top, math.ceil(w), rect.h))
+            x += w
+        pygame.draw.rect(surf, EDGE, rect, 1)
+
+    def _follow_box(self, surf, lay: Layout, sim, f: int, history, rect) -> None:
+        """The followed pump: number, state and cycles, and a strip of its recent states."""
+        T = self.text
+        p = sim.pumps
+        fs = lay.px(13)
+        T.blit(surf, f"Followed pump #{f + 1}", (rect.left, rect.top), fs, FOLLOW, True)
+        nc = int(p.cycles[f])
+        T.blit(surf, f"{pump_style(p.state[f]).name} · {nc} cycle{'' if nc == 1 else 's'}",
+               (rect.right, rect.top), fs, PANEL_FG, True, "topright")
+        strip = pygame.Rect(rect.left, rect.top + round(fs * 1.6), rect.w, round(fs * 1.3))
+        span = HISTORY_S * sim.scenario.values["render.ms_per_second"]
+        t1 = sim.time_ms
+        t0 = t1 - span
+        pygame.draw.rect(surf, WHITE, strip)
+        for k, (ts, s) in enumerate(history):
+            te = history[k + 1][0] if k + 1 < len(history) else t1
+            if te < t0:
+                continue
+            a = strip.left + (max(ts, t0) - t0) / span * strip.w
+            b = strip.left + (te - t0) / span * strip.w
+            pygame.draw.rect(surf, pump_style(s).color,
+                             pygame.Rect(round(a), strip.top, max(1, math.ceil(b - a)), strip.h))
+        pygame.draw.rect(surf, EDGE, strip, 1)
+        T.blit(surf, f"state history, last {fmt_time(span)}", (rect.left, strip.bottom + 2),
+               lay.px(10), PANEL_DIM)
+
+    def _buttons(self, surf, lay: Layout, buttons) -> None:
+        """The window's buttons: (label, rect, active, enabled) each."""
+        fs = lay.px(12)
+        radius = lay.px(5)
+        for label, rect, active, enabled in buttons:
+            fill = (255, 214, 150) if active else ((232, 234, 240) if enabled else (240, 240, 240))
+            pygame.draw.rect(surf, fill, rect, border_radius=radius)
+            pygame.draw.rect(surf, (150, 155, 165) if enabled else (210, 210, 215), rect, 1,
+                             border_radius=radius)
+            self.text.blit(surf, label, rect.center, fs,
+                           PANEL_FG if enabled else (175, 175, 180), active, "center")
+
+
+def draw_chart(surf, text: Text, lay: Layout, rect, rows: list[dict], series, title: str) -> None:
+    """A live line chart of the recent ``rows`` (as many as the plot is px wide).
+
+    Args:
+        surf: the surface to draw on.
+        text: the font cache.
+        lay: the window's layout (sizes).
+        rect: the chart's rectangle: title line, plot, time axis.
+        rows: the results table so far, one dict per row (``time_ms`` and the series' keys).
+        series: (column, colour, name) per line; names are shown when there are several.
+        title: drawn above the plot.
+    """
+    fs = lay.px(12)
+    text.blit(surf, title, (rect.left, rect.top), fs, PANEL_FG, True)
+    x = rect.right
+    for key, col, name in reversed(series):
+        if len(series) > 1:
+            r = text.blit(surf, name, (x, rect.top), fs, col, True, "topright")
+            x = r.left - lay.px(8)
+    plot = pygame.Rect(rect.left + lay.px(40), rect.top + round(fs * 1.5),
+                       rect.w - lay.px(40), rect.h - round(fs * 1.5) - round(fs * 1.3))
+    if plot.h < 10 or plot.w < 20:
+        return
+    pygame.draw.rect(surf, WHITE, plot)
+    pygame.draw.rect(surf, GRID, plot, 1)
+    k = min(len(rows), max(plot.w, 2))
+    if k < 2:
+        return
+    recent = rows[-k:]
+    t = np.array([r["time_ms"] for r in recent], float)
+    ys = [np.array([r[key] for r in recent], float) for key, _, _ in series]
+    lo = min(float(np.nanmin(v)) for v in ys)
+    hi = max(float(np.nanmax(v)) for v in ys)
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return
+    span = hi - lo
+    if span < 1e-9:
+        span = max(abs(hi) * 0.1, 1.0)
+    lo, hi = lo - 0.08 * span, hi + 0.08 * span
+    t0, t1 = t[0], t[-1] if t[-1] > t[0] else t[0] + 1
+    for frac in (0.0, 0.5, 1.0):
+        val = lo + frac * (hi - lo)
+        yy = plot.bottom - frac * plot.h
+        if 0 < frac < 1:
+            pygame.draw.line(surf, GRID, (plot.left, yy), (plot.right, yy), 1)
+        text.blit(surf, fmt_num(val), (plot.left - lay.px(4), yy), lay.px(10), PANEL_DIM,
+                  anchor="midright")
+    text.blit(surf, fmt_time(t0), (plot.left, plot.bottom + 2), lay.px(10), PANEL_DIM)
+    text.blit(surf, fmt_time(t[-1]), (plot.right, plot.bottom + 2), lay.px(10), PANEL_DIM,
+              anchor="topright")
+    X = plot.left + (t - t0) / (t1 - t0) * (plot.w - 1)
+    for v, (_, col, _) in zip(ys, series):
+        Y = plot.bottom - 1 - (v - lo) / (hi - lo) * (plot.h - 2)
+        pts = np.stack([X, Y], axis=1)
+        pygame.draw.lines(surf, col, False, pts.tolist(), max(1, lay.px(2)))

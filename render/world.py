@@ -1,0 +1,234 @@
+"""The world view: the box through the camera, with its compartments, the lipid bilayer,
+channel pores, the ions (rasterised by :mod:`render.raster`), the pumps
+(:mod:`render.pumps`), and the labels and scale bar over them.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pygame
+
+from particles.layout import Side
+
+from .layout import Layout, Projection
+from .memory import FrameMemory
+from .pumps import PumpPainter
+from .raster import K_RGB, NA_RGB, IonRaster
+from .style import (BG_INSIDE, BG_INSIDE_ZONE, BG_OUTSIDE, BG_OUTSIDE_ZONE, BG_VOID, BLACK,
+                    CAVITY, HEAD, HEAD_EDGE, TAIL, WHITE, mix)
+from .text import Text
+
+#: Channel kinds in the order of their codes (``Channels.type``: Na+ leak, K+ leak,
+#: voltage-gated Na+, voltage-gated K+): (colour, gate). The gate indexes
+#: ``Simulation.gates_open()`` (0: Na+, 1: K+); None for a leak pore, always open.
+CHANNEL_STYLES = ((NA_RGB, None), (K_RGB, None), (NA_RGB, 0), (K_RGB, 1))
+LIPID_TAIL = (205, 180, 130)
+INSIDE_TEXT = (120, 70, 10)
+OUTSIDE_TEXT = (0, 70, 120)
+
+
+def nice_length(x: float) -> float:
+    """The 1, 2 or 5 × 10^k nearest above 0.7·``x`` (a scale bar's length)."""
+    if x <= 0:
+        return 1.0
+    e = 10 ** math.floor(math.log10(x))
+    for m in (1, 2, 5, 10):
+        if m * e >= x * 0.7:
+            return m * e
+    return 10 * e
+
+
+class WorldView:
+    """Draws the box of a simulation into the world view's rectangle (reads the simulation
+    only). Keeps the static background (compartments and bilayer) cached between frames."""
+
+    def __init__(self, text: Text):
+        self.text = text
+        self.raster = IonRaster()
+        self.pumps = PumpPainter(text)
+        self._bg_key = None
+        self._bg: np.ndarray | None = None
+
+    def draw(self, buffer: np.ndarray, surf, lay: Layout, sim, proj: Projection,
+             memory: FrameMemory, fps: float, follow: int) -> None:
+        """Start a frame with the world view of ``sim``.
+
+        The whole of ``buffer`` (``(H, W, 3)`` uint8) is reset to the cached background, then
+        ions, channels, pumps and labels are drawn inside ``lay.world``, through ``surf`` (a
+        surface over the same pixels). ``follow`` is the followed pump (-1: none)."""
+        np.copyto(buffer, self._background(lay, sim, proj))
+        radius = self.ion_radius(lay, sim, proj)
+        wr = lay.world
+        self.raster.draw(buffer, sim.ions, proj.transform, (wr.left, wr.top, wr.right, wr.bottom),
+                         radius)
+        surf.set_clip(wr)
+        self._channels(surf, lay, sim, proj)
+        self.pumps.draw_flashes(surf, lay, sim, proj, memory, fps, radius)
+        self.pumps.draw(surf, lay, sim, proj, follow)
+        self.pumps.draw_puffs(surf, sim, proj, memory, fps)
+        self._labels(surf, lay, sim, proj)
+        self._scale_bar(surf, lay, proj)
+        surf.set_clip(None)
+
+    # -------------------------------------------------------------- what is where
+
+    @staticmethod
+    def ion_radius(lay: Layout, sim, proj: Projection) -> float:
+        """Drawn radius of a free ion (px): from the mean spacing of ions on screen."""
+        g = sim.geometry
+        n = max(int(np.count_nonzero(sim.ions.side != Side.RESERVOIR)), 1)
+        spacing = math.sqrt(g.width_um * g.height_um / n) * proj.scale
+        return float(min(max(0.30 * spacing, 1.2), 7.0 * lay.u))
+
+    @staticmethod
+    def pump_rect(sim, proj: Projection, i: int) -> pygame.Rect:
+        """Screen rectangle of pump ``i``'s drawing (for picking and highlighting)."""
+        cx, cy = proj.to_screen(sim.geometry.membrane_x_um, float(sim.pumps.y[i]))
+        fh, hw = proj.face, proj.half_width
+        lobe = 0.34 * fh
+        return pygame.Rect(int(cx - hw - lobe), int(cy - fh / 2), int(2 * hw + lobe), int(fh))
+
+    def pick_pump(self, sim, proj: Projection, pos) -> int:
+        """Index of the pump under screen ``pos``, or -1 (the nearest in y if several)."""
+        best, bd = -1, 1e18
+        for i in range(len(sim.pumps)):
+            r = self.pump_rect(sim, proj, i).inflate(8, 8)
+            if r.collidepoint(pos):
+                d = abs(r.centery - pos[1])
+                if d < bd:
+                    best, bd = i, d
+        return best
+
+    # -------------------------------------------------------------- background
+
+    def _background(self, lay: Layout, sim, proj: Projection) -> np.ndarray:
+        """The whole frame's static part: void, compartments, clamped zones and bilayer."""
+        v = sim.scenario.values
+        key = (lay.size, proj.transform, lay.panel, v.get("bath.clamped"), v.get("bath.zone_um"))
+        if key == self._bg_key:
+            return self._bg
+        W, H = lay.size
+        surf = pygame.Surface((W, H), depth=24)
+        surf.fill(BG_VOID)
+        g = sim.geometry
+        s, ox, oy = proj.scale, proj.ox, proj.oy
+        surf.set_clip(lay.world)
+        box_in = pygame.Rect(round(ox), round(oy), round(g.membrane_x_um * s),
+                             round(g.height_um * s))
+        box_out = pygame.Rect(round(ox + g.membrane_x_um * s), round(oy),
+                              round((g.width_um - g.membrane_x_um) * s), round(g.height_um * s))
+        surf.fill(BG_INSIDE, box_in)
+        surf.fill(BG_OUTSIDE, box_out)
+        if v.get("bath.clamped"):
+            zx = ox + (g.width_um - v["bath.zone_um"]) * s
+            surf.fill(BG_OUTSIDE_ZONE, pygame.Rect(round(zx), round(oy),
+                                                   round(box_out.right - zx), box_out.h))
+        if v.get("dialysis.clamped"):
+            zx = ox + v["dialysis.zone_um"] * s
+            surf.fill(BG_INSIDE_ZONE, pygame.Rect(box_in.x, box_in.y, round(zx - box_in.x),
+                                                  box_in.h))
+        self._bilayer(surf, lay, proj, oy, g.height_um * s)
+        surf.set_clip(None)
+        arr = pygame.surfarray.array3d(surf).swapaxes(0, 1)
+        self._bg = np.ascontiguousarray(arr)
+        self._bg_key = key
+        return self._bg
+
+    @staticmethod
+    def _bilayer(surf, lay: Layout, proj: Projection, y_top: float, h: float) -> None:
+        """The membrane band from ``y_top`` over ``h`` px: two rows of lipid heads with their
+        tails (a plain band with edges when the heads would be under 2.5 px apart)."""
+        band_l, band_r = proj.band
+        w = band_r - band_l
+        rect = pygame.Rect(round(band_l), round(y_top), max(round(w), 2), round(h))
+        surf.fill(TAIL, rect)
+        head_r = max(1.5, min(w * 0.16, lay.px(6)))
+        step = head_r * 2.1
+        y0 = max(y_top, lay.world.top - step)
+        y1 = min(y_top + h, lay.world.bottom + step)
+        if step < 2.5:
+            pygame.draw.rect(surf, HEAD, rect, max(1, round(w * 0.25)))
+            return
+        ny = int((y1 - y0) / step) + 1
+        for k in range(ny):
+            y = y0 + (k + 0.5) * step
+            for x, d in ((band_l + head_r, 1), (band_r - head_r, -1)):
+                x_end = band_l + w / 2 - d * w * 0.04
+                for dy in (-head_r * 0.35, head_r * 0.35):
+                    pygame.draw.line(surf, LIPID_TAIL, (x, y + dy), (x_end, y + dy))
+        for k in range(ny):
+            y = y0 + (k + 0.5) * step
+            for x in (band_l + head_r, band_r - head_r):
+                pygame.draw.circle(surf, HEAD, (x, y), head_r)
+                if head_r >= 3:
+                    pygame.draw.circle(surf, HEAD_EDGE, (x, y), head_r, 1)
+
+    # -------------------------------------------------------------- channels and labels
+
+    @staticmethod
+    def _channels(surf, lay: Layout, sim, proj: Projection) -> None:
+        """Each pore across the band in its ion's colour; a voltage-gated pore outlined, its
+        pore dark while the gate is shut."""
+        ch = sim.channels
+        if len(ch) == 0:
+            return
+        gates = sim.gates_open()
+        band_l, band_r = proj.band
+        half = ch.half_um * proj.scale
+        for y_um, t in zip(ch.y, ch.type):
+            col, gate = CHANNEL_STYLES[int(t)]
+            is_open = gate is None or gates[gate]
+            cy = proj.pump_y(y_um)
+            rect = pygame.Rect(round(band_l) - 1, round(cy - half), round(band_r - band_l) + 2,
+                               max(2, round(2 * half)))
+            pygame.draw.rect(surf, mix(col, WHITE, 0.35), rect)
+            pore = rect.inflate(-rect.w * 0.15, -rect.h * 0.55)
+            pygame.draw.rect(surf, CAVITY if is_open else mix(col, BLACK, 0.3), pore)
+            if gate is not None:
+                pygame.draw.rect(surf, BLACK, rect, max(1, round(lay.u)))
+
+    def _labels(self, surf, lay: Layout, sim, proj: Projection) -> None:
+        """INSIDE / OUTSIDE (shortened to fit) and the perfused bath's zone."""
+        g = sim.geometry
+        s, ox, oy = proj.scale, proj.ox, proj.oy
+        wr = lay.world
+        size = lay.px(17)
+        pad = lay.px(8)
+        band_l, band_r = proj.band
+        y = max(wr.top + pad, oy + pad)
+        left = max(wr.left + pad, ox + pad)
+        right = min(wr.right - pad, ox + g.width_um * s - pad)
+        for texts, x, room, col, anchor in (
+                (("INSIDE  (cytoplasm)", "INSIDE", "IN"), left, band_l - left - pad, INSIDE_TEXT,
+                 "topleft"),
+                (("OUTSIDE  (extracellular)", "OUTSIDE", "OUT"), right, right - band_r - pad,
+                 OUTSIDE_TEXT, "topright")):
+            for text in texts:
+                if self.text.font(size, True).size(text)[0] + size < room:
+                    self.text.label(surf, text, (x, y), size, col, anchor)
+                    break
+        if sim.scenario.values.get("bath.clamped"):
+            zx = ox + (g.width_um - sim.scenario.values["bath.zone_um"]) * s
+            yb = min(wr.bottom - pad, oy + g.height_um * s - pad)
+            if right - zx > size * 3:
+                self.text.label(surf, "perfused bath", ((zx + right) / 2, yb), lay.px(12),
+                                OUTSIDE_TEXT, "midbottom")
+
+    def _scale_bar(self, surf, lay: Layout, proj: Projection) -> None:
+        """A bar of a round length near 12 % of the view's width, bottom left."""
+        wr = lay.world
+        pad = lay.px(8)
+        s = proj.scale
+        nice = nice_length((wr.w * 0.12) / s)
+        bar = nice * s
+        x0 = wr.left + pad * 2
+        yb = wr.bottom - pad * 2
+        pygame.draw.line(surf, BLACK, (x0, yb), (x0 + bar, yb), max(2, lay.px(3)))
+        for x in (x0, x0 + bar):
+            pygame.draw.line(surf, BLACK, (x, yb - lay.px(5)), (x, yb + lay.px(1)),
+                             max(1, lay.px(2)))
+        label = f"{nice * 1000:g} nm" if nice < 1 else f"{nice:g} µm"
+        self.text.blit(surf, label, (x0 + bar / 2, yb - lay.px(6)), lay.px(12), BLACK,
+                       anchor="midbottom")
