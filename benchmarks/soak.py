@@ -33,7 +33,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from particles import Simulation, load_scenario  # noqa: E402
-from particles import kernels as kn  # noqa: E402
+from particles import layout  # noqa: E402
 from particles.config import parse_assignment  # noqa: E402
 from particles.state import Side, Species  # noqa: E402
 
@@ -87,14 +87,14 @@ def check_sound(sim, totals: dict[int, int]) -> list[str]:
     if not (np.array_equal(p.n_na, (p.sites[:, :3] >= 0).sum(1))
             and np.array_equal(p.n_k, (p.sites[:, 3:] >= 0).sum(1))):
         bad.append("pump site counts disagree with the sites")
-    cyc = int(c[kn.C_CYCLES])
+    cyc = int(c[layout.C_CYCLES])
     if int(p.cycles.sum()) != cyc:
         bad.append(f"per-pump cycles {int(p.cycles.sum())} != total {cyc}")
-    if int(c[kn.C_K_IN] + c[kn.C_NA_IN]) != 2 * cyc:
-        bad.append(f"ions carried in {int(c[kn.C_K_IN] + c[kn.C_NA_IN])} != 2 x {cyc} cycles")
-    if not 3 * cyc <= int(c[kn.C_NA_OUT]) <= 3 * (cyc + len(p)):
-        bad.append(f"Na+ out {int(c[kn.C_NA_OUT])} not within 3 x cycles (+1 per pump)")
-    if int(c[kn.C_CHARGE_OUT]) != int(c[kn.C_NA_OUT]) - 2 * cyc:
+    if int(c[layout.C_K_IN] + c[layout.C_NA_IN]) != 2 * cyc:
+        bad.append(f"ions carried in {int(c[layout.C_K_IN] + c[layout.C_NA_IN])} != 2 x {cyc} cycles")
+    if not 3 * cyc <= int(c[layout.C_NA_OUT]) <= 3 * (cyc + len(p)):
+        bad.append(f"Na+ out {int(c[layout.C_NA_OUT])} not within 3 x cycles (+1 per pump)")
+    if int(c[layout.C_CHARGE_OUT]) != int(c[layout.C_NA_OUT]) - 2 * cyc:
         bad.append("net charge out != Na+ out - ions in")
     if not (np.isfinite(sim.env).all() and sim.atp_mM >= 0):
         bad.append(f"environment not finite or ATP negative: {sim.env}")
@@ -125,14 +125,14 @@ def soak(scenario: str, overrides: dict, steps: int, check_every: int, seed: int
         wall = time.perf_counter() - t0
         out(f"  step {sim.step_index:>11,}  t {sim.time_ms:9.2f} ms  wall {wall:8.1f} s  "
             f"{sim.step_index / wall:9.0f} steps/s  RSS {rss:7.1f} MiB  cycles "
-            f"{int(sim.counters[kn.C_CYCLES]):,}  {'OK' if not bad else '; '.join(bad)}")
+            f"{int(sim.counters[layout.C_CYCLES]):,}  {'OK' if not bad else '; '.join(bad)}")
         if bad:
             result.update(ok=False, failures=bad)
             break
     wall = time.perf_counter() - t0
     result.update(steps=sim.step_index, simulated_ms=sim.time_ms, wall_s=wall,
                   rss_first_mib=rss0, rss_last_mib=rss_mib(), rows=len(sim.recorder.rows),
-                  cycles=int(sim.counters[kn.C_CYCLES]), ions=len(sim.ions))
+                  cycles=int(sim.counters[layout.C_CYCLES]), ions=len(sim.ions))
     out(f"soak {'PASSED' if result['ok'] else 'FAILED'}: {sim.step_index:,} steps in "
         f"{wall:.0f} s; RSS {rss0:.1f} -> {result['rss_last_mib']:.1f} MiB; "
         f"{result['rows']} rows; {result['cycles']:,} cycles")

@@ -447,10 +447,6 @@ class Simulation:
         return (f"Simulation({self.scenario.name!r}, seed={self.seed}, t={self.time_ms:g} ms, "
                 f"{len(self.ions)} ions, {len(self.pumps)} pumps)")
 
-    # Until the issue-12 merge only: particles/bench.py reads these (it moves to
-    # memory_bytes()).
-    _prop_ion = property(lambda self: self._scratch.prop_ion)
-    _prop_pump = property(lambda self: self._scratch.prop_pump)
 
 
 def _code(value: str | int, by_name: dict) -> int:

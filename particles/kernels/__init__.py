@@ -38,11 +38,6 @@ from .step import _advance, _exchanges
 __all__ = ["CHUNK", "PARALLEL_MIN_CHUNKS", "advance", "count", "exchanges", "gates_open",
            "label_tracer", "move", "pump_rates", "scratch"]
 
-# Until the issue-12 merge only: render/app.py, render/scene.py, tests/test_app.py and
-# benchmarks/soak.py still read these layout names through ``particles.kernels``.
-from ..layout import (C_CHARGE_OUT, C_CYCLES, C_K_IN, C_NA_IN, C_NA_OUT,  # noqa: E402, F401
-                      ENV_OUABAIN, ENV_POISONED)
-
 
 def scratch(n_ions: int) -> Scratch:
     """Fresh per-step scratch arrays for ``n_ions`` ions (:class:`~particles.layout.Scratch`)."""
