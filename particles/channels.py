@@ -7,7 +7,8 @@ during an action potential (the ``action_potential`` event: Na+ gates for
 ``channels.kv_open_ms``). An ion of the pore's species that reaches an open pore passes
 with a probability per hit derived from the pore's passage rate per mM exactly as pump
 capture is (MODEL.md §2, Andrews 2009): ``κ = rate / (h · 602214 · pore)`` and
-``P = κ · sqrt(π dt / D)``, so the flux does not depend on dt. With
+P from κ, dt and D by :func:`~particles.physics.sticking_probability`, so the flux does not
+depend on dt. With
 ``channels.voltage_bias`` the membrane potential multiplies P by ``exp(∓V / 2V_T)``
 (inward / outward), a symmetric single-barrier pore whose net flux vanishes at the
 species' Nernst potential: ions flow down their electrochemical gradient.
@@ -18,12 +19,12 @@ This module holds the pores (:class:`Channels`); the crossings themselves happen
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from .physics import CHANNEL_KINDS, channel_bins, channel_kappas, channel_layout
+from .physics import (CHANNEL_KINDS, channel_bins, channel_kappas, channel_layout,
+                      sticking_probability)
 from .layout import N_CH_TYPES, ChannelArrays
 
 
@@ -60,7 +61,7 @@ class Channels:
         """Recompute the passage probabilities at V = 0 from the scenario's current values."""
         dt = values["time.dt_ms"]
         for t, (kappa, (_, sp)) in enumerate(zip(channel_kappas(values), CHANNEL_KINDS)):
-            self.p0[t] = kappa * math.sqrt(math.pi * dt / values[f"ions.{sp}.D"])
+            self.p0[t] = sticking_probability(kappa, dt, values[f"ions.{sp}.D"])
 
     def __len__(self) -> int:
         return self.y.shape[0]

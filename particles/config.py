@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .memory import BYTES_PER_ION, available_memory_bytes
-from .physics import (channel_layout, expected_ion_count, initial_ion_count, max_safe_dt,
+from .physics import (channel_layout, dt_limit, expected_ion_count, initial_ion_count,
                       membrane_x)
 
 if sys.version_info >= (3, 11):
@@ -521,7 +521,7 @@ def _check_geometry(v: dict, src: str) -> None:
 
 
 def _check_time(sc: Scenario) -> None:
-    """Sampling, run length and event times fit in 2^53 steps; dt is safe (``max_safe_dt``)."""
+    """Sampling, run length and event times fit in 2^53 steps; dt is safe (``dt_limit``)."""
     v, src = sc.values, sc.source
     if v["time.sample_ms"] < v["time.dt_ms"]:
         raise _bad(src, "time.sample_ms", f"sampling interval {v['time.sample_ms']:g} ms is "
@@ -534,10 +534,10 @@ def _check_time(sc: Scenario) -> None:
         if e.at_ms / v["time.dt_ms"] > 2**53:
             raise _bad(src, "protocol", f"event {e.action!r} at {e.at_ms:g} ms is more than "
                        f"2^53 steps of dt = {v['time.dt_ms']:g} ms")
-    safe = max_safe_dt(v)
+    safe, why = dt_limit(v)
     if v["time.dt_ms"] > safe * (1 + 1e-9):
-        raise _bad(src, "time.dt_ms", f"dt = {v['time.dt_ms']:g} ms lets ions step past a "
-                   f"capture face or compartment; the largest safe dt is {_floor3(safe):.3g} ms")
+        raise _bad(src, "time.dt_ms", f"dt = {v['time.dt_ms']:g} ms {why}; the largest safe "
+                   f"dt is {_floor3(safe):.3g} ms")
 
 
 def _check_memory(v: dict, src: str) -> None:

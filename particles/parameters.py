@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from .physics import AVOGADRO_PER_UM3_MM, adsorption_coefficients
+from .physics import AVOGADRO_PER_UM3_MM, adsorption_coefficients, sticking_probability
 from .layout import (ENV_AP_START, ENV_ATP, ENV_BATH_ON, ENV_DIALYSIS_ON, ENV_OUABAIN, ENV_POISONED,
                      ENV_V, N_ENV, N_P_STICK, N_PAR, N_SITES, PAR_ATP_BASAL, PAR_ATP_PROD,
                      PAR_ATP_REGEN, PAR_ATP_SET, PAR_BATH_EVERY, PAR_BATH_X0, PAR_C, PAR_CH_BIAS,
@@ -95,11 +95,10 @@ def _space_and_motion(par: np.ndarray, v: dict, g: Geometry, pore_half_um: float
     D = np.array([v[f"ions.{s.name.lower()}.D"] for s in Species])
     sigma = np.sqrt(2.0 * D * dt)
     par[PAR_SIGMA:PAR_SIGMA + len(Species)] = sigma
-    # Sticking probability per crossing from the adsorption coefficient (Andrews 2009):
-    # kappa = P * sqrt(D / (pi dt))  =>  P = kappa * sqrt(pi dt / D).
+    # Sticking probability per crossing from the adsorption coefficient (Andrews 2009).
     d_na, d_k = v["ions.na.D"], v["ions.k.D"]
     par[PAR_P_STICK:PAR_P_STICK + N_P_STICK] = [
-        kappa * math.sqrt(math.pi * dt / d)
+        sticking_probability(kappa, dt, d)
         for kappa, d in zip(adsorption_coefficients(v), (d_na, d_k, d_na))]
     par[PAR_REACH] = float(sigma.max())
     par[PAR_WIDTH] = g.width_um

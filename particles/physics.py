@@ -1,5 +1,6 @@
 """Physics derived from a scenario's values: unit conversions, compartments, capture and
-passage coefficients, the channel layout and the time-step safety limit.
+passage coefficients and the sticking probability per crossing they give at a time step
+(Andrews 2009), the channel layout and the time-step safety limit.
 
 Every function takes the flat, validated ``values`` dict of a
 :class:`~particles.config.Scenario` (or plain numbers) and returns numbers; none raises
@@ -10,6 +11,7 @@ diffusion coefficients µm²/ms, adsorption coefficients κ µm/ms (MODEL.md §1
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -106,31 +108,144 @@ def channel_count(values: dict) -> int:
     return sum(values[f"channels.{k}_count"] for k, _ in CHANNEL_KINDS)
 
 
+# ---------------------------------------------------------------- sticking probability
+
+STICK_P_MAX = 0.5
+"""Largest sticking (or pore passage at V = 0) probability per crossing a scenario's dt may
+give: ``max_safe_dt`` keeps every face and pore at or below it."""
+
+_REACH = 8
+"""The Andrews profile is solved on [0, 8σ] from the plane; beyond, it is exactly linear
+(the wall's disturbance decays like exp(-2.5 x/σ), and a normal tail Q(8) < 1e-15)."""
+
+_NODES = 10
+"""Gauss-Legendre nodes per σ-wide panel of the profile (κ' converged to 1e-10)."""
+
+_TABLE_N = 128
+"""Table of κ'(P) at P = k/128, k = 0..128 (linear interpolation: relative error < 2e-5)."""
+
+
+def sticking_probability(kappa: float, dt: float, D: float) -> float:
+    """Per-crossing sticking probability P in [0, 1] of a face of adsorption coefficient
+    ``kappa`` (µm/ms) for ions of diffusion coefficient ``D`` (µm²/ms) stepping every ``dt``
+    (ms): the P at which the kernels' rule captures ``kappa · c`` ions per unit face area per
+    ms from a concentration c beside it (a Robin boundary ``D ∂c/∂n = κ c``).
+
+    The rule (pump faces and channel pores alike): an ion whose Gaussian step ends beyond the
+    face plane is captured with probability P, else reflected. For it the reduced
+    coefficient κ' = κ·dt/σ = κ·sqrt(dt / 2D) (σ = sqrt(2 D dt), the rms step per axis) is a
+    function of P alone (Andrews 2009, Phys. Biol. 6:046015; Smoldyn's ``SPAirrAds``):
+    κ' = P/sqrt(2π) for small P (P = κ·sqrt(π dt / D)), 0.2753 at P = 0.5 and 0.8582 at
+    P = 1 (:func:`reduced_adsorption`). A κ' above that gives P = 1: such a face captures
+    less than ``kappa`` asks (``max_safe_dt`` keeps P <= :data:`STICK_P_MAX`)."""
+    if not kappa > 0:
+        return 0.0
+    k = kappa * math.sqrt(dt / (2 * D))
+    p, kp = _andrews_table()
+    if k >= kp[-1]:
+        return 1.0
+    ratio = np.concatenate(([math.sqrt(2 * math.pi)], p[1:] / kp[1:]))
+    return float(k * np.interp(k, kp, ratio))
+
+
+def reduced_adsorption(p: float) -> float:
+    """Reduced adsorption coefficient κ' = κ·sqrt(dt / 2D) (dimensionless) that sticking
+    probability ``p`` in [0, 1] gives under the kernels' rule (see
+    :func:`sticking_probability`), interpolated in the table of :func:`_andrews_table`."""
+    if not p > 0:
+        return 0.0
+    p = min(p, 1.0)
+    grid, kp = _andrews_table()
+    ratio = np.concatenate(([1 / math.sqrt(2 * math.pi)], kp[1:] / grid[1:]))
+    return float(p * np.interp(p, grid, ratio))
+
+
+@functools.cache
+def _andrews_table() -> tuple[np.ndarray, np.ndarray]:
+    """``(P, κ')``: two ``(129,)`` float64 arrays, P = k/128 and κ'(P) (κ'(0) = 0), computed
+    once (about 10 ms) by :func:`_reduced_adsorption_exact`."""
+    p = np.arange(_TABLE_N + 1) / _TABLE_N
+    return p, np.array([0.0] + [_reduced_adsorption_exact(q) for q in p[1:]])
+
+
+def _reduced_adsorption_exact(p: float) -> float:
+    """κ'(P) from the steady concentration profile beside a partially adsorbing plane under
+    the kernels' rule (Andrews' method, solved as a linear system instead of iterated).
+
+    In units of σ, x >= 0 the distance from the plane and g the standard normal density, the
+    profile with unit far-field slope c(x) -> x + L obeys, for one step,
+    ``c(x) = ∫₀^∞ c(y) [g(x - y) + (1 - p) g(x + y)] dy`` (arrivals at -x are reflected to
+    x) and the flux balance ``p ∫₀^∞ c(y) Q(y) dy = D dt / σ² = 1/2`` (Q the normal upper
+    tail: the fraction of a step from y that ends beyond the plane). A continuum face with
+    the same far field has ``D ∂c/∂x = κ c`` at x = 0, so κ = D/L and κ' = 1/(2L). Solved
+    by Nyström quadrature on [0, 8σ] with c = x + L beyond; at p = 1, L is Chernoff's
+    constant -ζ(1/2)/sqrt(2π) = 0.5826 to 1e-12."""
+    x, w, K0, K1, q_far, q_mirror, q_near = _andrews_grid()
+    n, X = x.size, float(_REACH)
+    a = np.empty((n + 1, n + 1))
+    b = np.empty(n + 1)
+    a[:n, :n] = np.eye(n) - K0 - (1 - p) * K1
+    # ∫_X^∞ (y + L) g(y - s) dy = g(X - s) + (s + L) Q(X - s), for s = x and s = -x
+    a[:n, n] = -(q_far + (1 - p) * q_mirror)
+    b[:n] = _gauss(X - x) + x * q_far + (1 - p) * (_gauss(X + x) - x * q_mirror)
+    a[n, :n] = p * w * q_near  # the beyond-X part of the balance is below 1e-15
+    a[n, n] = 0.0
+    b[n] = 0.5
+    return 1.0 / (2.0 * np.linalg.solve(a, b)[n])
+
+
+@functools.cache
+def _andrews_grid():
+    """Nyström grid of :func:`_reduced_adsorption_exact` (units of σ): nodes ``x`` and
+    weights ``w`` (``(n,)``), the direct and mirrored step kernels ``K0``, ``K1``
+    (``(n, n)``, weights included) and the normal tails Q(X - x), Q(X + x), Q(x)."""
+    t, wt = np.polynomial.legendre.leggauss(_NODES)
+    x = (np.arange(_REACH)[:, None] + (t + 1) / 2).ravel()
+    w = np.tile(wt / 2, _REACH)
+    tail = np.vectorize(lambda u: 0.5 * math.erfc(u / math.sqrt(2)))
+    return (x, w, _gauss(x[:, None] - x) * w, _gauss(x[:, None] + x) * w,
+            tail(_REACH - x), tail(_REACH + x), tail(x))
+
+
+def _gauss(u):
+    """Standard normal density at ``u`` (array or float)."""
+    return np.exp(-0.5 * u * u) / math.sqrt(2 * math.pi)
+
+
 # ---------------------------------------------------------------- time step
 
 def max_safe_dt(values: dict) -> float:
-    """Largest dt (ms) for which no ion can step past a capture face or a compartment.
+    """Largest dt (ms) the scenario may use; see :func:`dt_limit`."""
+    return dt_limit(values)[0]
 
-    Rules: the rms step ``sqrt(2 D dt)`` of the fastest species is at most half a pump face
-    and a fifth of the narrowest compartment, and the per-crossing sticking probability
-    ``κ sqrt(π dt / D)`` (Andrews 2009) stays at or below 0.5 for every face and species.
+
+def dt_limit(values: dict) -> tuple[float, str]:
+    """Largest safe dt (ms) and what it prevents (a phrase after "dt = ... ms").
+
+    Rules: the rms step ``sqrt(2 D dt)`` of the fastest species is at most half a pump face,
+    a pore's width and a fifth of the narrowest compartment, and the sticking probability of
+    every face and species (passage probability of every pore at V = 0) stays at or below
+    :data:`STICK_P_MAX`: dt <= 2 D (κ'(P_max) / κ)² (:func:`sticking_probability`).
     """
     D_na, D_k = values["ions.na.D"], values["ions.k.D"]
     D_max = max(D_na, D_k)
     xm, t = membrane_x(values), values["domain.membrane_thickness_um"]
     narrow = min(xm - t / 2, values["domain.width_um"] - xm - t / 2, values["domain.height_um"])
-    limits = [_sq(narrow) / (25 * 2 * D_max)]
+    step = "lets ions step past a capture face or compartment"
+    limits = [(_sq(narrow) / (25 * 2 * D_max), step)]
+    k_max = reduced_adsorption(STICK_P_MAX)
+    stick = f"makes a capture or passage probability per crossing exceed {STICK_P_MAX:g}"
     if values["pumps.count"] > 0:
-        limits.append(_sq(values["pumps.face_um"] / 2) / (2 * D_max))
+        limits.append((_sq(values["pumps.face_um"] / 2) / (2 * D_max), step))
         for kappa, D in zip(adsorption_coefficients(values), (D_na, D_k, D_na)):
             if kappa > 0:
-                limits.append(D / math.pi * _sq(0.5 / kappa))
-    if channel_count(values) > 0:  # pores: rms step <= pore width; passage P <= 0.5 at V = 0
-        limits.append(_sq(values["channels.pore_um"]) / (2 * D_max))
+                limits.append((2 * D * _sq(k_max / kappa), stick))
+    if channel_count(values) > 0:  # pores: rms step <= pore width; passage P <= P_max at V = 0
+        limits.append((_sq(values["channels.pore_um"]) / (2 * D_max), step))
         for kappa, (_, sp) in zip(channel_kappas(values), CHANNEL_KINDS):
             if kappa > 0:
-                limits.append(values[f"ions.{sp}.D"] / math.pi * _sq(0.5 / kappa))
-    return min(limits)
+                limits.append((2 * values[f"ions.{sp}.D"] * _sq(k_max / kappa), stick))
+    return min(limits, key=lambda lim: lim[0])
 
 
 def _sq(x: float) -> float:

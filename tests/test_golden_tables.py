@@ -18,9 +18,9 @@ DATA = Path(__file__).parent / "data"
 GOLDEN = {
     "pump-cycle": "eff7cf21f473791af0937c21c2850d288af722daf1c24dfcb5ebf602c5cc95af",
     "resting": "6a2b0fb24de114be1a81bdebec8c141826c3e12abb5b33e14f4240df3499e79b",
-    "recovery": "1a055d9f163d6392915a27a928035575edd9218ea298ec1227d6a02cf55d6d3c",
-    "hodgkin-keynes": "8b1389e0368a7df89ea2f6f6969da7328aa61a595a151de4da2f8e7d723ee758",
-    "ouabain": "b96322832eca153fe8f8c2c1f56b911cf423b6ca553a6c81e3a103b11fb101ba",
+    "recovery": "cfd8096d343df524f6e235fcc617fd94bd06aa615ddeb69cd88ff2ee82a02089",
+    "hodgkin-keynes": "06a33a3171e3777d18fecfd395150ec15113f81286dd321675acfe758827e0f2",
+    "ouabain": "ae6b22366baf9f6a1671f5495134404e50b4cfdc2eba1da9770483fd6cc64433",
     "saturation": "29891f835923608520c8a652aaf71736ce800934f0be94ae9f65445566c3826a",
     str(DATA / "all-events.toml"): "0a361f7feb8345884c672c7744331d18d0a5c0b027587de2d9e1325a01a82396",
 }
