@@ -49,6 +49,7 @@ HELP = [
     ("wheel / drag", "zoom / pan;  0: whole box"),
     ("S or F12", "screenshot PNG to out/"),
     ("V", "start / stop recording an MP4 to out/"),
+    ("F11", "fullscreen on / off"),
     ("H or ?", "this help;  Esc or Q: quit"),
 ]
 
@@ -63,6 +64,16 @@ BUTTONS = [
     [("−Na⁺ in", "remove na inside"), ("−Na⁺ out", "remove na outside"),
      ("−K⁺ in", "remove k inside"), ("−K⁺ out", "remove k outside"), ("Photo", "screenshot")],
 ]
+
+
+def window_size(desktop: tuple[int, int] | None) -> tuple[int, int]:
+    """The window's first size for a display of ``desktop`` (W, H) px: 16:9, at most 90 % of
+    the display, at least 960x540 (1280x720 when the display size is unknown)."""
+    if not desktop or min(desktop) <= 0:
+        return 1280, 720
+    w = min(0.9 * desktop[0], 0.9 * desktop[1] * 16 / 9)
+    w = max(960, int(w) // 2 * 2)
+    return w, max(540, round(w * 9 / 16))
 
 
 class WindowError(Exception):
@@ -89,18 +100,23 @@ class App:
     Args:
         scenario: a loaded :class:`~particles.config.Scenario`.
         seed: random seed of the simulation (reset keeps it).
-        size: initial window size (W, H); the window is resizable.
+        size: initial window size (W, H); None: sized to the display (:func:`window_size`).
+            The window is resizable; F11 toggles fullscreen.
         out_dir: where screenshots and recordings go.
     """
 
-    def __init__(self, scenario, seed: int = 1, size=(1280, 760), out_dir="out"):
+    def __init__(self, scenario, seed: int = 1, size=None, out_dir="out"):
         self.scenario0 = copy.deepcopy(scenario)
         self.seed = seed
         self.out_dir = Path(out_dir)
         pygame.display.init()
         pygame.font.init()
         pygame.display.set_caption(f"ionpump — {scenario.title}")
-        self.screen = pygame.display.set_mode(size, pygame.RESIZABLE)
+        sizes = pygame.display.get_desktop_sizes()
+        self.desktop = tuple(sizes[0]) if sizes else None
+        self.windowed = tuple(size or window_size(self.desktop))
+        self.fullscreen = False
+        self.screen = pygame.display.set_mode(self.windowed, pygame.RESIZABLE)
         self.scene = Scene(self.screen.get_size(), fps=FPS)
         self.ui = UI(help_lines=HELP)
         self.speed_i = SPEEDS.index(1)
@@ -204,6 +220,8 @@ class App:
             self.toggle_recording()
         elif action == "help":
             self.ui.help = not self.ui.help
+        elif action == "fullscreen":
+            self.toggle_fullscreen()
         elif action == "view_reset":
             self.scene.view.zoom, self.scene.view.center = 1.0, None
         elif action == "quit":
@@ -218,6 +236,7 @@ class App:
         pygame.K_t: "tracer", pygame.K_s: "screenshot", pygame.K_F12: "screenshot",
         pygame.K_v: "record", pygame.K_h: "help", pygame.K_QUESTION: "help",
         pygame.K_0: "view_reset", pygame.K_HOME: "view_reset", pygame.K_q: "quit",
+        pygame.K_F11: "fullscreen",
     }
     NUMBER_KEYS = {pygame.K_1: "na inside", pygame.K_2: "na outside", pygame.K_3: "k inside",
                    pygame.K_4: "k outside"}
@@ -295,16 +314,29 @@ class App:
                     return action
         return ""
 
-    def resize(self, size) -> None:
+    def resize(self, size, flags: int = pygame.RESIZABLE) -> None:
+        """Draw at ``size`` (W, H) px (at least 320x240) from now on."""
         size = (max(int(size[0]), 320), max(int(size[1]), 240))
-        if size == self.scene.size:
+        if size == self.scene.size and flags == pygame.RESIZABLE:
             return
         if self.encoder is not None:
             self.toggle_recording()
             self.scene.notify("recording stopped: the window was resized")
-        if pygame.display.get_surface() is None or self.screen.get_size() != size:
-            self.screen = pygame.display.set_mode(size, pygame.RESIZABLE)
-        self.scene.resize(size)
+        if (pygame.display.get_surface() is None or self.screen.get_size() != size
+                or flags != pygame.RESIZABLE):
+            self.screen = pygame.display.set_mode(size, flags)
+        self.scene.resize(self.screen.get_size())
+        if not self.fullscreen:
+            self.windowed = self.screen.get_size()
+
+    def toggle_fullscreen(self) -> None:
+        """Fullscreen at the display's size, or back to the window's last size."""
+        if self.fullscreen:
+            self.fullscreen = False
+            self.resize(self.windowed)
+        else:
+            self.fullscreen = True
+            self.resize(self.desktop or self.scene.size, pygame.FULLSCREEN)
 
     # ------------------------------------------------------------------ files
 

@@ -81,6 +81,7 @@ class Panel:
             ui: the window's :class:`~render.scene.UI` (buttons), or None.
         """
         P = lay.side
+        self.text.area = P
         surf.fill(PANEL_BG, P)
         pygame.draw.line(surf, SEPARATOR, P.topleft, P.bottomleft, 1)
         pad = lay.px(12)
@@ -256,13 +257,13 @@ def draw_chart(surf, text: Text, lay: Layout, rect, rows: list[dict], series, ti
         span = max(abs(hi) * 0.1, 1.0)
     lo, hi = lo - 0.08 * span, hi + 0.08 * span
     t0, t1 = t[0], t[-1] if t[-1] > t[0] else t[0] + 1
-    for frac in (0.0, 0.5, 1.0):
+    for frac, anchor in ((0.0, "bottomright"), (0.5, "midright"), (1.0, "topright")):
         val = lo + frac * (hi - lo)
         yy = plot.bottom - frac * plot.h
         if 0 < frac < 1:
             pygame.draw.line(surf, GRID, (plot.left, yy), (plot.right, yy), 1)
         text.blit(surf, fmt_num(val), (plot.left - lay.px(4), yy), lay.px(10), PANEL_DIM,
-                  anchor="midright")
+                  anchor=anchor)
     text.blit(surf, fmt_time(t0), (plot.left, plot.bottom + 2), lay.px(10), PANEL_DIM)
     text.blit(surf, fmt_time(t[-1]), (plot.right, plot.bottom + 2), lay.px(10), PANEL_DIM,
               anchor="topright")

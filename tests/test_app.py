@@ -288,3 +288,22 @@ def test_next_event_following_a_pump_that_does_not_exist_watches_all(app):
     app.scene.follow = 99  # e.g. render.follow_pump larger than pumps.count
     assert app.step_to_next_event() is True
     assert app.scene.message.startswith("pump ")
+
+
+def test_window_is_sized_to_the_display():
+    from render.app import window_size
+    assert window_size((1280, 720)) == (1152, 648)     # 90 % of a 720p projector
+    assert window_size((1920, 1080)) == (1728, 972)
+    assert window_size((3840, 2160)) == (3456, 1944)
+    assert window_size((1024, 600)) == (960, 540)       # never below 960x540
+    assert window_size(None) == (1280, 720)
+
+
+def test_f11_toggles_fullscreen(app):
+    before = app.scene.size
+    key(pygame.K_F11)
+    frames(app, 1)
+    assert app.fullscreen and app.scene.size == app.screen.get_size()
+    key(pygame.K_F11)
+    frames(app, 1)
+    assert not app.fullscreen and app.scene.size == before
