@@ -24,6 +24,7 @@ from particles.physics import mM_to_count
 from particles.simulation import Simulation
 from particles.layout import K_SITES, NA_SITES
 
+from .messages import PHASES, clamp_note, refusal, speed_label
 from .scene import UI, Scene
 from .style import pump_style
 
@@ -128,6 +129,7 @@ class App:
         self.encoder = None
         self.clock = pygame.time.Clock()
         self.last_steps = 0
+        self._rate_samples: list[tuple[float, float]] = []
         self.new_sim()
 
     # ------------------------------------------------------------------ state
@@ -149,6 +151,25 @@ class App:
         v = self.sim.scenario.values
         return v["render.ms_per_second"] * self.speed / (FPS * self.sim.dt_ms)
 
+    def target_rate(self) -> float:
+        """Simulated ms per real second asked for at the current speed."""
+        return self.sim.scenario.values["render.ms_per_second"] * self.speed
+
+    def achieved_rate(self, window_s: float = 2.0) -> float | None:
+        """Simulated ms per real second over the last ``window_s`` s of running (not
+        paused); None until half a second has been measured."""
+        now = time.perf_counter()
+        t = self.sim.time_ms
+        samples = self._rate_samples
+        if self.paused or (samples and t < samples[-1][1]):  # paused or reset: start again
+            samples.clear()
+            return None
+        samples.append((now, t))
+        while len(samples) > 2 and now - samples[1][0] >= window_s:
+            samples.pop(0)
+        dt = now - samples[0][0]
+        return (t - samples[0][1]) / dt if dt >= 0.5 else None
+
     def _steps_now(self) -> int:
         self._carry += self.steps_per_frame()
         n = int(self._carry)
@@ -158,12 +179,19 @@ class App:
     # ------------------------------------------------------------------ controls
 
     def event(self, action: str, **params) -> bool:
-        """Apply a protocol event; show the reason on screen when it is not possible."""
-        try:
-            self.sim.apply_event(action, **params)
-        except ScenarioError as e:
-            self.scene.notify(str(e).replace("event: ", ""), 4.0)
+        """Apply a protocol event; say why on screen, in a sentence, when it is not
+        possible. A control that starts a phase names it (top bar and panel)."""
+        why = refusal(self.sim, action, **params)
+        if why is None:
+            try:
+                self.sim.apply_event(action, **params)
+            except ScenarioError as e:
+                why = str(e).replace("event: ", "")
+        if why is not None:
+            self.scene.notify(why, 6.0)
             return False
+        if action in PHASES:
+            self.sim.set_phase(PHASES[action])
         return True
 
     def do(self, action: str) -> None:
@@ -177,10 +205,10 @@ class App:
         elif action == "next_event":
             self.paused = True
             self.step_to_next_event()
-        elif action == "faster":
-            self.speed_i = min(self.speed_i + 1, len(SPEEDS) - 1)
-        elif action == "slower":
-            self.speed_i = max(self.speed_i - 1, 0)
+        elif action in ("faster", "slower"):
+            step = 1 if action == "faster" else -1
+            self.speed_i = min(max(self.speed_i + step, 0), len(SPEEDS) - 1)
+            self._rate_samples.clear()
         elif action == "reset":
             self.new_sim()
             self.scene.notify("reset")
@@ -212,8 +240,9 @@ class App:
             count = max(1, mM_to_count(ADD_MM, area, g.depth_um))
             name = "Na⁺" if species == "na" else "K⁺"
             if self.event(f"{verb}_ions", species=species, side=side, count=count):
-                self.scene.notify(f"{'added' if verb == 'add' else 'removed'} {count} {name} "
-                                  f"({ADD_MM:g} mM) {side}")
+                self.scene.notify(f"{'Added' if verb == 'add' else 'Removed'} {count} {name} "
+                                  f"({ADD_MM:g} mM) {side}."
+                                  + clamp_note(sim, species, side), 6.0)
         elif action == "screenshot":
             self.screenshot()
         elif action == "record":
@@ -467,8 +496,7 @@ class App:
         self._advance(n)
         sc = self.scene
         sc.paused = self.paused
-        sp = self.speed
-        sc.speed_label = f"×{sp:g}" if sp >= 1 else f"×1/{round(1 / sp)}"
+        sc.speed_label = speed_label(self.speed, self.target_rate(), self.achieved_rate())
         sc.title_alpha = max(0.0, 1.0 - self.frames / (3.0 * FPS)) if self.frames < 3 * FPS \
             else 0.0
         self._layout_buttons()

@@ -152,12 +152,15 @@ def frames(sim, size: tuple[int, int], fps: float, captions: bool = True,
     """Yield frames of ``sim`` at ``fps``: each advances ``render.ms_per_second / fps``
     simulated ms (whole steps; the remainder carries to the next frame) and is drawn by the
     same :class:`~render.scene.Scene` as the window. Deterministic for a given seed."""
+    from .messages import speed_label
     from .scene import Scene, headless_init
 
     headless_init()
     scene = Scene(size, fps=fps, captions=captions)
     scene.set_follow(int(sim.scenario.values["render.follow_pump"]))
-    per_frame = sim.scenario.values["render.ms_per_second"] / fps / sim.dt_ms
+    rate = sim.scenario.values["render.ms_per_second"]
+    scene.speed_label = speed_label(1.0, rate, rate)  # a video plays at exactly its rate
+    per_frame = rate / fps / sim.dt_ms
     carry = 0.0
     k = 0
     card = 2.0 * fps if (title_card and captions) else 0
