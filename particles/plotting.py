@@ -275,7 +275,7 @@ def _draw_cycles(ax, run: pd.DataFrame, x: np.ndarray) -> None:
             ax.plot(x, run[col], color=colour, lw=1.4, label=lab)
     ax.set_ylabel("cumulative count (all pumps)")
     fig_rate = reports.run_figures(run, fano=False)["cycles_per_pump_per_s"]
-    ax.set_title("Pump cycles" + (f": {fig_rate:.3g} cycles pump⁻¹ s⁻¹"
+    ax.set_title("Pump cycles" + (f"\n(mean over the run: {fig_rate:.3g} cycles pump⁻¹ s⁻¹)"
                                   if np.isfinite(fig_rate) else ""))
     ax.legend(fontsize=8, loc="upper left")
 

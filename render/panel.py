@@ -23,17 +23,17 @@ from .text import Text, fmt_num, fmt_time
 WARN = (160, 60, 0)          # phase and conditions
 EDGE = (150, 150, 160)       # outline of the occupancy bar and the history strip
 SEPARATOR = (200, 203, 210)
-HISTORY_S = 10.0             # playback seconds shown by the history strip and the turnover
+HISTORY_S = 10.0             # playback seconds shown by the history strip
+TURNOVER_MS = 5.0            # simulated ms over which the panel's turnover is counted
 
 
-def turnover(sim) -> float:
-    """Cycles per pump per second over the recent past (the last 10 s of playback); NaN
-    without pumps or with fewer than two rows."""
+def turnover(sim, span: float = TURNOVER_MS) -> float:
+    """Cycles per pump per second over the last ``span`` simulated ms (all the rows when
+    fewer): 0 while every pump is blocked; NaN without pumps or with fewer than two rows."""
     rows = sim.recorder.rows
     m = len(sim.pumps)
     if m == 0 or len(rows) < 2:
         return float("nan")
-    span = HISTORY_S * sim.scenario.values["render.ms_per_second"]
     last = rows[-1]
     k = len(rows) - 1
     while k > 0 and last["time_ms"] - rows[k - 1]["time_ms"] <= span:
@@ -144,7 +144,8 @@ class Panel:
         lines = [("ATP", f"{row['atp_mM']:.2f} mM"),
                  ("Membrane potential", f"{row['v_mV']:+.1f} mV"),
                  ("Pump cycles", f"{row['cycles']:,}"),
-                 ("Turnover", f"{rate:.0f} /pump/s" if rate == rate else "–"),
+                 (f"Turnover, last {TURNOVER_MS:g} ms",
+                  f"{rate:.0f} /pump/s" if rate == rate else "–"),
                  ("Pumps", f"{len(sim.pumps)}")]
         if _has_tracer(row):
             lines.append(("²⁴Na⁺ efflux", f"{row['tracer_efflux']:,} ions"))
