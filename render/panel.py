@@ -90,7 +90,7 @@ class Panel:
         row = sim.recorder.rows[-1] if sim.recorder.rows else sim.counts()
         y = self._numbers(surf, lay, sim, row, P.top + pad)
         self._occupancy_bar(surf, sim, pygame.Rect(x0, y, x1 - x0, lay.px(10)))
-        y += lay.px(10) + round(fs * 0.6)
+        y = self._key(surf, lay, sim, x0, x1, y + lay.px(10) + lay.px(4)) + round(fs * 0.4)
         buttons = ui is not None and ui.buttons
         m = len(sim.pumps)
         follow_h = round(fs * 4.4) if 0 <= follow < m else 0
@@ -100,7 +100,7 @@ class Panel:
         if avail > lay.px(90):
             chart = pygame.Rect(x0, y, x1 - x0, ch - round(fs * 0.6))
             draw_chart(surf, self.text, lay, chart, rows, [("v_mV", V_LINE, "V")],
-                       "Membrane potential (mV)")
+                       "Membrane potential (mV)", floor=None)
             y += ch
             if _has_tracer(row):
                 series = [("tracer_efflux", TRACER_LINE, "²⁴Na⁺ out")]
@@ -148,7 +148,8 @@ class Panel:
                   f"{rate:.0f} /pump/s" if rate == rate else "–"),
                  ("Pumps", f"{len(sim.pumps)}")]
         if _has_tracer(row):
-            lines.append(("²⁴Na⁺ efflux", f"{row['tracer_efflux']:,} ions"))
+            n = int(row["tracer_efflux"])
+            lines.append(("²⁴Na⁺ efflux", f"{n:,} ion{'' if n == 1 else 's'}"))
         for k, v in lines:
             T.blit(surf, k, (x0, y), fs, PANEL_DIM)
             T.blit(surf, v, (x1, y), fs, PANEL_FG, True, "topright")
@@ -161,6 +162,31 @@ class Panel:
             T.blit(surf, " · ".join(flags), (x1, y), small, WARN, False, "topright")
             y += round(small * 1.5)
         return y + round(fs * 0.2)
+
+    def _key(self, surf, lay: Layout, sim, x0: int, x1: int, y: int) -> int:
+        """The colours of the pump states (as in the occupancy bar and the state history)
+        and, when the scenario has pores, of the pores; from ``y`` down, wrapped between
+        ``x0`` and ``x1``. Returns the y below the key."""
+        T = self.text
+        fs = lay.px(10)
+        sw = round(fs * 0.8)
+        gap = lay.px(8)
+        items = [(st.color, st.name, False) for st in PUMP_STYLES.values()]
+        if len(sim.channels):
+            kinds = set(int(t) for t in sim.channels.type)
+            items += [(col, name, gated) for code, (col, name, gated) in enumerate(
+                ((NA_RGB, "Na⁺ pore", False), (K_RGB, "K⁺ pore", False),
+                 (NA_RGB, "gated Na⁺", True), (K_RGB, "gated K⁺", True))) if code in kinds]
+        x, lh = x0, round(fs * 1.45)
+        for col, name, outlined in items:
+            w = sw + lay.px(3) + T.width(name, fs)
+            if x > x0 and x + w > x1:
+                x, y = x0, y + lh
+            box = pygame.Rect(x, y + (lh - sw) // 2 - 1, sw, sw)
+            pygame.draw.rect(surf, col, box)
+            pygame.draw.rect(surf, (0, 0, 0) if outlined else EDGE, box, 1)
+            x = T.blit(surf, name, (box.right + lay.px(3), y), fs, PANEL_DIM).right + gap
+        return y + lh
 
     @staticmethod
     def _occupancy_bar(surf, sim, rect) -> None:
@@ -218,7 +244,8 @@ class Panel:
                            PANEL_FG if enabled else (175, 175, 180), active, "center")
 
 
-def draw_chart(surf, text: Text, lay: Layout, rect, rows: list[dict], series, title: str) -> None:
+def draw_chart(surf, text: Text, lay: Layout, rect, rows: list[dict], series, title: str,
+               floor: float | None = 0.0) -> None:
     """A live line chart of the recent ``rows`` (as many as the plot is px wide).
 
     Args:
@@ -229,6 +256,7 @@ def draw_chart(surf, text: Text, lay: Layout, rect, rows: list[dict], series, ti
         rows: the results table so far, one dict per row (``time_ms`` and the series' keys).
         series: (column, colour, name) per line; names are shown when there are several.
         title: drawn above the plot.
+        floor: the axis never goes below this (0: a count or a concentration); None: free.
     """
     fs = lay.px(12)
     text.blit(surf, title, (rect.left, rect.top), fs, PANEL_FG, True)
@@ -257,6 +285,8 @@ def draw_chart(surf, text: Text, lay: Layout, rect, rows: list[dict], series, ti
     if span < 1e-9:
         span = max(abs(hi) * 0.1, 1.0)
     lo, hi = lo - 0.08 * span, hi + 0.08 * span
+    if floor is not None:
+        lo = max(lo, floor)
     t0, t1 = t[0], t[-1] if t[-1] > t[0] else t[0] + 1
     for frac, anchor in ((0.0, "bottomright"), (0.5, "midright"), (1.0, "topright")):
         val = lo + frac * (hi - lo)

@@ -213,3 +213,21 @@ def test_bad_extensions(tmp_path):
     (tmp_path / "other.csv").write_text("a,b\n1,2\n")
     with pytest.raises(ScenarioError, match="no time_ms"):
         plotting.plot_file(tmp_path / "other.csv", tmp_path / "x.png")
+
+
+def test_run_figure_uses_the_windows_palette_names_and_no_negative_axes():
+    """State names as in the window (E1·3Na), Okabe-Ito ion colours, counts and
+    concentrations from 0 up, and a long run's occupancy averaged into bins."""
+    from matplotlib.colors import to_hex
+
+    from particles.palette import NA_RGB, hex_colour
+    fig = plotting.plot_run(synthetic_run(t_end_ms=2000.0))
+    ax_c, ax_v, ax_n, ax_p = fig.axes[:4]
+    names = [t.get_text() for t in ax_p.get_legend().get_texts()]
+    assert "E1·3Na" in names and not any("NA" in n for n in names)
+    assert hex_colour(NA_RGB) in {to_hex(line.get_color()) for line in ax_c.get_lines()}
+    assert ax_n.get_ylim()[0] == 0
+    assert ax_c.get_yscale() == "log" or ax_c.get_ylim()[0] == 0
+    assert "mean over bins" in ax_p.get_title()
+    assert "mean over the run" in ax_n.get_title()
+    plotting.plt.close(fig)
