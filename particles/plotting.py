@@ -352,7 +352,11 @@ def plot_tracer(df: pd.DataFrame, title: str = "") -> plt.Figure:
     labelled ion left cannot be drawn on a log axis: it is marked by an open triangle on the
     bottom edge and the line breaks there.
     Every phase other than the first is shaded and labelled with its efflux rate constant k
-    (per unit of the time axis, simulated time).
+    (per unit of the time axis, simulated time); a return to the first phase's label (the
+    second control, after washout) is labelled with its own k. The straight line (on the log
+    axis) fitted to the first phase's points is extended dashed over the whole run: efflux
+    that comes back onto it after a washout has recovered fully (Hodgkin & Keynes 1955,
+    Figure 4.11 in Hille).
 
     Args:
         df: results table with ``time_ms``, ``tracer_in``, ``tracer_efflux``, ``phase``.
@@ -392,9 +396,20 @@ def plot_tracer(df: pd.DataFrame, title: str = "") -> plt.Figure:
         ax.plot(mid[empty], np.full(empty.sum(), ymin / 2.4), "v", ms=5, mfc="none",
                 color="#222222", clip_on=False, label="bin with no ²⁴Na⁺ efflux")
     _shade_phases(ax, segs, scale, segs[0][0] if segs else None, annotations=notes)
+    for j, (lab, a, b) in enumerate(segs):
+        if j and lab == segs[0][0] and j in notes:  # the baseline again: its own k
+            ax.text((a + b) / 2 / scale, 0.97, f"{lab}\n{notes[j]}",
+                    transform=ax.get_xaxis_transform(), ha="center", va="top", fontsize=8,
+                    color="#444444", fontweight="bold")
     if segs and 0 in notes:
         ax.text(0.01, 0.02, f"{segs[0][0]}: {notes[0]}", transform=ax.transAxes, fontsize=8,
                 color="#444444")
+    line = _control_line(mid, count, rate, ok, (bins["t1"] <= segs[0][2]).to_numpy()
+                         if segs else ok)
+    if line is not None:
+        x = np.array([t[0], t[-1]]) / scale
+        ax.plot(x, np.exp(line[0] + line[1] * x), "--", lw=1.2, color=hex_colour(K_RGB),
+                label=f"fit to the first {segs[0][0] if segs else 'phase'}, extended")
     ax.set_xlabel(f"time ({unit})")
     ax.set_ylabel(f"²⁴Na⁺ efflux (ions {unit}⁻¹, log scale)")
     ax.grid(alpha=0.3, which="both", lw=0.5)
@@ -405,6 +420,17 @@ def plot_tracer(df: pd.DataFrame, title: str = "") -> plt.Figure:
     ax.set_title(sup)
     fig.tight_layout()
     return fig
+
+
+def _control_line(mid, count, rate, ok, first) -> tuple[float, float] | None:
+    """(intercept, slope) of log(efflux rate) against the time axis, weighted least squares
+    over the first phase's bins with efflux (weights: the counts, since the variance of a
+    log Poisson count is about 1/count); None with fewer than 3 such bins."""
+    use = ok & first
+    if use.sum() < 3:
+        return None
+    slope, intercept = np.polyfit(mid[use], np.log(rate[use]), 1, w=np.sqrt(count[use]))
+    return float(intercept), float(slope)
 
 
 # ------------------------------------------------------------------------------ sweep view
