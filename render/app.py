@@ -44,6 +44,7 @@ HELP = [
     ("O", "add ouabain (1 µM): blocks pumps"),
     ("A", "fire an action potential"),
     ("T", "label half the inside Na⁺ as ²⁴Na⁺ tracer"),
+    ("L", "highlight the labelled ²⁴Na⁺ (the other ions fade)"),
     ("1 2 3 4", f"add {ADD_MM:g} mM Na⁺ in / Na⁺ out / K⁺ in / K⁺ out"),
     ("Shift+1..4", f"remove {ADD_MM:g} mM of the same"),
     ("click a pump", "follow it (highlight, captions, state history)"),
@@ -249,6 +250,12 @@ class App:
             self.toggle_recording()
         elif action == "help":
             self.ui.help = not self.ui.help
+        elif action == "highlight":
+            if not self.sim.ions.tracer.any():
+                self.scene.notify("No ion is labelled yet: press T to label half the inside "
+                                  "Na⁺ as ²⁴Na⁺.", 5.0)
+            else:
+                self.scene.highlight_tracer = not self.scene.highlight_tracer
         elif action == "fullscreen":
             self.toggle_fullscreen()
         elif action == "view_reset":
@@ -265,7 +272,7 @@ class App:
         pygame.K_t: "tracer", pygame.K_s: "screenshot", pygame.K_F12: "screenshot",
         pygame.K_v: "record", pygame.K_h: "help", pygame.K_QUESTION: "help",
         pygame.K_0: "view_reset", pygame.K_HOME: "view_reset", pygame.K_q: "quit",
-        pygame.K_F11: "fullscreen",
+        pygame.K_F11: "fullscreen", pygame.K_l: "highlight",
     }
     NUMBER_KEYS = {pygame.K_1: "na inside", pygame.K_2: "na outside", pygame.K_3: "k inside",
                    pygame.K_4: "k outside"}

@@ -103,12 +103,13 @@ class Panel:
                        "Membrane potential (mV)", floor=None)
             y += ch
             if _has_tracer(row):
-                series = [("tracer_efflux", TRACER_LINE, "²⁴Na⁺ out")]
-                title = "Tracer efflux (ions)"
+                draw_chart(surf, self.text, lay, chart.move(0, ch), efflux_rate(rows),
+                           [("efflux_per_ms", TRACER_LINE, "²⁴Na⁺ out")],
+                           "²⁴Na⁺ efflux (ions/ms, log scale)", log=True)
             else:
-                series = [("na_in_mM", NA_RGB, "Na⁺ in"), ("k_out_mM", K_RGB, "K⁺ out")]
-                title = "Concentration (mM)"
-            draw_chart(surf, self.text, lay, chart.move(0, ch), rows, series, title)
+                draw_chart(surf, self.text, lay, chart.move(0, ch), rows,
+                           [("na_in_mM", NA_RGB, "Na⁺ in"), ("k_out_mM", K_RGB, "K⁺ out")],
+                           "Concentration (mM)")
             y += ch
         if follow_h:
             self._follow_box(surf, lay, sim, follow, history,
@@ -244,8 +245,23 @@ class Panel:
                            PANEL_FG if enabled else (175, 175, 180), active, "center")
 
 
+def efflux_rate(rows: list[dict], bins: int = 40) -> list[dict]:
+    """The tracer efflux rate over the run so far, in at most ``bins`` bins of equal numbers
+    of rows: one row per bin with ``time_ms`` (its middle) and ``efflux_per_ms`` (labelled
+    Na⁺ released per simulated ms; NaN where none left, which a log axis cannot show)."""
+    if len(rows) < 2:
+        return []
+    t = np.array([r["time_ms"] for r in rows], float)
+    e = np.array([r["tracer_efflux"] for r in rows], float)
+    edges = np.unique(np.linspace(0, len(rows) - 1, min(bins, len(rows) - 1) + 1).astype(int))
+    a, b = edges[:-1], edges[1:]
+    rate = (e[b] - e[a]) / (t[b] - t[a])
+    return [{"time_ms": float((t[i] + t[j]) / 2), "efflux_per_ms": float(r) if r > 0
+             else math.nan} for i, j, r in zip(a, b, rate)]
+
+
 def draw_chart(surf, text: Text, lay: Layout, rect, rows: list[dict], series, title: str,
-               floor: float | None = 0.0) -> None:
+               floor: float | None = 0.0, log: bool = False) -> None:
     """A live line chart of the recent ``rows`` (as many as the plot is px wide).
 
     Args:
@@ -257,6 +273,7 @@ def draw_chart(surf, text: Text, lay: Layout, rect, rows: list[dict], series, ti
         series: (column, colour, name) per line; names are shown when there are several.
         title: drawn above the plot.
         floor: the axis never goes below this (0: a count or a concentration); None: free.
+        log: a log axis (values <= 0 or NaN are left out).
     """
     fs = lay.px(12)
     text.blit(surf, title, (rect.left, rect.top), fs, PANEL_FG, True)
@@ -277,10 +294,13 @@ def draw_chart(surf, text: Text, lay: Layout, rect, rows: list[dict], series, ti
     recent = rows[-k:]
     t = np.array([r["time_ms"] for r in recent], float)
     ys = [np.array([r[key] for r in recent], float) for key, _, _ in series]
+    if log:
+        ys = [np.log10(np.where(v > 0, v, np.nan)) for v in ys]
+        floor = None
+    if all(np.isnan(v).all() for v in ys):
+        return
     lo = min(float(np.nanmin(v)) for v in ys)
     hi = max(float(np.nanmax(v)) for v in ys)
-    if not (math.isfinite(lo) and math.isfinite(hi)):
-        return
     span = hi - lo
     if span < 1e-9:
         span = max(abs(hi) * 0.1, 1.0)
@@ -293,13 +313,14 @@ def draw_chart(surf, text: Text, lay: Layout, rect, rows: list[dict], series, ti
         yy = plot.bottom - frac * plot.h
         if 0 < frac < 1:
             pygame.draw.line(surf, GRID, (plot.left, yy), (plot.right, yy), 1)
-        text.blit(surf, fmt_num(val), (plot.left - lay.px(4), yy), lay.px(10), PANEL_DIM,
-                  anchor=anchor)
+        text.blit(surf, fmt_num(10 ** val if log else val), (plot.left - lay.px(4), yy),
+                  lay.px(10), PANEL_DIM, anchor=anchor)
     text.blit(surf, fmt_time(t0), (plot.left, plot.bottom + 2), lay.px(10), PANEL_DIM)
     text.blit(surf, fmt_time(t[-1]), (plot.right, plot.bottom + 2), lay.px(10), PANEL_DIM,
               anchor="topright")
     X = plot.left + (t - t0) / (t1 - t0) * (plot.w - 1)
     for v, (_, col, _) in zip(ys, series):
         Y = plot.bottom - 1 - (v - lo) / (hi - lo) * (plot.h - 2)
-        pts = np.stack([X, Y], axis=1)
-        pygame.draw.lines(surf, col, False, pts.tolist(), max(1, lay.px(2)))
+        pts = np.stack([X, Y], axis=1)[np.isfinite(v)]
+        if len(pts) >= 2:
+            pygame.draw.lines(surf, col, False, pts.tolist(), max(1, lay.px(2)))

@@ -60,7 +60,8 @@ class Scene:
         panel: the side panel with numbers and charts (dropped below 640 px wide).
 
     Attributes set by the window between frames: ``follow`` (through :meth:`set_follow`),
-    ``view`` (zoom and pan), ``paused``, ``speed_label`` and ``title_alpha`` (0..1).
+    ``view`` (zoom and pan), ``paused``, ``speed_label``, ``title_alpha`` (0..1) and
+    ``highlight_tracer``.
     """
 
     def __init__(self, size: tuple[int, int], fps: float = 60.0, captions: bool = True,
@@ -79,6 +80,7 @@ class Scene:
         self.message = ""          # a one-line notice (e.g. an unavailable control)
         self.message_frames = 0
         self.title_alpha = 0.0     # 0..1: the title card over the picture
+        self.highlight_tracer = False  # fade the other ions, the ²⁴Na⁺ drawn larger
         self.resize(size)
         self.reset_memory()
 
@@ -137,7 +139,7 @@ class Scene:
         self.memory.update(sim, self.fps, self.follow)
         world = self.world_view
         world.draw(self.buffer, surf, lay, sim, self.projection(sim), self.memory, self.fps,
-                   self.follow)
+                   self.follow, self.highlight_tracer)
         self.overlays.top_bar(surf, lay, sim, self.captions, self.paused, self.speed_label)
         if self.message and self.message_frames > 0:
             self.overlays.notice(surf, lay, self.message)

@@ -11,6 +11,7 @@ import numpy as np
 import pygame
 
 from particles.layout import Side
+from particles.state import Ions
 
 from .layout import Layout, Projection
 from .memory import FrameMemory
@@ -53,17 +54,27 @@ class WorldView:
         self.scale_bar_right = 0    # px: the right end of the scale bar and its length
 
     def draw(self, buffer: np.ndarray, surf, lay: Layout, sim, proj: Projection,
-             memory: FrameMemory, fps: float, follow: int) -> None:
+             memory: FrameMemory, fps: float, follow: int, highlight_tracer: bool = False
+             ) -> None:
         """Start a frame with the world view of ``sim``.
 
         The whole of ``buffer`` (``(H, W, 3)`` uint8) is reset to the cached background, then
         ions, channels, pumps and labels are drawn inside ``lay.world``, through ``surf`` (a
-        surface over the same pixels). ``follow`` is the followed pump (-1: none)."""
+        surface over the same pixels). ``follow`` is the followed pump (-1: none).
+        ``highlight_tracer``: the other ions are faded and the ²⁴Na⁺ drawn larger on top."""
         np.copyto(buffer, self._background(lay, sim, proj))
         radius = self.ion_radius(lay, sim, proj)
         wr = lay.world
-        self.raster.draw(buffer, sim.ions, proj.transform, (wr.left, wr.top, wr.right, wr.bottom),
-                         radius)
+        clip = (wr.left, wr.top, wr.right, wr.bottom)
+        self.raster.draw(buffer, sim.ions, proj.transform, clip, radius)
+        if highlight_tracer:
+            view = buffer[wr.top:wr.bottom, wr.left:wr.right]
+            view[:] = (view * 0.3 + 255 * 0.7).astype(np.uint8)
+            i = sim.ions
+            m = i.tracer
+            self.raster.draw(buffer, Ions(i.x[m], i.y[m], i.species[m], i.side[m], i.bound[m],
+                                          i.tracer[m]), proj.transform, clip,
+                             max(radius * 1.8, 2.5))
         surf.set_clip(wr)
         self.text.area = wr
         self._channels(surf, lay, sim, proj)

@@ -355,3 +355,21 @@ def test_window_measures_the_rate_it_achieves(app, monkeypatch):
     achieved = app.achieved_rate()
     assert achieved is not None and abs(achieved - ms_per_frame * 10) < 0.05 * ms_per_frame * 10
     assert "behind" in app.scene.speed_label  # 10 frames/s where 60 were asked
+
+
+def test_l_highlights_the_labelled_ions(app):
+    key(pygame.K_l)  # nothing labelled yet: says how
+    frames(app, 1)
+    assert not app.scene.highlight_tracer and "press T" in app.scene.message
+    key(pygame.K_t)
+    frames(app, 1)
+    app.paused = True
+    frames(app, 1)
+    plain = app.scene.buffer.copy()
+    key(pygame.K_l)
+    frames(app, 1)
+    assert app.scene.highlight_tracer
+    wr = app.scene.layout.world
+    lit = app.scene.buffer[wr.top:wr.bottom, wr.left:wr.right].astype(int)
+    was = plain[wr.top:wr.bottom, wr.left:wr.right].astype(int)
+    assert lit.mean() > was.mean()  # the rest faded towards white

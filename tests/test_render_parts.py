@@ -165,3 +165,12 @@ def test_turnover_counts_the_last_5_ms_only():
     assert turnover(sim) == pytest.approx(100.0)
     sim.recorder.rows = sim.recorder.rows[:2]
     assert turnover(sim) == pytest.approx(100.0)
+
+
+def test_efflux_rate_bins_the_run_and_leaves_out_empty_bins():
+    from render.panel import efflux_rate
+    rows = [{"time_ms": 0.5 * i, "tracer_efflux": 2 * min(i, 40)} for i in range(81)]
+    out = efflux_rate(rows, bins=8)
+    assert len(out) == 8
+    assert [r["efflux_per_ms"] for r in out[:4]] == pytest.approx([4.0] * 4)  # 2 per 0.5 ms
+    assert all(np.isnan(r["efflux_per_ms"]) for r in out[4:])
