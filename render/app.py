@@ -24,6 +24,7 @@ from particles.physics import mM_to_count
 from particles.simulation import Simulation
 from particles.layout import K_SITES, NA_SITES
 
+from .lessons import things_to_try
 from .messages import PHASES, clamp_note, refusal, speed_label
 from .scene import UI, Scene
 from .style import pump_style
@@ -120,7 +121,7 @@ class App:
         self.fullscreen = False
         self.screen = pygame.display.set_mode(self.windowed, pygame.RESIZABLE)
         self.scene = Scene(self.screen.get_size(), fps=FPS)
-        self.ui = UI(help_lines=HELP)
+        self.ui = UI(help_lines=HELP, tips=things_to_try(scenario.name))
         self.speed_i = SPEEDS.index(1)
         self.paused = False
         self.running = True

@@ -212,7 +212,8 @@ class Overlays:
         T = self.text
         lh = round(fs * 1.4)
         pad = lay.px(20)
-        kx, dx = pad, round(w * 0.30)
+        kx = pad
+        dx = kx + max(T.width(k, fs, True) for k, _ in lines) + pad if lines else kx
         rows, y = [("Controls (H or ? closes this)", w // 2, pad // 2, WHITE, True)], pad // 2
         y += round(lh * 1.3)
         for key, desc in lines:

@@ -373,3 +373,14 @@ def test_l_highlights_the_labelled_ions(app):
     lit = app.scene.buffer[wr.top:wr.bottom, wr.left:wr.right].astype(int)
     was = plain[wr.top:wr.bottom, wr.left:wr.right].astype(int)
     assert lit.mean() > was.mean()  # the rest faded towards white
+
+
+def test_help_shows_the_scenarios_things_to_try(app):
+    from render.lessons import TRY
+    from particles.config import builtin_names
+    assert set(TRY) == set(builtin_names())
+    key(pygame.K_h)
+    frames(app, 1)
+    drawn = [t for _, _, layer, t in app.scene.text.drawn if layer == "help"]
+    assert "Things to try" in drawn
+    assert any(t.startswith("• Click a pump") for t in drawn)
