@@ -144,8 +144,11 @@ class Overlays:
             return [], 0
         text = step_caption(int(p.state[follow]), int(p.n_na[follow]), int(p.n_k[follow]))
         size = lay.px(22)
-        return self.text.wrap_fit(text, size, room - size * 1.2, 2, True,
-                                  max(9, lay.px(13)))
+        lines, fs = self.text.wrap_fit(text, size, room - size * 1.2, 1, True,
+                                       round(size * 0.8))  # one line if 80 % of the size do
+        if len(lines) == 1 and self.text.width(lines[0], fs, True) <= room - size * 1.2:
+            return lines, fs
+        return self.text.wrap_fit(text, size, room - size * 1.2, 2, True, max(9, lay.px(13)))
 
     def step_caption(self, surf, lay: Layout, sim, follow: int, room: float) -> None:
         """What the followed pump is doing, in a box at the bottom of the world view, at most
