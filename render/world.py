@@ -230,7 +230,9 @@ class WorldView:
             if box.left < lo or box.right > hi:  # too wide in the box: from the band out
                 box = box.move(lo - box.left if anchor == "topleft" else hi - box.right, 0)
             plan.append((text, box, fs, col))
-        if sim.scenario.values.get("bath.clamped") and plan and plan[-1][3] == OUTSIDE_TEXT:
+        bath_seen = ox + g.width_um * s <= wr.right + pad  # the zone is at the box's right end
+        if (sim.scenario.values.get("bath.clamped") and bath_seen and plan
+                and plan[-1][3] == OUTSIDE_TEXT):
             fs = lay.px(12)
             out = plan[-1][1]
             box = T.label_rect("perfused bath", (out.right - round(fs * 0.3),
