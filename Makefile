@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 LOG := build/install.log
 
-.PHONY: run test bench clean clean-cache
+.PHONY: run test bench videos clean clean-cache
 
 # One line per stage; pip's and the warm-up's output go to $(LOG), shown only on failure.
 # $(call stage,what the user waits for,command)
@@ -40,6 +40,13 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/ionpump bench
+
+# A classroom MP4 (1280x720, 30 fps, captions) of every built-in scenario's whole protocol in
+# out/videos/ (docs/teaching.md says what each shows); about 2-5 min per video on 2 cores.
+videos: $(STAMP)
+	@mkdir -p out/videos
+	@for s in $$($(PY) -c 'from particles.config import builtin_names; print(*builtin_names())'); do \
+	  $(VENV)/bin/ionpump record $$s --out out/videos/$$s.mp4 --force || exit 1; done
 
 # Compiled kernels are cached per version of their source (particles/jit.py), so the cache
 # never goes stale; this only frees the space (and removes caches of older ionpump versions

@@ -35,6 +35,11 @@ import pandas as pd  # noqa: E402
 from particles import reports, stats  # noqa: E402
 from particles.config import key_unit  # noqa: E402
 from particles.output import OutputError, read_meta, read_table  # noqa: E402
+from particles.palette import (CYCLES_RGB, K_RGB, NA_RGB, STATES, V_RGB,  # noqa: E402
+                               hex_colour, state_of_column)
+
+NA_C, K_C, V_C, DARK = (hex_colour(c) for c in (NA_RGB, K_RGB, V_RGB, CYCLES_RGB))
+OCCUPANCY_BINS = 150   # a longer run's occupancy is averaged into this many bins
 
 __all__ = ["table_kind", "plot_file", "plot_run", "plot_tracer", "plot_sweep", "FORMATS"]
 
@@ -225,12 +230,12 @@ def plot_run(df: pd.DataFrame, title: str = "") -> plt.Figure:
     baseline = segs[0][0] if segs else None
     _draw_concentrations(ax_c, run, x)
     if "v_mV" in run.columns:
-        ax_v.plot(x, run["v_mV"], color="#222222", lw=1.4)
+        ax_v.plot(x, run["v_mV"], color=V_C, lw=1.4)
     ax_v.set_ylabel("membrane potential (mV)")
     ax_v.set_title("Potential")
     ax_v.yaxis.get_major_formatter().set_useOffset(False)
     _draw_cycles(ax_n, run, x)
-    _draw_occupancy(ax_p, run, x)
+    _draw_occupancy(ax_p, run, x, unit)
     for ax in axes.flat:
         if len(segs) > 1:
             _shade_phases(ax, segs, scale, baseline, label=ax is ax_c or ax is ax_v)
@@ -246,8 +251,8 @@ def plot_run(df: pd.DataFrame, title: str = "") -> plt.Figure:
 
 def _draw_concentrations(ax, run: pd.DataFrame, x: np.ndarray) -> None:
     """Concentrations (mM when the table has them, else free ion counts) against ``x``."""
-    series = [("na_in", "Na⁺ in", "#E45756", "-"), ("na_out", "Na⁺ out", "#E45756", "--"),
-              ("k_in", "K⁺ in", "#4C78A8", "-"), ("k_out", "K⁺ out", "#4C78A8", "--")]
+    series = [("na_in", "Na⁺ in", NA_C, "-"), ("na_out", "Na⁺ out", NA_C, "--"),
+              ("k_in", "K⁺ in", K_C, "-"), ("k_out", "K⁺ out", K_C, "--")]
     use_mM = all(f"{c}_mM" in run.columns for c, *_ in series)
     vals = []
     for col, lab, colour, ls in series:
@@ -261,6 +266,8 @@ def _draw_concentrations(ax, run: pd.DataFrame, x: np.ndarray) -> None:
         pos = pos[pos > 0]
         if pos.size and pos.max() / pos.min() > 5:
             ax.set_yscale("log")
+        else:
+            ax.set_ylim(bottom=0)
     ax.set_ylabel("concentration (mM)" if use_mM else "free ions (count)")
     ax.set_title("Concentrations")
     ax.legend(fontsize=8, ncol=2, loc="best")
@@ -268,35 +275,46 @@ def _draw_concentrations(ax, run: pd.DataFrame, x: np.ndarray) -> None:
 
 def _draw_cycles(ax, run: pd.DataFrame, x: np.ndarray) -> None:
     """Cumulative cycles and ions moved by the pumps; the turnover in the title."""
-    for col, lab, colour in (("na_pumped_out", "Na⁺ pumped out", "#E45756"),
-                             ("k_pumped_in", "K⁺ pumped in", "#4C78A8"),
-                             ("cycles", "cycles", "#222222")):
+    for col, lab, colour in (("na_pumped_out", "Na⁺ pumped out", NA_C),
+                             ("k_pumped_in", "K⁺ pumped in", K_C),
+                             ("cycles", "cycles", DARK)):
         if col in run.columns:
             ax.plot(x, run[col], color=colour, lw=1.4, label=lab)
+    ax.set_ylim(bottom=0)
     ax.set_ylabel("cumulative count (all pumps)")
     fig_rate = reports.run_figures(run, fano=False)["cycles_per_pump_per_s"]
-    ax.set_title("Pump cycles" + (f": {fig_rate:.3g} cycles pump⁻¹ s⁻¹"
+    ax.set_title("Pump cycles" + (f"\n(mean over the run: {fig_rate:.3g} cycles pump⁻¹ s⁻¹)"
                                   if np.isfinite(fig_rate) else ""))
     ax.legend(fontsize=8, loc="upper left")
 
 
-def _draw_occupancy(ax, run: pd.DataFrame, x: np.ndarray) -> None:
-    """Fraction of pumps in each state, stacked (piecewise constant between samples)."""
+def _draw_occupancy(ax, run: pd.DataFrame, x: np.ndarray, unit: str) -> None:
+    """Fraction of pumps in each state as a stacked area, in the window's state colours and
+    names; a run of more than :data:`OCCUPANCY_BINS` samples is averaged into that many bins
+    (the fractions over each bin), so a few pumps do not draw a barcode."""
     npump = reports.n_pumps(run)
-    pcols = [c for c in run.columns if isinstance(c, str) and c.startswith("pumps_")]
+    pcols = [c for c in run.columns if isinstance(c, str) and state_of_column(c) is not None]
+    note = ""
     if pcols and npump > 0:
         occ = run[pcols].to_numpy(dtype=float) / npump
+        xs = x
+        if len(x) > OCCUPANCY_BINS:
+            edges = np.linspace(0, len(x), OCCUPANCY_BINS + 1).astype(int)
+            occ = np.add.reduceat(occ, edges[:-1], axis=0) / np.diff(edges)[:, None]
+            xs = np.add.reduceat(x, edges[:-1]) / np.diff(edges)
+            note = f", mean over bins of {(x[-1] - x[0]) / OCCUPANCY_BINS:.2g} {unit}"
         top = np.cumsum(occ, axis=1)
-        colours = plt.get_cmap("tab10").colors
-        for j, c in enumerate(pcols):  # piecewise constant between samples: step fills
-            lower = top[:, j - 1] if j else np.zeros_like(x)
-            ax.fill_between(x, lower, top[:, j], step="post", lw=0, alpha=0.85,
-                            color=colours[j % len(colours)],
-                            label=c[len("pumps_"):].replace("_", "·"))
+        for j, c in enumerate(pcols):
+            name, rgb = STATES[state_of_column(c)]
+            lower = top[:, j - 1] if j else np.zeros_like(xs)
+            ax.fill_between(xs, lower, top[:, j], lw=0, alpha=0.9, color=hex_colour(rgb),
+                            label=name, step=None if note else "post")
         ax.set_ylim(0, 1)
-        ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+        handles, labels = ax.get_legend_handles_labels()
+        ax.legend(handles[::-1], labels[::-1], fontsize=7, loc="center left",
+                  bbox_to_anchor=(1.01, 0.5), frameon=False)
     ax.set_ylabel("fraction of pumps")
-    ax.set_title(f"Pump states ({npump} pumps)")
+    ax.set_title(f"Pump states ({npump} pump{'' if npump == 1 else 's'}{note})")
 
 
 # ------------------------------------------------------------------------------ tracer view
@@ -334,7 +352,11 @@ def plot_tracer(df: pd.DataFrame, title: str = "") -> plt.Figure:
     labelled ion left cannot be drawn on a log axis: it is marked by an open triangle on the
     bottom edge and the line breaks there.
     Every phase other than the first is shaded and labelled with its efflux rate constant k
-    (per unit of the time axis, simulated time).
+    (per unit of the time axis, simulated time); a return to the first phase's label (the
+    second control, after washout) is labelled with its own k. The straight line (on the log
+    axis) fitted to the first phase's points is extended dashed over the whole run: efflux
+    that comes back onto it after a washout has recovered fully (Hodgkin & Keynes 1955,
+    Figure 4.11 in Hille).
 
     Args:
         df: results table with ``time_ms``, ``tracer_in``, ``tracer_efflux``, ``phase``.
@@ -374,9 +396,20 @@ def plot_tracer(df: pd.DataFrame, title: str = "") -> plt.Figure:
         ax.plot(mid[empty], np.full(empty.sum(), ymin / 2.4), "v", ms=5, mfc="none",
                 color="#222222", clip_on=False, label="bin with no ²⁴Na⁺ efflux")
     _shade_phases(ax, segs, scale, segs[0][0] if segs else None, annotations=notes)
+    for j, (lab, a, b) in enumerate(segs):
+        if j and lab == segs[0][0] and j in notes:  # the baseline again: its own k
+            ax.text((a + b) / 2 / scale, 0.97, f"{lab}\n{notes[j]}",
+                    transform=ax.get_xaxis_transform(), ha="center", va="top", fontsize=8,
+                    color="#444444", fontweight="bold")
     if segs and 0 in notes:
         ax.text(0.01, 0.02, f"{segs[0][0]}: {notes[0]}", transform=ax.transAxes, fontsize=8,
                 color="#444444")
+    line = _control_line(mid, count, rate, ok, (bins["t1"] <= segs[0][2]).to_numpy()
+                         if segs else ok)
+    if line is not None:
+        x = np.array([t[0], t[-1]]) / scale
+        ax.plot(x, np.exp(line[0] + line[1] * x), "--", lw=1.2, color=hex_colour(K_RGB),
+                label=f"fit to the first {segs[0][0] if segs else 'phase'}, extended")
     ax.set_xlabel(f"time ({unit})")
     ax.set_ylabel(f"²⁴Na⁺ efflux (ions {unit}⁻¹, log scale)")
     ax.grid(alpha=0.3, which="both", lw=0.5)
@@ -387,6 +420,17 @@ def plot_tracer(df: pd.DataFrame, title: str = "") -> plt.Figure:
     ax.set_title(sup)
     fig.tight_layout()
     return fig
+
+
+def _control_line(mid, count, rate, ok, first) -> tuple[float, float] | None:
+    """(intercept, slope) of log(efflux rate) against the time axis, weighted least squares
+    over the first phase's bins with efflux (weights: the counts, since the variance of a
+    log Poisson count is about 1/count); None with fewer than 3 such bins."""
+    use = ok & first
+    if use.sum() < 3:
+        return None
+    slope, intercept = np.polyfit(mid[use], np.log(rate[use]), 1, w=np.sqrt(count[use]))
+    return float(intercept), float(slope)
 
 
 # ------------------------------------------------------------------------------ sweep view

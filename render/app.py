@@ -24,6 +24,8 @@ from particles.physics import mM_to_count
 from particles.simulation import Simulation
 from particles.layout import K_SITES, NA_SITES
 
+from .lessons import things_to_try
+from .messages import PHASES, clamp_note, refusal, speed_label
 from .scene import UI, Scene
 from .style import pump_style
 
@@ -43,12 +45,14 @@ HELP = [
     ("O", "add ouabain (1 µM): blocks pumps"),
     ("A", "fire an action potential"),
     ("T", "label half the inside Na⁺ as ²⁴Na⁺ tracer"),
+    ("L", "highlight the labelled ²⁴Na⁺ (the other ions fade)"),
     ("1 2 3 4", f"add {ADD_MM:g} mM Na⁺ in / Na⁺ out / K⁺ in / K⁺ out"),
     ("Shift+1..4", f"remove {ADD_MM:g} mM of the same"),
     ("click a pump", "follow it (highlight, captions, state history)"),
     ("wheel / drag", "zoom / pan;  0: whole box"),
     ("S or F12", "screenshot PNG to out/"),
     ("V", "start / stop recording an MP4 to out/"),
+    ("F11", "fullscreen on / off"),
     ("H or ?", "this help;  Esc or Q: quit"),
 ]
 
@@ -63,6 +67,16 @@ BUTTONS = [
     [("−Na⁺ in", "remove na inside"), ("−Na⁺ out", "remove na outside"),
      ("−K⁺ in", "remove k inside"), ("−K⁺ out", "remove k outside"), ("Photo", "screenshot")],
 ]
+
+
+def window_size(desktop: tuple[int, int] | None) -> tuple[int, int]:
+    """The window's first size for a display of ``desktop`` (W, H) px: 16:9, at most 90 % of
+    the display, at least 960x540 (1280x720 when the display size is unknown)."""
+    if not desktop or min(desktop) <= 0:
+        return 1280, 720
+    w = min(0.9 * desktop[0], 0.9 * desktop[1] * 16 / 9)
+    w = max(960, int(w) // 2 * 2)
+    return w, max(540, round(w * 9 / 16))
 
 
 class WindowError(Exception):
@@ -89,20 +103,25 @@ class App:
     Args:
         scenario: a loaded :class:`~particles.config.Scenario`.
         seed: random seed of the simulation (reset keeps it).
-        size: initial window size (W, H); the window is resizable.
+        size: initial window size (W, H); None: sized to the display (:func:`window_size`).
+            The window is resizable; F11 toggles fullscreen.
         out_dir: where screenshots and recordings go.
     """
 
-    def __init__(self, scenario, seed: int = 1, size=(1280, 760), out_dir="out"):
+    def __init__(self, scenario, seed: int = 1, size=None, out_dir="out"):
         self.scenario0 = copy.deepcopy(scenario)
         self.seed = seed
         self.out_dir = Path(out_dir)
         pygame.display.init()
         pygame.font.init()
         pygame.display.set_caption(f"ionpump — {scenario.title}")
-        self.screen = pygame.display.set_mode(size, pygame.RESIZABLE)
+        sizes = pygame.display.get_desktop_sizes()
+        self.desktop = tuple(sizes[0]) if sizes else None
+        self.windowed = tuple(size or window_size(self.desktop))
+        self.fullscreen = False
+        self.screen = pygame.display.set_mode(self.windowed, pygame.RESIZABLE)
         self.scene = Scene(self.screen.get_size(), fps=FPS)
-        self.ui = UI(help_lines=HELP)
+        self.ui = UI(help_lines=HELP, tips=things_to_try(scenario.name))
         self.speed_i = SPEEDS.index(1)
         self.paused = False
         self.running = True
@@ -112,6 +131,7 @@ class App:
         self.encoder = None
         self.clock = pygame.time.Clock()
         self.last_steps = 0
+        self._rate_samples: list[tuple[float, float]] = []
         self.new_sim()
 
     # ------------------------------------------------------------------ state
@@ -133,6 +153,25 @@ class App:
         v = self.sim.scenario.values
         return v["render.ms_per_second"] * self.speed / (FPS * self.sim.dt_ms)
 
+    def target_rate(self) -> float:
+        """Simulated ms per real second asked for at the current speed."""
+        return self.sim.scenario.values["render.ms_per_second"] * self.speed
+
+    def achieved_rate(self, window_s: float = 2.0) -> float | None:
+        """Simulated ms per real second over the last ``window_s`` s of running (not
+        paused); None until half a second has been measured."""
+        now = time.perf_counter()
+        t = self.sim.time_ms
+        samples = self._rate_samples
+        if self.paused or (samples and t < samples[-1][1]):  # paused or reset: start again
+            samples.clear()
+            return None
+        samples.append((now, t))
+        while len(samples) > 2 and now - samples[1][0] >= window_s:
+            samples.pop(0)
+        dt = now - samples[0][0]
+        return (t - samples[0][1]) / dt if dt >= 0.5 else None
+
     def _steps_now(self) -> int:
         self._carry += self.steps_per_frame()
         n = int(self._carry)
@@ -142,12 +181,19 @@ class App:
     # ------------------------------------------------------------------ controls
 
     def event(self, action: str, **params) -> bool:
-        """Apply a protocol event; show the reason on screen when it is not possible."""
-        try:
-            self.sim.apply_event(action, **params)
-        except ScenarioError as e:
-            self.scene.notify(str(e).replace("event: ", ""), 4.0)
+        """Apply a protocol event; say why on screen, in a sentence, when it is not
+        possible. A control that starts a phase names it (top bar and panel)."""
+        why = refusal(self.sim, action, **params)
+        if why is None:
+            try:
+                self.sim.apply_event(action, **params)
+            except ScenarioError as e:
+                why = str(e).replace("event: ", "")
+        if why is not None:
+            self.scene.notify(why, 6.0)
             return False
+        if action in PHASES:
+            self.sim.set_phase(PHASES[action])
         return True
 
     def do(self, action: str) -> None:
@@ -161,10 +207,10 @@ class App:
         elif action == "next_event":
             self.paused = True
             self.step_to_next_event()
-        elif action == "faster":
-            self.speed_i = min(self.speed_i + 1, len(SPEEDS) - 1)
-        elif action == "slower":
-            self.speed_i = max(self.speed_i - 1, 0)
+        elif action in ("faster", "slower"):
+            step = 1 if action == "faster" else -1
+            self.speed_i = min(max(self.speed_i + step, 0), len(SPEEDS) - 1)
+            self._rate_samples.clear()
         elif action == "reset":
             self.new_sim()
             self.scene.notify("reset")
@@ -196,14 +242,23 @@ class App:
             count = max(1, mM_to_count(ADD_MM, area, g.depth_um))
             name = "Na⁺" if species == "na" else "K⁺"
             if self.event(f"{verb}_ions", species=species, side=side, count=count):
-                self.scene.notify(f"{'added' if verb == 'add' else 'removed'} {count} {name} "
-                                  f"({ADD_MM:g} mM) {side}")
+                self.scene.notify(f"{'Added' if verb == 'add' else 'Removed'} {count} {name} "
+                                  f"({ADD_MM:g} mM) {side}."
+                                  + clamp_note(sim, species, side), 6.0)
         elif action == "screenshot":
             self.screenshot()
         elif action == "record":
             self.toggle_recording()
         elif action == "help":
             self.ui.help = not self.ui.help
+        elif action == "highlight":
+            if not self.sim.ions.tracer.any():
+                self.scene.notify("No ion is labelled yet: press T to label half the inside "
+                                  "Na⁺ as ²⁴Na⁺.", 5.0)
+            else:
+                self.scene.highlight_tracer = not self.scene.highlight_tracer
+        elif action == "fullscreen":
+            self.toggle_fullscreen()
         elif action == "view_reset":
             self.scene.view.zoom, self.scene.view.center = 1.0, None
         elif action == "quit":
@@ -218,6 +273,7 @@ class App:
         pygame.K_t: "tracer", pygame.K_s: "screenshot", pygame.K_F12: "screenshot",
         pygame.K_v: "record", pygame.K_h: "help", pygame.K_QUESTION: "help",
         pygame.K_0: "view_reset", pygame.K_HOME: "view_reset", pygame.K_q: "quit",
+        pygame.K_F11: "fullscreen", pygame.K_l: "highlight",
     }
     NUMBER_KEYS = {pygame.K_1: "na inside", pygame.K_2: "na outside", pygame.K_3: "k inside",
                    pygame.K_4: "k outside"}
@@ -295,16 +351,29 @@ class App:
                     return action
         return ""
 
-    def resize(self, size) -> None:
+    def resize(self, size, flags: int = pygame.RESIZABLE) -> None:
+        """Draw at ``size`` (W, H) px (at least 320x240) from now on."""
         size = (max(int(size[0]), 320), max(int(size[1]), 240))
-        if size == self.scene.size:
+        if size == self.scene.size and flags == pygame.RESIZABLE:
             return
         if self.encoder is not None:
             self.toggle_recording()
             self.scene.notify("recording stopped: the window was resized")
-        if pygame.display.get_surface() is None or self.screen.get_size() != size:
-            self.screen = pygame.display.set_mode(size, pygame.RESIZABLE)
-        self.scene.resize(size)
+        if (pygame.display.get_surface() is None or self.screen.get_size() != size
+                or flags != pygame.RESIZABLE):
+            self.screen = pygame.display.set_mode(size, flags)
+        self.scene.resize(self.screen.get_size())
+        if not self.fullscreen:
+            self.windowed = self.screen.get_size()
+
+    def toggle_fullscreen(self) -> None:
+        """Fullscreen at the display's size, or back to the window's last size."""
+        if self.fullscreen:
+            self.fullscreen = False
+            self.resize(self.windowed)
+        else:
+            self.fullscreen = True
+            self.resize(self.desktop or self.scene.size, pygame.FULLSCREEN)
 
     # ------------------------------------------------------------------ files
 
@@ -435,8 +504,7 @@ class App:
         self._advance(n)
         sc = self.scene
         sc.paused = self.paused
-        sp = self.speed
-        sc.speed_label = f"×{sp:g}" if sp >= 1 else f"×1/{round(1 / sp)}"
+        sc.speed_label = speed_label(self.speed, self.target_rate(), self.achieved_rate())
         sc.title_alpha = max(0.0, 1.0 - self.frames / (3.0 * FPS)) if self.frames < 3 * FPS \
             else 0.0
         self._layout_buttons()

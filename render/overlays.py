@@ -39,31 +39,60 @@ class Overlays:
 
     def top_bar(self, surf, lay: Layout, sim, captions: bool, paused: bool,
                 speed_label: str) -> None:
-        """Title, clock and phase (with ``captions``), and the speed (or PAUSED) at the right."""
+        """Title, clock and phase (with ``captions``), and the speed (or PAUSED) at the right,
+        in one line: the font shrinks to fit, then the title is dropped."""
         r = lay.top
         size, pad, x, cy = self._bar(surf, lay, r, 10, 0.5)
         T = self.text
-        if captions:
-            x = T.blit(surf, sim.scenario.title, (x, cy), size, BAR_FG, True,
-                       "midleft").right + pad * 2
-            x = T.blit(surf, f"t = {fmt_time(sim.time_ms)}", (x, cy), size, CLOCK, True,
-                       "midleft").right + pad * 2
-            T.blit(surf, f"phase: {sim.phase}", (x, cy), size, BAR_FG, False, "midleft")
+        T.area = r
         status = ("PAUSED  " if paused else "") + f"speed {speed_label}"
-        if captions or paused:
+        left = []
+        if captions:
+            left = [(sim.scenario.title, BAR_FG, True),
+                    (f"t = {fmt_time(sim.time_ms)}", CLOCK, True),
+                    (f"phase: {sim.phase}", BAR_FG, False)]
+        show_status = captions or paused
+
+        def width(items, fs):
+            w = sum(T.width(t, fs, b) + pad * 2 for t, _, b in items)
+            return w + (T.width(status, round(fs * 0.85), paused) if show_status else 0)
+
+        room = r.w - 2 * pad
+        while left and size > 9 and width(left, size) > room:
+            size -= 1
+        if left and width(left, size) > room:
+            left = left[1:]
+        for t, col, bold in left:
+            x = T.blit(surf, t, (x, cy), size, col, bold, "midleft").right + pad * 2
+        if show_status:
             T.blit(surf, status, (r.right - pad, cy), round(size * 0.85),
                    PAUSED if paused else BAR_DIM, paused, "midright")
 
     def legend(self, surf, lay: Layout, sim) -> None:
         """The key: ion colours (tracer when there is one), the phosphate and ouabain marks,
-        and where to find the help."""
+        and where to find the help; the font shrinks to fit, then the help hint is dropped."""
         r = lay.legend
-        size, pad, x, cy = self._bar(surf, lay, r, 9, 0.46)
+        size, pad, x0, cy = self._bar(surf, lay, r, 9, 0.46)
         T = self.text
-        rr = max(3, round(size * 0.42))
+        T.area = r
         items = [(NA_RGB, None, f"{NA_LABEL} sodium"), (K_RGB, None, f"{K_LABEL} potassium")]
         if sim.scenario.values.get("tracer.fraction", 0) > 0 or np.any(sim.ions.tracer):
             items.append((TRACER_RGB, RING_RGB, "²⁴Na⁺ tracer"))
+        marks = [("P", "phosphorylated"), ("hex", "ouabain")]
+
+        def width(fs):
+            rr = max(3, round(fs * 0.42))
+            w = sum(2 * rr + pad // 2 + T.width(t, fs) + pad * 2 for _, _, t in items)
+            w += T.width("pump:", fs) + pad // 2
+            w += sum(2 * rr + pad // 3 + T.width(t, fs) + pad for _, t in marks)
+            return w
+
+        hint_w = lambda fs: T.width("H: help", fs) + pad * 2  # noqa: E731
+        room = r.w - 2 * pad
+        while size > 8 and width(size) + hint_w(size) > room:
+            size -= 1
+        rr = max(3, round(size * 0.42))
+        x = x0
         for fill, ring, label in items:
             pygame.draw.circle(surf, fill, (x + rr, cy), rr)
             if ring:
@@ -71,89 +100,162 @@ class Overlays:
             x = T.blit(surf, label, (x + 2 * rr + pad // 2, cy), size, BAR_FG, False,
                        "midleft").right + pad * 2
         x = T.blit(surf, "pump:", (x, cy), size, BAR_DIM, False, "midleft").right + pad // 2
-        pygame.draw.circle(surf, P_MARK, (x + rr, cy), rr)
-        T.blit(surf, "P", (x + rr, cy), round(size * 0.8), BLACK, True, "center")
-        x = T.blit(surf, "phosphorylated", (x + 2 * rr + pad // 3, cy), size, BAR_FG, False,
-                   "midleft").right + pad
-        pygame.draw.polygon(surf, OUABAIN, hexagon(x + rr, cy, rr))
-        x = T.blit(surf, "ouabain", (x + 2 * rr + pad // 3, cy), size, BAR_FG, False,
-                   "midleft").right + pad
-        if lay.panel or x < r.right - lay.px(90):
+        for mark, label in marks:
+            if mark == "P":
+                pygame.draw.circle(surf, P_MARK, (x + rr, cy), rr)
+                img = T.render("P", round(size * 0.8), BLACK, True)
+                surf.blit(img, img.get_rect(center=(round(x + rr), round(cy))))
+            else:
+                pygame.draw.polygon(surf, OUABAIN, hexagon(x + rr, cy, rr))
+            x = T.blit(surf, label, (x + 2 * rr + pad // 3, cy), size, BAR_FG, False,
+                       "midleft").right + pad
+        if x + hint_w(size) <= r.right:
             T.blit(surf, "H: help", (r.right - pad, cy), size, BAR_DIM, False, "midright")
 
     # -------------------------------------------------------------- overlays
 
-    def step_caption(self, surf, lay: Layout, sim, follow: int) -> None:
-        """What the followed pump is doing, in a box at the bottom of the world view."""
+    def _shaded_lines(self, surf, lay: Layout, lines: list[str], size: int, color, fill,
+                      edge, anchor: str, pos) -> pygame.Rect:
+        """``lines`` centred in a shaded box with its ``anchor`` point at ``pos``; returns
+        the box."""
+        T = self.text
+        T.area = lay.world
+        lh = T.font(size, True).get_linesize()
+        w = max(T.width(s, size, True) for s in lines)
+        box = pygame.Rect(0, 0, w + round(size * 1.2), lh * len(lines) + round(size * 0.6))
+        setattr(box, anchor, (round(pos[0]), round(pos[1])))
+        shade = pygame.Surface(box.size, pygame.SRCALPHA)
+        shade.fill(fill)
+        surf.blit(shade, box)
+        if edge is not None:
+            pygame.draw.rect(surf, edge, box, max(2, lay.px(2)))
+        y = box.top + round(size * 0.3)
+        for s in lines:
+            T.blit(surf, s, (box.centerx, y), size, color, True, "midtop")
+            y += lh
+        return box
+
+    def caption_lines(self, lay: Layout, sim, follow: int, room: float
+                      ) -> tuple[list[str], int]:
+        """The followed pump's step caption wrapped to ``room`` px (at most 2 lines), and its
+        font size; no lines when no pump is followed."""
         p = sim.pumps
         if not (0 <= follow < len(p)):
-            return
+            return [], 0
         text = step_caption(int(p.state[follow]), int(p.n_na[follow]), int(p.n_k[follow]))
         size = lay.px(22)
-        img = self.text.render(text, size, WHITE, True)
-        wr = lay.world
-        rect = img.get_rect(midbottom=(wr.centerx, wr.bottom - lay.px(14)))
-        box = rect.inflate(size * 1.2, size * 0.6)
-        shade = pygame.Surface(box.size, pygame.SRCALPHA)
-        shade.fill((*SHADE, 215))
-        surf.blit(shade, box)
-        pygame.draw.rect(surf, FOLLOW, box, max(2, lay.px(2)))
-        surf.blit(img, rect)
+        lines, fs = self.text.wrap_fit(text, size, room - size * 1.2, 1, True,
+                                       round(size * 0.8))  # one line if 80 % of the size do
+        if len(lines) == 1 and self.text.width(lines[0], fs, True) <= room - size * 1.2:
+            return lines, fs
+        return self.text.wrap_fit(text, size, room - size * 1.2, 2, True, max(9, lay.px(13)))
+
+    def step_caption(self, surf, lay: Layout, sim, follow: int, room: float) -> None:
+        """What the followed pump is doing, in a box at the bottom of the world view, at most
+        ``room`` px wide (centred, so it clears the scale bar)."""
+        lines, size = self.caption_lines(lay, sim, follow, room)
+        if lines:
+            wr = lay.world
+            self._shaded_lines(surf, lay, lines, size, WHITE, (*SHADE, 215), FOLLOW,
+                               "midbottom", (wr.centerx, wr.bottom - lay.px(10)))
 
     def notice(self, surf, lay: Layout, message: str) -> None:
-        """A one-line notice near the top of the world view."""
-        size = lay.px(16)
-        img = self.text.render(message, size, NOTICE_TEXT, True)
-        wr = lay.world
-        rect = img.get_rect(midtop=(wr.centerx, wr.top + lay.px(48)))
-        box = rect.inflate(size, size * 0.6)
-        shade = pygame.Surface(box.size, pygame.SRCALPHA)
-        shade.fill(NOTICE_BG)
-        surf.blit(shade, box)
-        surf.blit(img, rect)
+        """A notice in place of the legend bar (so it covers nothing of the picture): one
+        line, or two in a smaller font when one would be too small to read."""
+        r = lay.legend
+        surf.fill(NOTICE_BG[:3], r)
+        T = self.text
+        T.area = r
+        pad = lay.px(12)
+        size = max(9, round(r.h * 0.5))
+        lines, size = T.wrap_fit(message, size, r.w - 2 * pad, 1, True, max(9, lay.px(11)))
+        if len(lines) > 1 or T.width(lines[0], size, True) > r.w - 2 * pad:
+            lines, size = T.wrap_fit(message, round(r.h * 0.4), r.w - 2 * pad, 2, True, 7)
+        lh = min(T.font(size, True).get_linesize(), r.h // len(lines))
+        y = r.centery - lh * len(lines) / 2
+        for line in lines:
+            T.blit(surf, line, (r.centerx, y + lh / 2), size, NOTICE_TEXT, True, "center")
+            y += lh
 
     def title_card(self, surf, lay: Layout, sim, alpha: float) -> None:
-        """The scenario's title and description, faded to ``alpha`` (0..1)."""
+        """The scenario's title and description (wrapped to the world view), faded to
+        ``alpha`` (0..1)."""
+        T = self.text
         wr = lay.world
         a = max(0.0, min(alpha, 1.0))
-        t1 = self.text.render(sim.scenario.title, lay.px(34), WHITE, True)
-        t2 = self.text.render(sim.scenario.description or "", lay.px(17), (225, 230, 240))
-        t3 = self.text.render("ionpump: agent-based Na⁺/K⁺ pump simulation", lay.px(13),
-                              (180, 190, 205))
-        w = max(t1.get_width(), t2.get_width()) + lay.px(60)
-        h = t1.get_height() + t2.get_height() + t3.get_height() + lay.px(50)
+        room = wr.w - lay.px(60)
+        title, s1 = T.wrap_fit(sim.scenario.title, lay.px(34), room, 1, True, lay.px(16))
+        desc, s2 = T.wrap_fit(sim.scenario.description or "", lay.px(17), room, 3, False,
+                              max(8, lay.px(11)))
+        foot = "ionpump: agent-based Na⁺/K⁺ pump simulation"
+        rows = ([(s, s1, WHITE, True) for s in title] + [(s, s2, (225, 230, 240), False)
+                                                         for s in desc]
+                + [(foot, T.fit(foot, lay.px(13), room), (180, 190, 205), False)])
+        imgs = [(T.render(s, fs, col, b), s) for s, fs, col, b in rows]
+        w = min(max(i.get_width() for i, _ in imgs) + lay.px(60), wr.w)
+        h = sum(i.get_height() + lay.px(8) for i, _ in imgs) + lay.px(34)
         card = pygame.Surface((w, h), pygame.SRCALPHA)
         card.fill((*SHADE, round(225 * a)))
+        at = card.get_rect(midtop=(wr.centerx, wr.top + lay.px(70)))
+        T.area, T.layer = wr, "card"
         y = lay.px(16)
-        for t in (t1, t2, t3):
-            t = t.copy()
-            t.set_alpha(round(255 * a))
-            card.blit(t, t.get_rect(midtop=(w // 2, y)))
-            y += t.get_height() + lay.px(8)
-        surf.blit(card, card.get_rect(midtop=(wr.centerx, wr.top + lay.px(70))))
+        for img, text in imgs:
+            img = img.copy()
+            img.set_alpha(round(255 * a))
+            r = img.get_rect(midtop=(w // 2, y))
+            card.blit(img, r)
+            T.record(r.move(at.topleft), text)
+            y += img.get_height() + lay.px(8)
+        surf.blit(card, at)
+        T.layer = "frame"
 
-    def help(self, surf, lay: Layout, lines: list[tuple[str, str]]) -> None:
-        """The controls, (key, what it does) per line, in a box in the middle."""
+    def _help_rows(self, lay: Layout, lines, tips, fs: int, w: int):
+        """The help's rows at font size ``fs`` in a box ``w`` px wide: (text, x offset, y
+        offset, colour, bold) each, and the height they take."""
+        T = self.text
+        lh = round(fs * 1.4)
+        pad = lay.px(20)
+        kx = pad
+        dx = kx + max(T.width(k, fs, True) for k, _ in lines) + pad if lines else kx
+        rows, y = [("Controls (H or ? closes this)", w // 2, pad // 2, WHITE, True)], pad // 2
+        y += round(lh * 1.3)
+        for key, desc in lines:
+            for k, part in enumerate(T.wrap(desc, fs, w - dx - pad)):
+                if k == 0:
+                    rows.append((key, kx, y, CLOCK, True))
+                rows.append((part, dx, y, WHITE, False))
+                y += lh
+        if tips:
+            y += lh // 3
+            rows.append(("Things to try", kx, y, FOLLOW, True))
+            y += lh
+            for tip in tips:
+                for k, part in enumerate(T.wrap(tip, fs, w - kx - pad - fs)):
+                    rows.append((("• " if k == 0 else "") + part, kx + (0 if k == 0 else fs),
+                                 y, WHITE, False))
+                    y += lh
+        return rows, y + pad // 2
+
+    def help(self, surf, lay: Layout, lines: list[tuple[str, str]],
+             tips: list[str] = ()) -> None:
+        """The controls, (key, what it does) per line, and the scenario's things to try
+        (``tips``), in a box in the middle; the font shrinks until it all fits."""
         W, H = lay.size
+        T = self.text
+        w = min(W - lay.px(24), lay.px(900))
         fs = lay.px(16)
-        lh = round(fs * 1.45)
-        w = min(W - lay.px(40), lay.px(760))
-        h = min(H - lay.px(40), lh * (len(lines) + 2))
-        box = pygame.Rect(0, 0, w, h)
+        rows, h = self._help_rows(lay, lines, tips, fs, w)
+        while h > H - lay.px(16) and fs > 7:
+            fs -= 1
+            rows, h = self._help_rows(lay, lines, tips, fs, w)
+        box = pygame.Rect(0, 0, w, min(h, H))
         box.center = (W // 2, H // 2)
         shade = pygame.Surface(box.size, pygame.SRCALPHA)
-        shade.fill((*SHADE, 235))
+        shade.fill((*SHADE, 240))
         surf.blit(shade, box)
         pygame.draw.rect(surf, FOLLOW, box, 2)
-        y = box.top + lh // 2
-        self.text.blit(surf, "Controls (H or ? closes this)", (box.centerx, y), fs, WHITE,
-                       True, "midtop")
-        y += lh * 1.3
-        kx = box.left + lay.px(24)
-        dx = box.left + round(w * 0.36)
-        for key, desc in lines:
-            if y + lh > box.bottom:
-                break
-            self.text.blit(surf, key, (kx, y), fs, CLOCK, True)
-            self.text.blit(surf, desc, (dx, y), fs, WHITE)
-            y += lh
+        T.area, T.layer = box, "help"
+        for text, x, y, col, bold in rows:
+            anchor = "midtop" if y == rows[0][2] and x == w // 2 else "topleft"
+            T.blit(surf, text, (box.left + x, box.top + y), fs, col, bold, anchor)
+        T.layer = "frame"

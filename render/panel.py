@@ -23,17 +23,17 @@ from .text import Text, fmt_num, fmt_time
 WARN = (160, 60, 0)          # phase and conditions
 EDGE = (150, 150, 160)       # outline of the occupancy bar and the history strip
 SEPARATOR = (200, 203, 210)
-HISTORY_S = 10.0             # playback seconds shown by the history strip and the turnover
+HISTORY_S = 10.0             # playback seconds shown by the history strip
+TURNOVER_MS = 5.0            # simulated ms over which the panel's turnover is counted
 
 
-def turnover(sim) -> float:
-    """Cycles per pump per second over the recent past (the last 10 s of playback); NaN
-    without pumps or with fewer than two rows."""
+def turnover(sim, span: float = TURNOVER_MS) -> float:
+    """Cycles per pump per second over the last ``span`` simulated ms (all the rows when
+    fewer): 0 while every pump is blocked; NaN without pumps or with fewer than two rows."""
     rows = sim.recorder.rows
     m = len(sim.pumps)
     if m == 0 or len(rows) < 2:
         return float("nan")
-    span = HISTORY_S * sim.scenario.values["render.ms_per_second"]
     last = rows[-1]
     k = len(rows) - 1
     while k > 0 and last["time_ms"] - rows[k - 1]["time_ms"] <= span:
@@ -81,6 +81,7 @@ class Panel:
             ui: the window's :class:`~render.scene.UI` (buttons), or None.
         """
         P = lay.side
+        self.text.area = P
         surf.fill(PANEL_BG, P)
         pygame.draw.line(surf, SEPARATOR, P.topleft, P.bottomleft, 1)
         pad = lay.px(12)
@@ -89,7 +90,7 @@ class Panel:
         row = sim.recorder.rows[-1] if sim.recorder.rows else sim.counts()
         y = self._numbers(surf, lay, sim, row, P.top + pad)
         self._occupancy_bar(surf, sim, pygame.Rect(x0, y, x1 - x0, lay.px(10)))
-        y += lay.px(10) + round(fs * 0.6)
+        y = self._key(surf, lay, sim, x0, x1, y + lay.px(10) + lay.px(4)) + round(fs * 0.4)
         buttons = ui is not None and ui.buttons
         m = len(sim.pumps)
         follow_h = round(fs * 4.4) if 0 <= follow < m else 0
@@ -99,15 +100,16 @@ class Panel:
         if avail > lay.px(90):
             chart = pygame.Rect(x0, y, x1 - x0, ch - round(fs * 0.6))
             draw_chart(surf, self.text, lay, chart, rows, [("v_mV", V_LINE, "V")],
-                       "Membrane potential (mV)")
+                       "Membrane potential (mV)", floor=None)
             y += ch
             if _has_tracer(row):
-                series = [("tracer_efflux", TRACER_LINE, "²⁴Na⁺ out")]
-                title = "Tracer efflux (ions)"
+                draw_chart(surf, self.text, lay, chart.move(0, ch), efflux_rate(rows),
+                           [("efflux_per_ms", TRACER_LINE, "²⁴Na⁺ out")],
+                           "²⁴Na⁺ efflux (ions/ms, log scale)", log=True)
             else:
-                series = [("na_in_mM", NA_RGB, "Na⁺ in"), ("k_out_mM", K_RGB, "K⁺ out")]
-                title = "Concentration (mM)"
-            draw_chart(surf, self.text, lay, chart.move(0, ch), rows, series, title)
+                draw_chart(surf, self.text, lay, chart.move(0, ch), rows,
+                           [("na_in_mM", NA_RGB, "Na⁺ in"), ("k_out_mM", K_RGB, "K⁺ out")],
+                           "Concentration (mM)")
             y += ch
         if follow_h:
             self._follow_box(surf, lay, sim, follow, history,
@@ -143,10 +145,12 @@ class Panel:
         lines = [("ATP", f"{row['atp_mM']:.2f} mM"),
                  ("Membrane potential", f"{row['v_mV']:+.1f} mV"),
                  ("Pump cycles", f"{row['cycles']:,}"),
-                 ("Turnover", f"{rate:.0f} /pump/s" if rate == rate else "–"),
+                 (f"Turnover, last {TURNOVER_MS:g} ms",
+                  f"{rate:.0f} /pump/s" if rate == rate else "–"),
                  ("Pumps", f"{len(sim.pumps)}")]
         if _has_tracer(row):
-            lines.append(("²⁴Na⁺ efflux", f"{row['tracer_efflux']:,} ions"))
+            n = int(row["tracer_efflux"])
+            lines.append(("²⁴Na⁺ efflux", f"{n:,} ion{'' if n == 1 else 's'}"))
         for k, v in lines:
             T.blit(surf, k, (x0, y), fs, PANEL_DIM)
             T.blit(surf, v, (x1, y), fs, PANEL_FG, True, "topright")
@@ -159,6 +163,31 @@ class Panel:
             T.blit(surf, " · ".join(flags), (x1, y), small, WARN, False, "topright")
             y += round(small * 1.5)
         return y + round(fs * 0.2)
+
+    def _key(self, surf, lay: Layout, sim, x0: int, x1: int, y: int) -> int:
+        """The colours of the pump states (as in the occupancy bar and the state history)
+        and, when the scenario has pores, of the pores; from ``y`` down, wrapped between
+        ``x0`` and ``x1``. Returns the y below the key."""
+        T = self.text
+        fs = lay.px(10)
+        sw = round(fs * 0.8)
+        gap = lay.px(8)
+        items = [(st.color, st.name, False) for st in PUMP_STYLES.values()]
+        if len(sim.channels):
+            kinds = set(int(t) for t in sim.channels.type)
+            items += [(col, name, gated) for code, (col, name, gated) in enumerate(
+                ((NA_RGB, "Na⁺ pore", False), (K_RGB, "K⁺ pore", False),
+                 (NA_RGB, "gated Na⁺", True), (K_RGB, "gated K⁺", True))) if code in kinds]
+        x, lh = x0, round(fs * 1.45)
+        for col, name, outlined in items:
+            w = sw + lay.px(3) + T.width(name, fs)
+            if x > x0 and x + w > x1:
+                x, y = x0, y + lh
+            box = pygame.Rect(x, y + (lh - sw) // 2 - 1, sw, sw)
+            pygame.draw.rect(surf, col, box)
+            pygame.draw.rect(surf, (0, 0, 0) if outlined else EDGE, box, 1)
+            x = T.blit(surf, name, (box.right + lay.px(3), y), fs, PANEL_DIM).right + gap
+        return y + lh
 
     @staticmethod
     def _occupancy_bar(surf, sim, rect) -> None:
@@ -216,7 +245,23 @@ class Panel:
                            PANEL_FG if enabled else (175, 175, 180), active, "center")
 
 
-def draw_chart(surf, text: Text, lay: Layout, rect, rows: list[dict], series, title: str) -> None:
+def efflux_rate(rows: list[dict], bins: int = 40) -> list[dict]:
+    """The tracer efflux rate over the run so far, in at most ``bins`` bins of equal numbers
+    of rows: one row per bin with ``time_ms`` (its middle) and ``efflux_per_ms`` (labelled
+    Na⁺ released per simulated ms; NaN where none left, which a log axis cannot show)."""
+    if len(rows) < 2:
+        return []
+    t = np.array([r["time_ms"] for r in rows], float)
+    e = np.array([r["tracer_efflux"] for r in rows], float)
+    edges = np.unique(np.linspace(0, len(rows) - 1, min(bins, len(rows) - 1) + 1).astype(int))
+    a, b = edges[:-1], edges[1:]
+    rate = (e[b] - e[a]) / (t[b] - t[a])
+    return [{"time_ms": float((t[i] + t[j]) / 2), "efflux_per_ms": float(r) if r > 0
+             else math.nan} for i, j, r in zip(a, b, rate)]
+
+
+def draw_chart(surf, text: Text, lay: Layout, rect, rows: list[dict], series, title: str,
+               floor: float | None = 0.0, log: bool = False) -> None:
     """A live line chart of the recent ``rows`` (as many as the plot is px wide).
 
     Args:
@@ -227,6 +272,8 @@ def draw_chart(surf, text: Text, lay: Layout, rect, rows: list[dict], series, ti
         rows: the results table so far, one dict per row (``time_ms`` and the series' keys).
         series: (column, colour, name) per line; names are shown when there are several.
         title: drawn above the plot.
+        floor: the axis never goes below this (0: a count or a concentration); None: free.
+        log: a log axis (values <= 0 or NaN are left out).
     """
     fs = lay.px(12)
     text.blit(surf, title, (rect.left, rect.top), fs, PANEL_FG, True)
@@ -247,27 +294,33 @@ def draw_chart(surf, text: Text, lay: Layout, rect, rows: list[dict], series, ti
     recent = rows[-k:]
     t = np.array([r["time_ms"] for r in recent], float)
     ys = [np.array([r[key] for r in recent], float) for key, _, _ in series]
+    if log:
+        ys = [np.log10(np.where(v > 0, v, np.nan)) for v in ys]
+        floor = None
+    if all(np.isnan(v).all() for v in ys):
+        return
     lo = min(float(np.nanmin(v)) for v in ys)
     hi = max(float(np.nanmax(v)) for v in ys)
-    if not (math.isfinite(lo) and math.isfinite(hi)):
-        return
     span = hi - lo
     if span < 1e-9:
         span = max(abs(hi) * 0.1, 1.0)
     lo, hi = lo - 0.08 * span, hi + 0.08 * span
+    if floor is not None:
+        lo = max(lo, floor)
     t0, t1 = t[0], t[-1] if t[-1] > t[0] else t[0] + 1
-    for frac in (0.0, 0.5, 1.0):
+    for frac, anchor in ((0.0, "bottomright"), (0.5, "midright"), (1.0, "topright")):
         val = lo + frac * (hi - lo)
         yy = plot.bottom - frac * plot.h
         if 0 < frac < 1:
             pygame.draw.line(surf, GRID, (plot.left, yy), (plot.right, yy), 1)
-        text.blit(surf, fmt_num(val), (plot.left - lay.px(4), yy), lay.px(10), PANEL_DIM,
-                  anchor="midright")
+        text.blit(surf, fmt_num(10 ** val if log else val), (plot.left - lay.px(4), yy),
+                  lay.px(10), PANEL_DIM, anchor=anchor)
     text.blit(surf, fmt_time(t0), (plot.left, plot.bottom + 2), lay.px(10), PANEL_DIM)
     text.blit(surf, fmt_time(t[-1]), (plot.right, plot.bottom + 2), lay.px(10), PANEL_DIM,
               anchor="topright")
     X = plot.left + (t - t0) / (t1 - t0) * (plot.w - 1)
     for v, (_, col, _) in zip(ys, series):
         Y = plot.bottom - 1 - (v - lo) / (hi - lo) * (plot.h - 2)
-        pts = np.stack([X, Y], axis=1)
-        pygame.draw.lines(surf, col, False, pts.tolist(), max(1, lay.px(2)))
+        pts = np.stack([X, Y], axis=1)[np.isfinite(v)]
+        if len(pts) >= 2:
+            pygame.draw.lines(surf, col, False, pts.tolist(), max(1, lay.px(2)))

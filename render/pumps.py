@@ -8,6 +8,8 @@ ATP and phosphate badges from 16-20 px, and from 40 px the empty sites and the s
 
 from __future__ import annotations
 
+import math
+
 import pygame
 
 from particles.layout import NA_SITES, Species
@@ -29,8 +31,11 @@ class PumpPainter:
 
     # -------------------------------------------------------------- pumps
 
-    def draw(self, surf, lay: Layout, sim, proj: Projection, follow: int) -> None:
-        """Every pump in the world view; the one at index ``follow`` ringed."""
+    def draw(self, surf, lay: Layout, sim, proj: Projection, follow: int,
+             avoid: list[pygame.Rect] = ()) -> None:
+        """Every pump in the world view; the one at index ``follow`` ringed. A state's name
+        goes at the pump's top right, else its bottom right, and is left out where both
+        would cover one of the ``avoid`` rectangles (other labels)."""
         p = sim.pumps
         fh, hw = proj.face, proj.half_width
         wr = lay.world
@@ -47,9 +52,17 @@ class PumpPainter:
             if fh >= 10:
                 self._sites(surf, sim, i, cx, cy, fh, hw, ion_r, style)
             if fh >= 40:
-                self.text.label(surf, style.name, (cx + hw + fh * 0.08, cy - fh * 0.47),
-                                round(max(9, min(fh * 0.11, lay.px(16)))), PROTEIN_EDGE,
-                                "topleft")
+                self._name(surf, style.name, cx + hw + fh * 0.08, cy, fh,
+                           round(max(9, min(fh * 0.11, lay.px(16)))), avoid)
+
+    def _name(self, surf, name, x, cy, fh, size, avoid) -> None:
+        """A pump state's name beside the pump (top right, else bottom right) where it
+        covers none of the ``avoid`` rectangles."""
+        for anchor, y in (("topleft", cy - fh * 0.47), ("bottomleft", cy + fh * 0.47)):
+            box = self.text.label_rect(name, (x, y), size, anchor)
+            if box.collidelist(avoid) < 0:
+                self.text.label(surf, name, (x, y), size, PROTEIN_EDGE, anchor)
+                return
 
     def _sites(self, surf, sim, i, cx, cy, fh, hw, ion_r, style: PumpStyle) -> None:
         """Pump ``i``'s bound ions (a tracer Na+ ringed) and, from 40 px, its empty sites."""
@@ -131,30 +144,36 @@ class PumpPainter:
             for x in (cx - a, cx + a):
                 pygame.draw.line(surf, PROTEIN_EDGE, (x, cy - b), (x, cy + b), gw)
 
-    def _ouabain(self, surf, cx, cy, fh, hw) -> None:
-        """Ouabain (a green hexagon) plugging the outward mouth, named from 40 px."""
+    @staticmethod
+    def _ouabain(surf, cx, cy, fh, hw) -> None:
+        """Ouabain (a green hexagon) plugging the outward mouth (the state's label names it)."""
         r = min(0.16 * fh, hw * 0.7)
         c = (cx + hw * 0.75, cy)
         hexa = hexagon(c[0], c[1], r)
         pygame.draw.polygon(surf, OUABAIN, hexa)
         pygame.draw.polygon(surf, BLACK, hexa, max(1, round(fh * 0.02)))
-        if fh >= 40:
-            self.text.blit(surf, "ouabain", (c[0] + r * 1.2, cy - r * 1.6),
-                           max(8, fh * 0.1), (0, 100, 75), bold=True, anchor="midleft")
 
-    def _badge(self, surf, x, y, text, fh, fill, fg, circle=False) -> None:
-        """A small label on a pump (ATP, P, ADP), in a rounded box or a circle at (x, y)."""
+    def _badge(self, surf, x, y, text, fh, fill, fg, circle=False, alpha=1.0) -> None:
+        """A small label on a pump (ATP, P, ADP), in a rounded box or a circle at (x, y),
+        the whole badge (outline and text with it) faded to ``alpha`` (0..1)."""
         size = max(7, fh * 0.13)
         img = self.text.render(text, round(size), fg, True)
         if circle:
             r = max(img.get_width(), img.get_height()) * 0.62
-            pygame.draw.circle(surf, fill, (x, y), r)
-            pygame.draw.circle(surf, BLACK, (x, y), r, max(1, round(fh * 0.02)))
+            d = math.ceil(2 * r) + 2
+            badge = pygame.Surface((d, d), pygame.SRCALPHA)
+            pygame.draw.circle(badge, fill, (d / 2, d / 2), r)
+            pygame.draw.circle(badge, BLACK, (d / 2, d / 2), r, max(1, round(fh * 0.02)))
         else:
-            rect = img.get_rect(center=(round(x), round(y))).inflate(size * 0.6, size * 0.2)
-            pygame.draw.rect(surf, fill, rect, border_radius=round(size * 0.4))
-            pygame.draw.rect(surf, BLACK, rect, 1, border_radius=round(size * 0.4))
-        surf.blit(img, img.get_rect(center=(round(x), round(y))))
+            rect = img.get_rect().inflate(size * 0.6, size * 0.2)
+            badge = pygame.Surface(rect.size, pygame.SRCALPHA)
+            rect.topleft = (0, 0)
+            pygame.draw.rect(badge, fill, rect, border_radius=round(size * 0.4))
+            pygame.draw.rect(badge, BLACK, rect, 1, border_radius=round(size * 0.4))
+        badge.blit(img, img.get_rect(center=badge.get_rect().center))
+        if alpha < 1.0:
+            badge.set_alpha(round(255 * alpha))
+        surf.blit(badge, badge.get_rect(center=(round(x), round(y))))
 
     # -------------------------------------------------------------- marks of events
 
@@ -172,9 +191,10 @@ class PumpPainter:
             lobe_x = cx - hw - 0.27 * fh * 0.35
             x = lobe_x - fh * (0.35 + 0.9 * t)
             y = cy + fh * (0.2 + (0.25 if q.text == "ADP" else -0.35) * t)
-            fill = mix(q.color, BG_INSIDE, min(t * 1.2, 1.0) ** 2)
-            fg = mix(BLACK, BG_INSIDE, min(t * 1.2, 1.0) ** 2)
-            self._badge(surf, x, y, q.text, fh, fill, fg, circle=(q.text == "P"))
+            alpha = 1.0 - min(t * 1.2, 1.0) ** 2
+            if alpha > 0.05:
+                self._badge(surf, x, y, q.text, fh, q.color, BLACK, circle=(q.text == "P"),
+                            alpha=alpha)
 
     @staticmethod
     def draw_flashes(surf, lay: Layout, sim, proj: Projection, memory: FrameMemory,

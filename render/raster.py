@@ -14,11 +14,8 @@ from numba import njit
 
 from particles.jit import JIT
 from particles.layout import Side, Species
+from particles.palette import K_RGB, NA_RGB, TRACER_RGB  # Okabe-Ito; 24Na+: a dark core ...
 
-#: Okabe-Ito colours (colour-blind safe), RGB.
-NA_RGB = (213, 94, 0)       # vermillion
-K_RGB = (0, 114, 178)       # blue
-TRACER_RGB = (30, 30, 30)    # 24Na+ tracer: dark core ...
 RING_RGB = NA_RGB            # ... in a vermillion ring (Na+ all the same)
 
 _RESERVOIR = int(Side.RESERVOIR)   # plain ints: compile-time constants in the kernel

@@ -40,12 +40,14 @@ class UI:
         buttons_height: px the buttons take at the bottom of the panel.
         help: whether the help is shown.
         help_lines: (key, what it does) per line of the help.
+        tips: the scenario's things to try, shown under the help's keys.
     """
 
     buttons: list = field(default_factory=list)
     buttons_height: int = 0
     help: bool = False
     help_lines: list = field(default_factory=list)
+    tips: list = field(default_factory=list)
 
 
 class Scene:
@@ -58,7 +60,8 @@ class Scene:
         panel: the side panel with numbers and charts (dropped below 640 px wide).
 
     Attributes set by the window between frames: ``follow`` (through :meth:`set_follow`),
-    ``view`` (zoom and pan), ``paused``, ``speed_label`` and ``title_alpha`` (0..1).
+    ``view`` (zoom and pan), ``paused``, ``speed_label``, ``title_alpha`` (0..1) and
+    ``highlight_tracer``.
     """
 
     def __init__(self, size: tuple[int, int], fps: float = 60.0, captions: bool = True,
@@ -77,6 +80,7 @@ class Scene:
         self.message = ""          # a one-line notice (e.g. an unavailable control)
         self.message_frames = 0
         self.title_alpha = 0.0     # 0..1: the title card over the picture
+        self.highlight_tracer = False  # fade the other ions, the ²⁴Na⁺ drawn larger
         self.resize(size)
         self.reset_memory()
 
@@ -131,27 +135,31 @@ class Scene:
         ``ui`` (optional, from the window) adds the panel's buttons and the help."""
         lay = self.layout
         surf = self.surface
+        self.text.drawn = []
         self.memory.update(sim, self.fps, self.follow)
-        self.world_view.draw(self.buffer, surf, lay, sim, self.projection(sim), self.memory,
-                             self.fps, self.follow)
+        world = self.world_view
+        world.draw(self.buffer, surf, lay, sim, self.projection(sim), self.memory, self.fps,
+                   self.follow, self.highlight_tracer)
         self.overlays.top_bar(surf, lay, sim, self.captions, self.paused, self.speed_label)
-        self.overlays.legend(surf, lay, sim)
-        if lay.panel:
-            self.panel.draw(surf, lay, sim, self.follow, self.memory.history, ui)
-        if self.captions and self.follow >= 0 and sim.scenario.values.get("render.captions"):
-            self.overlays.step_caption(surf, lay, sim, self.follow)
         if self.message and self.message_frames > 0:
             self.overlays.notice(surf, lay, self.message)
             self.message_frames -= 1
+        else:
+            self.overlays.legend(surf, lay, sim)
+        if lay.panel:
+            self.panel.draw(surf, lay, sim, self.follow, self.memory.history, ui)
+        if self.captions and self.follow >= 0 and sim.scenario.values.get("render.captions"):
+            room = lay.world.w - 2 * (world.scale_bar_right - lay.world.left + lay.px(8))
+            self.overlays.step_caption(surf, lay, sim, self.follow, room)
         if self.title_alpha > 0:
             self.overlays.title_card(surf, lay, sim, self.title_alpha)
         if ui is not None and ui.help:
-            self.overlays.help(surf, lay, ui.help_lines)
+            self.overlays.help(surf, lay, ui.help_lines, ui.tips)
         self.memory.frame += 1
         return self.buffer
 
     def notify(self, text: str, seconds: float = 3.0) -> None:
-        """Show a one-line notice over the picture for ``seconds``."""
+        """Show a notice (in place of the legend bar) for ``seconds``."""
         self.message = text
         self.message_frames = int(seconds * self.fps)
 

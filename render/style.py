@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from particles.layout import NA_SITES, PumpState
+from particles.palette import STATES, TRACER_LINE_RGB, V_RGB
 
 RGB = tuple[int, int, int]
 
@@ -38,8 +39,8 @@ CAVITY = (252, 250, 255)
 P_MARK = (240, 228, 66)          # yellow phosphate badge
 OUABAIN = (0, 158, 115)          # bluish green
 FOLLOW = (230, 159, 0)           # orange highlight ring
-V_LINE = (204, 121, 167)         # reddish purple
-TRACER_LINE = (0, 158, 115)
+V_LINE = V_RGB                   # reddish purple
+TRACER_LINE = TRACER_LINE_RGB
 WHITE = (255, 255, 255)
 BLACK = (0, 0, 0)
 
@@ -103,22 +104,21 @@ def _caption_e2p(n_na: int, n_k: int) -> str:
 
 #: One style per pump state; colours are grouped by phase of the cycle.
 PUMP_STYLES: dict[PumpState, PumpStyle] = {
-    PumpState.E1: PumpStyle("E1", (255, 200, 150), "inward", False, False, _caption_e1),
-    PumpState.E1_3NA: PumpStyle("E1·3Na", (230, 130, 60), "inward", False, True,
-                                lambda n_na, n_k: "② 3 Na⁺ bound: ATP binds"),
-    PumpState.E1P_3NA: PumpStyle(
-        "E1P(3Na)", (200, 160, 40), "occluded", True, False,
-        lambda n_na, n_k: "③ ATP → ADP + P: phosphorylated, 3 Na⁺ occluded"),
-    PumpState.E2P: PumpStyle("E2P", (120, 180, 230), "outward", True, False, _caption_e2p),
-    PumpState.E2P_2K: PumpStyle("E2P(2K)", (40, 110, 180), "occluded", True, False,
-                                lambda n_na, n_k: "⑥ 2 K⁺ bound and occluded"),
-    PumpState.E2_2K: PumpStyle(
-        "E2(2K)", (110, 90, 170), "occluded", False, False,
-        lambda n_na, n_k: "⑦ P released (dephosphorylated): turning inward, K⁺ will be "
-                          "released inside"),
-    PumpState.BLOCKED: PumpStyle("ouabain", (120, 120, 120), "plugged", True, False,
-                                 lambda n_na, n_k: "Ouabain bound: the pump is locked"),
-}
+    s: PumpStyle(STATES[s][0], STATES[s][1], *look) for s, look in {
+        PumpState.E1: ("inward", False, False, _caption_e1),
+        PumpState.E1_3NA: ("inward", False, True,
+                           lambda n_na, n_k: "② 3 Na⁺ bound: ATP binds"),
+        PumpState.E1P_3NA: ("occluded", True, False,
+                            lambda n_na, n_k: "③ ATP → ADP + P: phosphorylated, 3 Na⁺ occluded"),
+        PumpState.E2P: ("outward", True, False, _caption_e2p),
+        PumpState.E2P_2K: ("occluded", True, False,
+                           lambda n_na, n_k: "⑥ 2 K⁺ bound and occluded"),
+        PumpState.E2_2K: ("occluded", False, False,
+                          lambda n_na, n_k: "⑦ P released (dephosphorylated): turning inward, "
+                                            "K⁺ will be released inside"),
+        PumpState.BLOCKED: ("plugged", True, False,
+                            lambda n_na, n_k: "Ouabain bound: the pump is locked"),
+    }.items()}
 
 
 def pump_style(state: int) -> PumpStyle:

@@ -16,13 +16,66 @@ FONT_DIR = Path(__file__).resolve().parent / "fonts"
 
 
 class Text:
-    """Font and rendered-text caches (DejaVu Sans, bundled, so pixels match everywhere)."""
+    """Font and rendered-text caches (DejaVu Sans, bundled, so pixels match everywhere).
+
+    Every string drawn is recorded in :attr:`drawn` as (rectangle, area, layer, string):
+    ``area`` is
+    the rectangle it must stay inside (set by the part drawing it through :attr:`area`) and
+    ``layer`` says what it belongs to (``"frame"``, or ``"help"`` for the help drawn over
+    everything). The scene clears the record at each frame; tests check that no string is
+    cut by its area or overlaps another of its layer.
+    """
 
     def __init__(self):
         if not pygame.font.get_init():
             pygame.font.init()
         self._fonts: dict[tuple[int, bool], pygame.font.Font] = {}
         self._cache: dict[tuple, pygame.Surface] = {}
+        self.drawn: list[tuple[pygame.Rect, pygame.Rect | None, str, str]] = []
+        self.area: pygame.Rect | None = None
+        self.layer = "frame"
+
+    def record(self, rect: pygame.Rect, text: str) -> None:
+        """Note that ``text`` was drawn in ``rect`` (see :attr:`drawn`)."""
+        self.drawn.append((pygame.Rect(rect), self.area and pygame.Rect(self.area), self.layer,
+                           text))
+
+    def width(self, text: str, size: int, bold: bool = False) -> int:
+        """Width (px) of ``text`` at ``size`` px."""
+        return self.font(size, bold).size(text)[0]
+
+    def fit(self, text: str, size: int, width: float, bold: bool = False,
+            smallest: int = 8) -> int:
+        """The largest font size from ``size`` down to ``smallest`` at which ``text`` is at
+        most ``width`` px wide (``smallest`` if none)."""
+        size = int(size)
+        while size > smallest and self.width(text, size, bold) > width:
+            size -= 1
+        return size
+
+    def wrap(self, text: str, size: int, width: float, bold: bool = False) -> list[str]:
+        """``text`` broken at spaces into lines at most ``width`` px wide at ``size`` px (a
+        single word wider than that stays on its own line)."""
+        lines: list[str] = []
+        for word in text.split(" "):
+            if lines and self.width(lines[-1] + " " + word, size, bold) <= width:
+                lines[-1] += " " + word
+            else:
+                lines.append(word)
+        return lines or [""]
+
+    def wrap_fit(self, text: str, size: int, width: float, max_lines: int = 2,
+                 bold: bool = False, smallest: int = 8) -> tuple[list[str], int]:
+        """Wrap ``text`` into at most ``max_lines`` lines of ``width`` px, shrinking the font
+        from ``size`` down to ``smallest`` as needed; returns (lines, size)."""
+        size = int(size)
+        while True:
+            lines = self.wrap(text, size, width, bold)
+            fits = len(lines) <= max_lines and all(self.width(s, size, bold) <= width
+                                                   for s in lines)
+            if fits or size <= smallest:
+                return lines, size
+            size -= 1
 
     def font(self, size: int, bold: bool = False) -> pygame.font.Font:
         """The font of ``size`` px (at least 6), regular or bold."""
@@ -52,15 +105,25 @@ class Text:
         img = self.render(text, size, color, bold)
         r = img.get_rect(**{anchor: (int(pos[0]), int(pos[1]))})
         surf.blit(img, r)
+        self.record(r, text)
         return r
 
-    def label(self, surf, text, pos, size, color, anchor) -> None:
-        """Bold ``text`` on a white rounded box, its ``anchor`` point at ``pos`` (px)."""
+    def label_rect(self, text, pos, size, anchor) -> pygame.Rect:
+        """The box :meth:`label` would draw for ``text`` with its ``anchor`` point at ``pos``."""
+        w, h = self.font(size, True).size(text)
+        rect = pygame.Rect(0, 0, w, h)
+        setattr(rect, anchor, (round(pos[0]), round(pos[1])))
+        return rect.inflate(round(size * 0.6), round(size * 0.25))
+
+    def label(self, surf, text, pos, size, color, anchor) -> pygame.Rect:
+        """Bold ``text`` on a white rounded box, its ``anchor`` point at ``pos`` (px);
+        returns the box."""
         img = self.render(text, size, color, True)
-        rect = img.get_rect(**{anchor: (round(pos[0]), round(pos[1]))})
-        box = rect.inflate(size * 0.6, size * 0.25)
+        box = self.label_rect(text, pos, size, anchor)
         pygame.draw.rect(surf, WHITE, box, border_radius=round(size * 0.3))
-        surf.blit(img, rect)
+        surf.blit(img, img.get_rect(center=box.center))
+        self.record(box, text)
+        return box
 
 
 def fmt_time(ms: float) -> str:

@@ -147,17 +147,34 @@ class Encoder:
 
 # ---------------------------------------------------------------------- offscreen frames
 
+MAX_WHOLE_S = 60.0   # a whole-protocol video longer than this plays faster
+
+
+def whole_protocol(values: dict, max_seconds: float = MAX_WHOLE_S) -> tuple[float, float]:
+    """(video seconds, simulated ms per video second) that show a scenario's whole
+    ``time.duration_ms`` at its ``render.ms_per_second``, or faster when that would take
+    more than ``max_seconds``."""
+    duration, rate = float(values["time.duration_ms"]), float(values["render.ms_per_second"])
+    if duration / rate > max_seconds:
+        rate = duration / max_seconds
+    return duration / rate, rate
+
+
 def frames(sim, size: tuple[int, int], fps: float, captions: bool = True,
-           title_card: bool = True):
-    """Yield frames of ``sim`` at ``fps``: each advances ``render.ms_per_second / fps``
-    simulated ms (whole steps; the remainder carries to the next frame) and is drawn by the
-    same :class:`~render.scene.Scene` as the window. Deterministic for a given seed."""
+           title_card: bool = True, ms_per_second: float | None = None):
+    """Yield frames of ``sim`` at ``fps``: each advances ``ms_per_second / fps`` simulated ms
+    (default ``render.ms_per_second``; whole steps, the remainder carries to the next frame)
+    and is drawn by the same :class:`~render.scene.Scene` as the window. Deterministic for a
+    given seed."""
+    from .messages import speed_label
     from .scene import Scene, headless_init
 
     headless_init()
     scene = Scene(size, fps=fps, captions=captions)
     scene.set_follow(int(sim.scenario.values["render.follow_pump"]))
-    per_frame = sim.scenario.values["render.ms_per_second"] / fps / sim.dt_ms
+    rate = ms_per_second or sim.scenario.values["render.ms_per_second"]
+    scene.speed_label = speed_label(1.0, rate, rate)  # a video plays at exactly its rate
+    per_frame = rate / fps / sim.dt_ms
     carry = 0.0
     k = 0
     card = 2.0 * fps if (title_card and captions) else 0
@@ -189,7 +206,7 @@ class Recording:
 
 def record(sim, out, size: tuple[int, int], fps: int, n_frames: int,
            should_stop: Callable[[], bool] | None = None, *, captions: bool = True,
-           progress: bool = False) -> Recording:
+           progress: bool = False, ms_per_second: float | None = None) -> Recording:
     """Render ``n_frames`` frames of ``sim`` (see :func:`frames`) and encode them into ``out``.
 
     The simulation advances ``render.ms_per_second / fps`` simulated ms per frame. ffmpeg
@@ -206,6 +223,7 @@ def record(sim, out, size: tuple[int, int], fps: int, n_frames: int,
             one frame, with a playable file.
         captions: burn in the captions and the title card.
         progress: show a tqdm bar of frames on stderr.
+        ms_per_second: simulated ms per second of video (default ``render.ms_per_second``).
 
     Returns:
         A :class:`Recording`.
@@ -225,7 +243,8 @@ def record(sim, out, size: tuple[int, int], fps: int, n_frames: int,
 
         bar = tqdm(total=n_frames, unit="frame", desc=f"record {enc.path.name}", leave=False)
     try:
-        for k, frame in enumerate(frames(sim, size, fps, captions)):
+        for k, frame in enumerate(frames(sim, size, fps, captions,
+                                         ms_per_second=ms_per_second)):
             if k >= n_frames or (k and stop()):  # at least one frame: a playable file
                 break
             enc.write(frame)

@@ -11,6 +11,7 @@ import numpy as np
 import pygame
 
 from particles.layout import Side
+from particles.state import Ions
 
 from .layout import Layout, Projection
 from .memory import FrameMemory
@@ -50,26 +51,40 @@ class WorldView:
         self.pumps = PumpPainter(text)
         self._bg_key = None
         self._bg: np.ndarray | None = None
+        self.scale_bar_right = 0    # px: the right end of the scale bar and its length
 
     def draw(self, buffer: np.ndarray, surf, lay: Layout, sim, proj: Projection,
-             memory: FrameMemory, fps: float, follow: int) -> None:
+             memory: FrameMemory, fps: float, follow: int, highlight_tracer: bool = False
+             ) -> None:
         """Start a frame with the world view of ``sim``.
 
         The whole of ``buffer`` (``(H, W, 3)`` uint8) is reset to the cached background, then
         ions, channels, pumps and labels are drawn inside ``lay.world``, through ``surf`` (a
-        surface over the same pixels). ``follow`` is the followed pump (-1: none)."""
+        surface over the same pixels). ``follow`` is the followed pump (-1: none).
+        ``highlight_tracer``: the other ions are faded and the ²⁴Na⁺ drawn larger on top."""
         np.copyto(buffer, self._background(lay, sim, proj))
         radius = self.ion_radius(lay, sim, proj)
         wr = lay.world
-        self.raster.draw(buffer, sim.ions, proj.transform, (wr.left, wr.top, wr.right, wr.bottom),
-                         radius)
+        clip = (wr.left, wr.top, wr.right, wr.bottom)
+        self.raster.draw(buffer, sim.ions, proj.transform, clip, radius)
+        if highlight_tracer:
+            view = buffer[wr.top:wr.bottom, wr.left:wr.right]
+            view[:] = (view * 0.3 + 255 * 0.7).astype(np.uint8)
+            i = sim.ions
+            m = i.tracer
+            self.raster.draw(buffer, Ions(i.x[m], i.y[m], i.species[m], i.side[m], i.bound[m],
+                                          i.tracer[m]), proj.transform, clip,
+                             max(radius * 1.8, 2.5))
         surf.set_clip(wr)
+        self.text.area = wr
         self._channels(surf, lay, sim, proj)
         self.pumps.draw_flashes(surf, lay, sim, proj, memory, fps, radius)
-        self.pumps.draw(surf, lay, sim, proj, follow)
+        labels = self._plan_labels(lay, sim, proj)
+        self.pumps.draw(surf, lay, sim, proj, follow, avoid=[box for _, box, _, _ in labels])
         self.pumps.draw_puffs(surf, sim, proj, memory, fps)
-        self._labels(surf, lay, sim, proj)
-        self._scale_bar(surf, lay, proj)
+        for text, box, fs, col in labels:
+            self.text.label(surf, text, box.center, fs, col, "center")
+        self._scale_bar(surf, lay, sim, proj)
         surf.set_clip(None)
 
     # -------------------------------------------------------------- what is where
@@ -189,46 +204,75 @@ class WorldView:
             if gate is not None:
                 pygame.draw.rect(surf, BLACK, rect, max(1, round(lay.u)))
 
-    def _labels(self, surf, lay: Layout, sim, proj: Projection) -> None:
-        """INSIDE / OUTSIDE (shortened to fit) and the perfused bath's zone."""
+    def _plan_labels(self, lay: Layout, sim, proj: Projection) -> list[tuple]:
+        """Where INSIDE / OUTSIDE go, at the top of each side (shortened or smaller to fit,
+        allowed into the grey margin beside the box), and the perfused bath's name under
+        OUTSIDE: (text, box, font size, colour) each."""
         g = sim.geometry
+        T = self.text
         s, ox, oy = proj.scale, proj.ox, proj.oy
         wr = lay.world
         size = lay.px(17)
         pad = lay.px(8)
         band_l, band_r = proj.band
         y = max(wr.top + pad, oy + pad)
-        left = max(wr.left + pad, ox + pad)
-        right = min(wr.right - pad, ox + g.width_um * s - pad)
-        for texts, x, room, col, anchor in (
-                (("INSIDE  (cytoplasm)", "INSIDE", "IN"), left, band_l - left - pad, INSIDE_TEXT,
-                 "topleft"),
-                (("OUTSIDE  (extracellular)", "OUTSIDE", "OUT"), right, right - band_r - pad,
-                 OUTSIDE_TEXT, "topright")):
-            for text in texts:
-                if self.text.font(size, True).size(text)[0] + size < room:
-                    self.text.label(surf, text, (x, y), size, col, anchor)
-                    break
-        if sim.scenario.values.get("bath.clamped"):
-            zx = ox + (g.width_um - sim.scenario.values["bath.zone_um"]) * s
-            yb = min(wr.bottom - pad, oy + g.height_um * s - pad)
-            if right - zx > size * 3:
-                self.text.label(surf, "perfused bath", ((zx + right) / 2, yb), lay.px(12),
-                                OUTSIDE_TEXT, "midbottom")
+        sides = ((("INSIDE  (cytoplasm)", "INSIDE", "IN"), max(wr.left + pad, ox + pad),
+                  wr.left + pad, band_l - pad, INSIDE_TEXT, "topleft"),
+                 (("OUTSIDE  (extracellular)", "OUTSIDE", "OUT"),
+                  min(wr.right - pad, ox + g.width_um * s - pad), band_r + pad,
+                  wr.right - pad, OUTSIDE_TEXT, "topright"))
+        plan = []
+        for texts, x, lo, hi, col, anchor in sides:
+            fitted = self._fitting_label(texts, (x, y), size, anchor, hi - lo)
+            if fitted is None:
+                continue
+            box, text, fs = fitted
+            if box.left < lo or box.right > hi:  # too wide in the box: from the band out
+                box = box.move(lo - box.left if anchor == "topleft" else hi - box.right, 0)
+            plan.append((text, box, fs, col))
+        bath_seen = ox + g.width_um * s <= wr.right + pad  # the zone is at the box's right end
+        if (sim.scenario.values.get("bath.clamped") and bath_seen and plan
+                and plan[-1][3] == OUTSIDE_TEXT):
+            fs = lay.px(12)
+            out = plan[-1][1]
+            box = T.label_rect("perfused bath", (out.right - round(fs * 0.3),
+                                                 out.bottom + pad // 2 + fs * 0.12),
+                               fs, "topright")
+            if box.left >= band_r + pad and box.bottom < wr.bottom - pad:
+                plan.append(("perfused bath", box, fs, OUTSIDE_TEXT))
+        return plan
 
-    def _scale_bar(self, surf, lay: Layout, proj: Projection) -> None:
-        """A bar of a round length near 12 % of the view's width, bottom left."""
+    def _fitting_label(self, texts, pos, size, anchor, room):
+        """(box, text, size) of the first of ``texts`` (at ``size`` px, or down to 70 % of
+        it) whose label is at most ``room`` px wide; None if none fits."""
+        for text in texts:
+            for fs in (size, round(size * 0.85), round(size * 0.7)):
+                box = self.text.label_rect(text, pos, fs, anchor)
+                if box.w <= room:
+                    return box, text, fs
+        return None
+
+    def _scale_bar(self, surf, lay: Layout, sim, proj: Projection) -> None:
+        """A bar of a round length near 12 % of the view's width, bottom left, its length
+        written beside it; in the grey margin under the box when there is room, else over the
+        box on a white backing. Sets :attr:`scale_bar_right` (px)."""
         wr = lay.world
         pad = lay.px(8)
         s = proj.scale
         nice = nice_length((wr.w * 0.12) / s)
         bar = nice * s
+        fs = lay.px(12)
+        label = f"{nice * 1000:g} nm" if nice < 1 else f"{nice:g} µm"
         x0 = wr.left + pad * 2
-        yb = wr.bottom - pad * 2
+        box_bottom = proj.oy + sim.geometry.height_um * s
+        h = self.text.font(fs, True).get_linesize()
+        yb = wr.bottom - max(pad, (wr.bottom - box_bottom - h) / 2) - h / 2
+        if wr.bottom - box_bottom < h + 4:
+            back = pygame.Rect(x0 - pad // 2, round(yb - h / 2 - 2), round(bar) + pad, h + 4)
+            pygame.draw.rect(surf, WHITE, back, border_radius=pad // 2)
         pygame.draw.line(surf, BLACK, (x0, yb), (x0 + bar, yb), max(2, lay.px(3)))
         for x in (x0, x0 + bar):
-            pygame.draw.line(surf, BLACK, (x, yb - lay.px(5)), (x, yb + lay.px(1)),
+            pygame.draw.line(surf, BLACK, (x, yb - lay.px(5)), (x, yb + lay.px(5)),
                              max(1, lay.px(2)))
-        label = f"{nice * 1000:g} nm" if nice < 1 else f"{nice:g} µm"
-        self.text.blit(surf, label, (x0 + bar / 2, yb - lay.px(6)), lay.px(12), BLACK,
-                       anchor="midbottom")
+        r = self.text.label(surf, label, (x0 + bar + pad, yb), fs, BLACK, "midleft")
+        self.scale_bar_right = r.right

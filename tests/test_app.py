@@ -286,3 +286,99 @@ def test_next_event_following_a_pump_that_does_not_exist_watches_all(app):
     app.scene.follow = 99  # e.g. render.follow_pump larger than pumps.count
     assert app.step_to_next_event() is True
     assert app.scene.message.startswith("pump ")
+
+
+def test_window_is_sized_to_the_display():
+    from render.app import window_size
+    assert window_size((1280, 720)) == (1152, 648)     # 90 % of a 720p projector
+    assert window_size((1920, 1080)) == (1728, 972)
+    assert window_size((3840, 2160)) == (3456, 1944)
+    assert window_size((1024, 600)) == (960, 540)       # never below 960x540
+    assert window_size(None) == (1280, 720)
+
+
+def test_f11_toggles_fullscreen(app):
+    before = app.scene.size
+    key(pygame.K_F11)
+    frames(app, 1)
+    assert app.fullscreen and app.scene.size == app.screen.get_size()
+    key(pygame.K_F11)
+    frames(app, 1)
+    assert not app.fullscreen and app.scene.size == before
+
+
+def test_refusals_are_sentences_without_configuration_keys(app, tmp_path):
+    a = App(load_scenario("resting"), seed=1, size=(960, 540), out_dir=tmp_path)
+    try:
+        for k, where in ((pygame.K_k, a), (pygame.K_a, app)):  # resting: no bath; pump-cycle:
+            key(k)                                          # no voltage-gated channels
+            frames(where, 1)
+            msg = where.scene.message
+            assert msg.startswith("This scenario has no ") and msg.endswith(".")
+            assert "clamped" not in msg and "_" not in msg and "=" not in msg
+    finally:
+        a.close()
+
+
+def test_controls_name_their_phase_and_clamped_bath_says_it_pulls_back(app):
+    key(pygame.K_k)
+    frames(app, 1)
+    assert app.sim.phase == "K⁺-free bath"
+    key(pygame.K_d)
+    frames(app, 1)
+    assert app.sim.phase == "poisoned (DNP)"
+    key(pygame.K_4)  # add K+ outside: pump-cycle's perfused bath holds it
+    frames(app, 1)
+    assert "perfused bath holds K⁺ outside at 0 mM" in app.scene.message
+    key(pygame.K_1)  # inside is not held
+    frames(app, 1)
+    assert "pull back" not in app.scene.message
+
+
+def test_speed_label_tells_the_achieved_rate():
+    from render.messages import speed_label
+    assert speed_label(1, 2.0, None) == "×1 = 2 ms/s"
+    assert speed_label(1, 2.0, 1.84) == "×1: 1.8 ms/s"  # within 10 %: not behind
+    assert speed_label(32, 64.0, 0.2) == "×32: 200 µs/s (behind: 64 ms/s asked)"
+    assert speed_label(1 / 4, 0.5, 0.5) == "×1/4: 500 µs/s"
+
+
+def test_window_measures_the_rate_it_achieves(app, monkeypatch):
+    clock = [100.0]
+    monkeypatch.setattr("render.app.time.perf_counter", lambda: clock[0])
+    for _ in range(40):  # 40 frames of 1/10 s each: the dummy display is not paced
+        clock[0] += 0.1
+        frames(app, 1)
+    ms_per_frame = app.sim.scenario.values["render.ms_per_second"] / 60
+    achieved = app.achieved_rate()
+    assert achieved is not None and abs(achieved - ms_per_frame * 10) < 0.05 * ms_per_frame * 10
+    assert "behind" in app.scene.speed_label  # 10 frames/s where 60 were asked
+
+
+def test_l_highlights_the_labelled_ions(app):
+    key(pygame.K_l)  # nothing labelled yet: says how
+    frames(app, 1)
+    assert not app.scene.highlight_tracer and "press T" in app.scene.message
+    key(pygame.K_t)
+    frames(app, 1)
+    app.paused = True
+    frames(app, 1)
+    plain = app.scene.buffer.copy()
+    key(pygame.K_l)
+    frames(app, 1)
+    assert app.scene.highlight_tracer
+    wr = app.scene.layout.world
+    lit = app.scene.buffer[wr.top:wr.bottom, wr.left:wr.right].astype(int)
+    was = plain[wr.top:wr.bottom, wr.left:wr.right].astype(int)
+    assert lit.mean() > was.mean()  # the rest faded towards white
+
+
+def test_help_shows_the_scenarios_things_to_try(app):
+    from render.lessons import TRY
+    from particles.config import builtin_names
+    assert set(TRY) == set(builtin_names())
+    key(pygame.K_h)
+    frames(app, 1)
+    drawn = [t for _, _, layer, t in app.scene.text.drawn if layer == "help"]
+    assert "Things to try" in drawn
+    assert any(t.startswith("• Click a pump") for t in drawn)

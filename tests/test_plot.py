@@ -213,3 +213,39 @@ def test_bad_extensions(tmp_path):
     (tmp_path / "other.csv").write_text("a,b\n1,2\n")
     with pytest.raises(ScenarioError, match="no time_ms"):
         plotting.plot_file(tmp_path / "other.csv", tmp_path / "x.png")
+
+
+def test_run_figure_uses_the_windows_palette_names_and_no_negative_axes():
+    """State names as in the window (E1·3Na), Okabe-Ito ion colours, counts and
+    concentrations from 0 up, and a long run's occupancy averaged into bins."""
+    from matplotlib.colors import to_hex
+
+    from particles.palette import NA_RGB, hex_colour
+    fig = plotting.plot_run(synthetic_run(t_end_ms=2000.0))
+    ax_c, ax_v, ax_n, ax_p = fig.axes[:4]
+    names = [t.get_text() for t in ax_p.get_legend().get_texts()]
+    assert "E1·3Na" in names and not any("NA" in n for n in names)
+    assert hex_colour(NA_RGB) in {to_hex(line.get_color()) for line in ax_c.get_lines()}
+    assert ax_n.get_ylim()[0] == 0
+    assert ax_c.get_yscale() == "log" or ax_c.get_ylim()[0] == 0
+    assert "mean over bins" in ax_p.get_title()
+    assert "mean over the run" in ax_n.get_title()
+    plotting.plt.close(fig)
+
+
+def test_tracer_figure_extends_the_control_line_and_prints_every_k():
+    """Figure 4.11: the dashed line fitted to the first control falls with the tracer's
+    rate constant (0.002 /ms = 2 /s here) and passes through the second control's points;
+    both controls, K-free, DNP and washout print their k."""
+    fig = plotting.plot_tracer(synthetic_hodgkin_keynes())
+    ax = fig.axes[0]
+    dashed = [ln for ln in ax.get_lines() if ln.get_linestyle() == "--"]
+    assert len(dashed) == 1
+    x, y = (np.asarray(v, float) for v in dashed[0].get_data())
+    slope = (np.log(y[1]) - np.log(y[0])) / (x[1] - x[0])
+    # efflux = k N0 exp(-k t): the slope is -k; about 400 counts in control 1: a few % error
+    assert slope == pytest.approx(-2.0, rel=0.15)
+    texts = [t.get_text() for t in ax.texts]
+    assert sum("k = " in t for t in texts) == 5  # 2 controls, K-free, DNP, washout
+    assert any(t.startswith("control\nk = ") for t in texts)
+    plotting.plt.close(fig)

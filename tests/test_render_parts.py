@@ -149,3 +149,28 @@ def test_renderer_uses_only_public_members_of_the_simulation():
                     and node.value.id == "sim":
                 assert node.attr not in ("env", "par") and not node.attr.startswith("_"), \
                     f"{path.name}:{node.lineno}: sim.{node.attr}"
+
+
+def test_turnover_counts_the_last_5_ms_only():
+    """Pumps that cycled at 100 /pump/s and then stopped (blocked) show 0 once 5 ms have
+    passed, whatever the run's mean."""
+    from render.panel import turnover
+    sim = Simulation(load_scenario("pump-cycle"), seed=1)
+    m = len(sim.pumps)
+    t = np.arange(0.0, 20.01, 0.25)
+    cycles = np.where(t < 10, t, 10.0) * m * 0.1  # 0.1 /pump/ms until 10 ms, then none
+    sim.recorder.rows = [{"time_ms": float(a), "cycles": float(c)} for a, c in zip(t, cycles)]
+    assert turnover(sim) == 0.0
+    sim.recorder.rows = sim.recorder.rows[:41]  # up to 10 ms: still cycling
+    assert turnover(sim) == pytest.approx(100.0)
+    sim.recorder.rows = sim.recorder.rows[:2]
+    assert turnover(sim) == pytest.approx(100.0)
+
+
+def test_efflux_rate_bins_the_run_and_leaves_out_empty_bins():
+    from render.panel import efflux_rate
+    rows = [{"time_ms": 0.5 * i, "tracer_efflux": 2 * min(i, 40)} for i in range(81)]
+    out = efflux_rate(rows, bins=8)
+    assert len(out) == 8
+    assert [r["efflux_per_ms"] for r in out[:4]] == pytest.approx([4.0] * 4)  # 2 per 0.5 ms
+    assert all(np.isnan(r["efflux_per_ms"]) for r in out[4:])

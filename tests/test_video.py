@@ -107,3 +107,19 @@ def test_interrupt_leaves_a_playable_file(tmp_path):
     assert p.returncode == 130, err
     stream, frames = probe(out)
     assert "h264" in stream and len(frames) >= 1
+
+
+def test_whole_protocol_is_the_default_length():
+    from render.video import whole_protocol
+    assert whole_protocol({"time.duration_ms": 150.0, "render.ms_per_second": 10.0}) == \
+        (15.0, 10.0)
+    assert whole_protocol({"time.duration_ms": 20.0, "render.ms_per_second": 0.25}) == \
+        pytest.approx((60.0, 1 / 3))  # 80 s at its rate: faster, to last 60 s
+
+
+def test_record_without_seconds_shows_the_whole_run(tmp_path):
+    out = tmp_path / "whole.mp4"
+    r = record(out, "--set", "time.duration_ms=2", "--fps", "10", "--size", "320x192")
+    _, frames = probe(out)
+    assert abs(len(frames) - 10) <= 1  # 2 ms at 2 ms/s: 1 s of video
+    assert "showing 2 ms simulated" in r.stdout

@@ -24,7 +24,9 @@ def add_parser(sub) -> None:
                             "--out out/resting.gif"))
     options.add_common(sp)
     sp.add_argument("--out", required=True, metavar="FILE", help="video .mp4 or .gif")
-    sp.add_argument("--seconds", type=float, default=10.0, help="video length in s")
+    sp.add_argument("--seconds", type=float, default=None,
+                    help="video length in s (default: the whole protocol at the scenario's "
+                         "playback speed, faster if that exceeds 60 s)")
     sp.add_argument("--fps", type=int, default=30, help="frames per second")
     sp.add_argument("--size", default="1280x720", metavar="WxH", help="frame size in pixels")
     sp.add_argument("--no-captions", action="store_true", help="no burned-in captions")
@@ -63,6 +65,9 @@ def record_scenario(args, scenario) -> int:
     W, H = parse_size(args.size)
     if not 1 <= args.fps <= 120:
         raise UsageError("--fps", f"must be a whole number from 1 to 120, got {args.fps!r}")
+    rate = None
+    if args.seconds is None:
+        args.seconds, rate = video.whole_protocol(scenario.values)
     if not (math.isfinite(args.seconds) and 0 < args.seconds <= 3600):
         raise UsageError("--seconds", f"must be > 0 and at most 3600, got {args.seconds!r}")
     seed = options.seed(args.seed)
@@ -75,7 +80,8 @@ def record_scenario(args, scenario) -> int:
     t0 = time.perf_counter()
     with Interrupt() as stop:  # before ffmpeg starts: a signal never leaves it orphaned
         rec = video.record(sim, out, (W, H), args.fps, n_frames, should_stop=stop,
-                           captions=not args.no_captions, progress=options.is_tty())
+                           captions=not args.no_captions, progress=options.is_tty(),
+                           ms_per_second=rate)
     wall = time.perf_counter() - t0
     print(f"wrote {out} ({rec.frames} frames, {W}x{H}, {rec.frames / args.fps:.1f} s of video "
           f"showing {sim.time_ms:.3g} ms simulated; {wall:.1f} s to make"

@@ -1,0 +1,52 @@
+"""Things to try, per built-in scenario: what the window's help (H) suggests, in the words
+of docs/teaching.md (which says more: what each scenario shows, what to say, the question
+it answers)."""
+
+from __future__ import annotations
+
+#: Scenario name -> short suggestions, each naming the keys to press.
+TRY: dict[str, list[str]] = {
+    "pump-cycle": [
+        "Click a pump to follow it; N pauses at its next step, and the caption says what "
+        "happened.",
+        "Press K for a K⁺-free bath: the followed pump waits in E2P with empty K⁺ sites "
+        "(now and then an outside Na⁺ takes a K⁺ site instead). K again restores K⁺.",
+        "Press D (poison): no new ATP is made; as ATP runs down the pumps wait longer in "
+        "E1·3Na for ATP. D again washes out.",
+        "Press O: ouabain locks pumps in E2P (grey, with a green plug).",
+    ],
+    "resting": [
+        "Press + to ×32 or more: each pump cycles about 50 times per simulated second, so at "
+        "×1 a cycle is rare.",
+        "Press A to fire an action potential: the gated pores open, Na⁺ rushes in, K⁺ out.",
+        "Press 1 to add 5 mM Na⁺ inside: the turnover rises (the pumps are not saturated).",
+        "Press O for ouabain and watch the turnover (last 5 ms) fall to 0.",
+    ],
+    "recovery": [
+        "Watch Na⁺ inside fall back towards 12 mM in the panel's concentration chart.",
+        "Press A to fire another action potential and watch the pumps clear it again.",
+        "Press O: with the pumps blocked the extra Na⁺ stays inside.",
+    ],
+    "hodgkin-keynes": [
+        "Watch the log-scale efflux chart: a straight falling line in control, a dip in "
+        "the K-free bath (25–50 ms), a deep fall under DNP (75–115 ms), recovery at washout.",
+        "Press L to pick out the labelled ²⁴Na⁺ among the other ions.",
+        "After the run, `ionpump plot` draws the control line extended over the whole run.",
+    ],
+    "ouabain": [
+        "At 30 ms ouabain arrives: watch V in the panel rise by a few mV as the pumps lock.",
+        "Then Na⁺ inside creeps up and K⁺ inside down: nothing pumps them back.",
+        "Press D twice (poison, then washout: it removes the ouabain too) and watch the "
+        "pumps restart.",
+    ],
+    "saturation": [
+        "Press 1 (add Na⁺ inside) a few times: the dialysis brings it back; the turnover "
+        "answers for a moment.",
+        "The saturation curves come from `ionpump sweep saturation` (see the README).",
+    ],
+}
+
+
+def things_to_try(name: str) -> list[str]:
+    """The suggestions for scenario ``name`` (none for a scenario of one's own)."""
+    return TRY.get(name, [])

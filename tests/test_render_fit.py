@@ -1,0 +1,78 @@
+"""Every built-in scenario lays out inside the window at 960x540, 1280x720 and 1920x1080:
+each string the scene draws lies inside its area (top bar, world view, legend bar, panel, help
+box) and no two strings of a layer overlap. The scene records the rectangle of every string
+it draws (:attr:`render.text.Text.drawn`)."""
+
+import os
+
+import pytest
+
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+
+from particles import Simulation, load_scenario  # noqa: E402
+from particles.config import builtin_names  # noqa: E402
+from render.app import App  # noqa: E402
+
+SIZES = [(960, 540), (1280, 720), (1920, 1080)]
+LONG = "This scenario has no perfused bath, so the outside K⁺ cannot be removed."
+
+
+def problems(drawn, layer="frame"):
+    """Strings cut by their area, and pairs that overlap (each as a short text)."""
+    out = []
+    mine = [(r, a, t) for r, a, lay, t in drawn if lay == layer]
+    for r, a, t in mine:
+        if a is not None and not a.contains(r):
+            out.append(f"{t!r} {r} outside {a}")
+    for i, (r, _, t) in enumerate(mine):
+        for s, _, u in mine[i + 1:]:
+            if r.colliderect(s):
+                out.append(f"{t!r} {r} overlaps {u!r} {s}")
+    return out
+
+
+@pytest.fixture(scope="module", params=builtin_names())
+def app(request):
+    sim_ms = 0.5
+    a = App(load_scenario(request.param), seed=1, size=SIZES[0])
+    a.sim.run(sim_ms)
+    yield a
+    a.close()
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_text_fits_and_does_not_overlap(app, size):
+    app.resize(size)
+    app.frames = 10 ** 6  # past the title card
+    app.scene.notify(LONG)
+    app.paused = True
+    app.frame()
+    assert problems(app.scene.text.drawn) == []
+    app.do("help")
+    app.frame()
+    assert problems(app.scene.text.drawn, "help") == []
+    app.do("help")
+
+
+@pytest.mark.parametrize("name", ["ouabain", "hodgkin-keynes", "pump-cycle"])
+def test_small_video_frames_fit(name):
+    """A 640x360 GIF (the README's size): legend, top bar and labels still fit."""
+    from render.scene import Scene
+    sim = Simulation(load_scenario(name), seed=1)
+    sim.run(0.2)
+    sc = Scene((640, 360), fps=15)
+    sc.set_follow(int(sim.scenario.values["render.follow_pump"]))
+    sc.draw(sim)
+    assert problems(sc.text.drawn) == []
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_title_card_fits(size):
+    sim = Simulation(load_scenario("hodgkin-keynes"), seed=1)
+    from render.scene import Scene
+    sc = Scene(size)
+    sc.title_alpha = 1.0
+    sc.draw(sim)
+    assert problems(sc.text.drawn, "card") == []
+    assert any(lay == "card" for _, _, lay, _ in sc.text.drawn)
