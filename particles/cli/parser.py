@@ -11,7 +11,7 @@ EPILOG = """examples:
   ionpump scenarios
   ionpump watch pump-cycle
   ionpump run resting --duration 5 --out out/resting.csv
-  ionpump run hodgkin-keynes --seed 3 --set pumps.count=20 --out out/hk.parquet
+  ionpump run hodgkin-keynes --seed 3 --set pumps.count=12 --out out/hk.parquet
   ionpump record pump-cycle --seconds 10 --out out/pump-cycle.mp4
   ionpump plot out/hk.parquet --out out/hk.png
   ionpump sweep saturation --vary ions.na.inside_mM=5,10,20,40 --replicates 3 --out out/sat.parquet
