@@ -101,7 +101,6 @@ def print_sweep_summary(df, out) -> None:
     import pandas as pd
 
     from .. import reports, stats
-    from ..config import key_unit
 
     keys = list(df.attrs.get("vary", {}))
     if df.empty:
@@ -110,8 +109,10 @@ def print_sweep_summary(df, out) -> None:
     warmup = 0.2 * float(t.max() - t.min())
     runs = reports.per_run_figures(df, keys, warmup_ms=warmup, fano=False)
     fig = "cycles_per_pump_per_s"
-    print(f"  turnover (cycles pump⁻¹ s⁻¹, after {warmup:g} ms warm-up; mean ± 95 % CI, "
-          f"{df.attrs.get('replicates', 1)} replicate(s))")
+    n_rep = int(df.attrs.get("replicates", 1))
+    few = reports.few_replicates_note(n_rep)
+    print(f"  turnover (cycles pump⁻¹ s⁻¹, after {warmup:g} ms warm-up; mean ± 95 % CI"
+          f"{'*' if few else ''}, {n_rep} replicate(s))")
     groups = runs.groupby(keys, sort=False) if keys else [((), runs)]
     slow = []
     for key, g in groups:
@@ -123,6 +124,8 @@ def print_sweep_summary(df, out) -> None:
         print(f"    {label:<40} {s['mean']:.4g}{err}")
         if 0 < s["mean"] < 1000.0 / warmup:  # a mean cycle outlasts the warm-up
             slow.append(f"{label} ({1000.0 / s['mean']:.2g} ms)")
+    if few:
+        print(f"  * {few}")
     if slow:
         print(f"  note: a mean cycle outlasts the {warmup:g} ms warm-up at {', '.join(slow)}; "
               "pumps start empty, so those rates can be biased low (and a fitted n high): "
@@ -130,13 +133,28 @@ def print_sweep_summary(df, out) -> None:
     if len(keys) == 1:
         g = runs.groupby(keys[0])[fig]
         x = pd.to_numeric(pd.Series(list(g.groups)), errors="coerce").to_numpy()
-        if len(x) >= 3 and (x == x).all():
-            try:
-                m = g.mean().to_numpy()
-                sem = g.sem().to_numpy()
-                fit = stats.fit_saturation(x, m, sigma=stats.fit_sigma(sem))
-                kind = "Hill fit with baseline" if fit.baseline else "Hill fit"
-                print(f"  {kind} against {keys[0]}: {fit.describe(key_unit(keys[0]), 's⁻¹')}")
-            except (ValueError, RuntimeError):
-                print("  Hill fit: did not converge")
+        if len(x) >= 2 and (x == x).all():
+            print(f"  {_fit_line(x, g.mean().to_numpy(), g.sem().to_numpy(), keys[0])}")
     print(f"  results  {out}")
+
+
+def _fit_line(x, mean, sem, key: str) -> str:
+    """The saturation fit of the sweep's turnover against its one varied key, with its
+    goodness of fit: Hill (n free) when there are 2 points more than its parameters, else
+    Michaelis-Menten (n = 1), else a line saying why there is none."""
+    from .. import stats
+    from ..config import key_unit
+
+    sigma = stats.fit_sigma(sem)
+    for fix_n, kind in ((None, "Hill fit"), (1.0, "Hill fit with n fixed at 1")):
+        try:
+            fit = stats.fit_saturation(x, mean, sigma=sigma, fix_n=fix_n)
+        except ValueError as e:
+            reason = str(e)
+            continue
+        except RuntimeError:
+            return f"{kind}: did not converge"
+        kind += " with baseline" if fit.baseline else ""
+        return f"{kind} against {key}: {fit.describe(key_unit(key), 's⁻¹')}"
+    return f"no saturation fit: {reason}"
+
