@@ -152,8 +152,9 @@ def _skip_reason(argv: list[str]) -> str | None:
         return None
     if argv[0] in SKIP:
         return SKIP[argv[0]]
-    if "--scheduler" in argv:
-        return "needs the Dask cluster at " + argv[argv.index("--scheduler") + 1]
+    for opt in ("--scheduler", "--scheduler-file"):
+        if opt in argv:
+            return f"needs the Dask cluster of {opt} {argv[argv.index(opt) + 1]}"
     return None
 
 
