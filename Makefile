@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 LOG := build/install.log
 
-.PHONY: run test bench clean clean-cache
+.PHONY: run test bench docs clean clean-cache
 
 # One line per stage; pip's and the warm-up's output go to $(LOG), shown only on failure.
 # $(call stage,what the user waits for,command)
@@ -40,6 +40,11 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/ionpump bench
+
+# The documentation site in build/site (mkdocs, strict: a broken link fails): the README, the
+# pages of docs/, the model (../shared/MODEL.md, or $$IONPUMP_SHARED/MODEL.md) and the notebooks.
+docs: $(STAMP)
+	$(VENV)/bin/mkdocs build --strict
 
 # Compiled kernels are cached per version of their source (particles/jit.py), so the cache
 # never goes stale; this only frees the space (and removes caches of older ionpump versions

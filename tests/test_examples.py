@@ -283,6 +283,8 @@ def _params():
             reasons = [r for argv in _argvs(ex.text) if (r := _skip_reason(argv))]
             if reasons:
                 marks.append(pytest.mark.skip(reason=reasons[0]))
+        if ex.kind == "python" and "dask_jobqueue" in ex.text:
+            marks.append(pytest.mark.skip(reason="needs a SLURM cluster (dask-jobqueue)"))
         if ex.where == "README.md" and re.search(r"pumps.count\"?[:=] ?20\b", ex.text):
             marks.append(pytest.mark.xfail(strict=True, reason="README's pumps.count = 20 leaves "
                                            "no room for the pores: the lead changes it to 12"))
