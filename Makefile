@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 LOG := build/install.log
 
-.PHONY: run test bench videos clean clean-cache
+.PHONY: run test bench videos docs clean clean-cache
 
 # One line per stage; pip's and the warm-up's output go to $(LOG), shown only on failure.
 # $(call stage,what the user waits for,command)
@@ -47,6 +47,11 @@ videos: $(STAMP)
 	@mkdir -p out/videos
 	@for s in $$($(PY) -c 'from particles.config import builtin_names; print(*builtin_names())'); do \
 	  $(VENV)/bin/ionpump record $$s --out out/videos/$$s.mp4 --force || exit 1; done
+
+# The documentation site in build/site (mkdocs, strict: a broken link fails): the README, the
+# pages of docs/, the model (../shared/MODEL.md, or $$IONPUMP_SHARED/MODEL.md) and the notebooks.
+docs: $(STAMP)
+	$(VENV)/bin/mkdocs build --strict
 
 # Compiled kernels are cached per version of their source (particles/jit.py), so the cache
 # never goes stale; this only frees the space (and removes caches of older ionpump versions

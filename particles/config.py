@@ -511,13 +511,25 @@ def _check_geometry(v: dict, src: str) -> None:
     try:
         channel_layout(v)
     except ValueError as e:
-        raise _bad(src, "channels", str(e)) from None
+        raise _bad(src, "channels", f"{e}{_pumps_that_fit(v)}") from None
     if v["bath.clamped"] and v["bath.zone_um"] >= W - xm - t / 2:
         raise _bad(src, "bath.zone_um", "bath exchange zone is wider than the outside "
                    "compartment")
     if v["dialysis.clamped"] and v["dialysis.zone_um"] >= xm - t / 2:
         raise _bad(src, "dialysis.zone_um", "dialysis zone is wider than the inside "
                    "compartment")
+
+
+def _pumps_that_fit(v: dict) -> str:
+    """"; they fit with pumps.count = M" for the most pumps that leave room for the
+    scenario's pores, or "" when the pores do not fit even without pumps."""
+    for m in range(v["pumps.count"] - 1, -1, -1):
+        try:
+            channel_layout({**v, "pumps.count": m})
+        except ValueError:
+            continue
+        return f"; they fit with pumps.count = {m}"
+    return ""
 
 
 def _check_time(sc: Scenario) -> None:

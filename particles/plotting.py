@@ -538,8 +538,11 @@ def _draw_sweep_series(ax, runs: pd.DataFrame, key: str, y: str, confidence: flo
     s = pd.DataFrame(summ)
     err = (s["ci_high"] - s["mean"]).to_numpy()
     has_err = np.isfinite(err).all()
+    n = int(s["n"].min())
+    few = f", n = {n}: t on {n - 1} dof, too wide" if has_err and reports.few_replicates_note(n) \
+        else ""
     ax.errorbar(s["x"], s["mean"], yerr=err if has_err else None, fmt="o", ms=5,
-                capsize=3, color=colour, label=name or "simulation (mean ± 95 % CI)"
+                capsize=3, color=colour, label=name or f"simulation (mean ± 95 % CI{few})"
                 if has_err else name or "simulation")
     try:
         fit = stats.fit_saturation(s["x"], s["mean"], sigma=stats.fit_sigma(s["sem"]))

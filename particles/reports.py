@@ -26,7 +26,7 @@ from .stats import long_time_fano, mean_ci, renewal_fano, t_quantile
 
 __all__ = ["tracer_efflux_intervals", "efflux_rate_constants", "FIGURE_UNITS", "sweep_keys",
            "run_groups", "n_pumps", "run_figures", "per_run_figures", "summarize_replicates",
-           "format_summary", "fluctuation_report"]
+           "format_summary", "few_replicates_note", "fluctuation_report", "FANO_CAVEAT"]
 
 
 # --------------------------------------------------------------------------------------
@@ -181,7 +181,9 @@ def run_figures(run: pd.DataFrame, *, warmup_ms: float = 0.0,
         whole membrane), ``na_efflux_per_pump_per_s``, ``na_k_ratio`` (Na+ out / K+ in by the
         pumps), ``atp_used`` (molecules; the ``atp_used`` column when present, else one per
         cycle), ``delta_atp_mM`` (end - start),
-        ``delta_v_mV`` (end - start), ``membrane_fano`` and, when the run has tracer,
+        ``delta_v_mV`` (end - start), ``membrane_fano`` (NaN when the cycle rate is not
+        stationary after the warm-up, see :func:`particles.stats.trend_test`) and, when the
+        run has tracer,
         ``tracer_k_per_min:<phase>`` for each phase label.
     """
     run = run.sort_values("time_ms", kind="stable")
@@ -215,10 +217,11 @@ def run_figures(run: pd.DataFrame, *, warmup_ms: float = 0.0,
     out["membrane_fano"] = math.nan
     if fano and "cycles" in sub.columns and len(sub) >= 9:
         try:
-            out["membrane_fano"] = long_time_fano(sub["cycles"].to_numpy(), n_units=npump or 1,
-                                                  min_windows=8).value
+            est = long_time_fano(sub["cycles"].to_numpy(), n_units=npump or 1, min_windows=8)
         except ValueError:
-            pass
+            est = None
+        if est is not None and est.stationary:
+            out["membrane_fano"] = est.value
     if {"tracer_in", "tracer_efflux"} <= set(run.columns) and run["tracer_in"].max() > 0:
         for row in efflux_rate_constants(run, by="label").itertuples():
             out[f"tracer_k_per_min:{row.phase}"] = float(row.k_per_min)
@@ -280,11 +283,24 @@ def summarize_replicates(df: pd.DataFrame, group_cols: Sequence[str] | None = No
     return pd.DataFrame(rows)
 
 
+def few_replicates_note(n: int, confidence: float = 0.95) -> str:
+    """The caveat of a t-interval from fewer than 3 replicates (n - 1 degrees of freedom),
+    e.g. for n = 2: "n = 2: a t-interval on 1 degree of freedom (t = 12.7), far too wide
+    to be useful; use 3 or more replicates"; "" for n >= 3."""
+    if n >= 3 or n < 2:
+        return ""
+    return (f"n = {n}: a t-interval on {n - 1} degree of freedom (t = "
+            f"{t_quantile(confidence, n - 1):.3g}), far too wide to be useful; use 3 or more "
+            "replicates")
+
+
 def format_summary(summary: pd.DataFrame) -> str:
     """Plain-text table of :func:`summarize_replicates` output, one line per figure.
 
     Columns: figure (unit), mean, sd, 95 % CI (as ``[low, high]``) and n; sweep-point columns,
-    if any, head each block.
+    if any, head each block. An interval from fewer than 3 replicates is marked ``*`` and
+    explained under the table (:func:`few_replicates_note`); a figure without a value (e.g.
+    the membrane Fano factor of a run that is not stationary) shows "-".
     """
     if summary.empty:
         return ""
@@ -301,13 +317,22 @@ def format_summary(summary: pd.DataFrame) -> str:
         lines.append(f"  {'figure':<{w}}  {'mean':>10}  {'sd':>9}  {'95 % CI':>23}  n")
         for name, r in zip(names, g.itertuples()):
             ci = (f"[{r.ci_low:.4g}, {r.ci_high:.4g}]" if np.isfinite(r.ci_low) else "")
-            lines.append(f"  {name:<{w}}  {r.mean:>10.4g}  {r.sd:>9.3g}  {ci:>23}  {r.n}")
+            ci += "*" if ci and few_replicates_note(r.n) else ""
+            mean = f"{r.mean:>10.4g}" if np.isfinite(r.mean) else f"{'-':>10}"
+            lines.append(f"  {name:<{w}}  {mean}  {r.sd:>9.3g}  {ci:>23}  {r.n}")
+    few = sorted({int(n) for n in summary["n"] if few_replicates_note(int(n))})
+    lines += [f"  * {few_replicates_note(n)}" for n in few]
     return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------------------
 # Fluctuations of single pumps and of the membrane
 # --------------------------------------------------------------------------------------
+
+
+#: What a Fano factor computed from the first-order rates leaves out, printed beside it.
+FANO_CAVEAT = ("(first-order steps only: binding by diffusion adds variance, so a measured "
+               "value is higher when binding is slow)")
 
 
 def fluctuation_report(
@@ -334,9 +359,10 @@ def fluctuation_report(
 
     Returns:
         dict with ``pump`` and ``membrane`` (:meth:`FanoEstimate.as_dict`, pooled over pumps
-        for ``pump``), ``turnover_per_ms`` (observed cycles per pump per ms), and when rates
-        are given ``theory`` (:func:`renewal_fano`), ``theory_applies`` (bool) and
-        ``first_order_time_fraction``.
+        for ``pump``; each says whether its count was ``stationary``), ``turnover_per_ms``
+        (observed cycles per pump per ms), and when rates are given ``theory``
+        (:func:`renewal_fano`), ``theory_applies`` (bool) and ``first_order_time_fraction``
+        (see :data:`FANO_CAVEAT`).
     """
     t = np.asarray(times_ms, dtype=float)
     h = np.asarray(pump_history, dtype=float)

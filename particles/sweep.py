@@ -3,12 +3,17 @@
 A sweep is the product of the varied values × replicate seeds (Mesa's batch runner shape).
 Each run is one call of :func:`run_one`, a pure function of (scenario, overrides, seed,
 duration) that returns a tidy table; Dask runs them on a ``LocalCluster`` sized to the
-machine, or on an existing cluster given its scheduler address::
+machine, or on an existing cluster given its scheduler address or scheduler file (what
+``dask scheduler --scheduler-file`` writes, the usual way on SLURM/PBS clusters)::
 
     dask scheduler                      # on one machine; prints tcp://HOST:8786
     dask worker tcp://HOST:8786 --nworkers 4 --nthreads 1   # on each machine
     ionpump sweep saturation --vary ions.na.inside_mM=5,10,20,40 --replicates 4 \\
         --scheduler tcp://HOST:8786 --out sat.parquet
+
+A sweep cut short (Ctrl-C, a job's time limit) writes the runs done; ``resume`` (the table
+it wrote) runs only the missing points × replicates, with the same seeds, so the resumed
+table equals the one an uninterrupted sweep writes.
 
 Seeds: replicate ``r`` of every sweep point runs with seed ``seed + r``, so all points share
 the same random streams (common random numbers: differences between points are not blurred
@@ -36,7 +41,7 @@ if TYPE_CHECKING:  # pandas is imported where a table is built, not at import ti
     import pandas as pd
 
 __all__ = ["run_one", "sweep_points", "run_sweep", "sweep_meta", "default_workers",
-           "SweepError", "SweepInterrupted"]
+           "show_progress", "SweepError", "SweepInterrupted"]
 
 
 class SweepError(RuntimeError):
@@ -200,6 +205,8 @@ def run_sweep(
     scheduler: str | None = None,
     progress: bool = True,
     *,
+    scheduler_file: str | None = None,
+    resume: pd.DataFrame | None = None,
     n_workers: int | None = None,
     numba_threads: int | None = 1,
     retries: int = 2,
@@ -225,7 +232,13 @@ def run_sweep(
         scheduler: address of an existing Dask scheduler (``tcp://host:8786``); None starts a
             ``LocalCluster`` of ``n_workers`` single-threaded worker processes (with
             ``NUMBA_NUM_THREADS=1``) and closes it afterwards.
-        progress: show a tqdm bar over runs (only when stderr is a terminal).
+        progress: show a progress bar of the runs (done, left, time left): on a terminal,
+            or a widget in a Jupyter notebook (``tqdm.auto``); none when output is piped.
+        scheduler_file: JSON file of an existing Dask scheduler, as written by ``dask
+            scheduler --scheduler-file FILE`` (or dask-jobqueue); instead of ``scheduler``.
+        resume: a table this sweep wrote before (cut short): its complete runs (every
+            point × replicate whose rows reach the run's end, with the right seed) are kept
+            and only the others are run.
         n_workers: local cluster size; default :func:`default_workers`.
         numba_threads: numba threads per run (``numba.set_num_threads``); None leaves the
             workers' setting alone.
@@ -259,16 +272,19 @@ def run_sweep(
                  [int(seed) + r for r in range(replicates)], vary, overrides, duration_ms)
 
     t0 = time.perf_counter()
-    client, cluster = _connect(scheduler, min(n_workers or default_workers(), len(plan.specs)),
-                               numba_threads)
-    results: dict[tuple[int, int], pd.DataFrame] = {}
-    try:
-        ac, keys = _submit(client, plan, task, numba_threads, retries)
-        interrupted = _gather(client, ac, keys, plan, results, progress=progress,
-                              retries=retries, worker_timeout=worker_timeout,
-                              where=scheduler or "the local cluster")
-    finally:
-        _disconnect(client, cluster)
+    results = plan.completed(resume) if resume is not None else {}
+    todo = [spec for spec in plan.specs if spec not in results]
+    interrupted = False
+    if todo:
+        client, cluster = _connect(scheduler, min(n_workers or default_workers(), len(todo)),
+                                   numba_threads, scheduler_file=scheduler_file)
+        try:
+            ac, keys = _submit(client, plan, todo, task, numba_threads, retries)
+            interrupted = _gather(client, ac, keys, plan, results, progress=progress,
+                                  retries=retries, worker_timeout=worker_timeout,
+                                  where=scheduler or scheduler_file or "the local cluster")
+        finally:
+            _disconnect(client, cluster)
     df = plan.table(results, complete=not interrupted, wall_s=time.perf_counter() - t0)
     if interrupted:
         raise SweepInterrupted(df)
@@ -305,6 +321,27 @@ class _Plan:
         pt = ", ".join(f"{k}={v}" for k, v in self.points[i].items())
         return f"{pt + ', ' if pt else ''}replicate {r} (seed {self.seeds[r]})"
 
+    def completed(self, table: pd.DataFrame) -> dict[tuple[int, int], pd.DataFrame]:
+        """The runs of an earlier table of this sweep that are complete: (point, replicate)
+        -> its rows. A run counts when its seed is the replicate's and its last sample
+        reaches the run's end (within half a sample interval)."""
+        keys = list(self.vary) + ["replicate"]
+        if table.empty or not set(keys + ["seed", "time_ms"]) <= set(table.columns):
+            return {}
+        index = {tuple(p[k] for k in self.vary): i for i, p in enumerate(self.points)}
+        done = {}
+        for key, rows in table.groupby(keys, sort=False):
+            key = key if isinstance(key, tuple) else (key,)
+            i, r = index.get(tuple(key[:-1])), int(key[-1])
+            if i is None or not 0 <= r < len(self.seeds) or \
+                    int(rows["seed"].iloc[0]) != self.seeds[r]:
+                continue
+            v = self.scenarios[i].values
+            end = self.duration_ms if self.duration_ms is not None else v["time.duration_ms"]
+            if float(rows["time_ms"].max()) >= end - 0.5 * v["time.sample_ms"]:
+                done[(i, r)] = rows.reset_index(drop=True)
+        return done
+
     def table(self, results: Mapping[tuple[int, int], pd.DataFrame], complete: bool,
               wall_s: float) -> pd.DataFrame:
         """The tables of the runs done, concatenated in the sweep's order, with the sweep's
@@ -323,11 +360,21 @@ class _Plan:
         return df
 
 
-def _connect(scheduler: str | None, n_workers: int, numba_threads: int | None):
-    """A Dask client of the scheduler at ``scheduler``, or of a new ``LocalCluster`` of
-    ``n_workers`` single-threaded worker processes. Returns (client, cluster or None)."""
+def _connect(scheduler: str | None, n_workers: int, numba_threads: int | None, *,
+             scheduler_file: str | None = None):
+    """A Dask client of the scheduler at ``scheduler`` or described by ``scheduler_file``,
+    or of a new ``LocalCluster`` of ``n_workers`` single-threaded worker processes.
+    Returns (client, cluster or None)."""
     from distributed import Client, LocalCluster
 
+    if scheduler_file is not None:
+        if not os.path.isfile(scheduler_file):
+            raise SweepError(f"no Dask scheduler file {scheduler_file!r}")
+        try:
+            return Client(scheduler_file=scheduler_file, timeout=30), None
+        except (OSError, TimeoutError, ValueError, KeyError) as e:
+            raise SweepError(f"cannot reach the Dask scheduler of {scheduler_file!r}: "
+                             f"{e}") from None
     if scheduler is None:
         import logging
 
@@ -352,13 +399,15 @@ def _disconnect(client, cluster) -> None:
         cluster.close()
 
 
-def _submit(client, plan: _Plan, task, numba_threads, retries: int):
-    """Submit every run of the sweep; returns (``as_completed`` over the runs, future key ->
-    (point, replicate)). Only ``as_completed`` holds a run's future, until it is done."""
+def _submit(client, plan: _Plan, todo: list[tuple[int, int]], task, numba_threads,
+            retries: int):
+    """Submit the runs ``todo`` ((point, replicate) pairs); returns (``as_completed`` over
+    them, future key -> (point, replicate)). Only ``as_completed`` holds a run's future,
+    until it is done."""
     from distributed import as_completed
 
     keys, pending = {}, []
-    for i, r in plan.specs:
+    for i, r in todo:
         fut = client.submit(task, plan.scenarios[i].to_dict(), None, plan.seeds[r],
                             plan.duration_ms,
                             columns={**plan.points[i], "replicate": r},
@@ -385,8 +434,9 @@ def _gather(client, ac, keys, plan: _Plan, results: dict, *, progress: bool, ret
     """
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=len(keys), unit="run", desc="sweep",
-               disable=not (progress and sys.stderr.isatty()))
+    total = len(plan.specs)
+    bar = tqdm(total=total, initial=total - len(keys), unit="run", desc="sweep",
+               disable=not show_progress(progress))
     no_workers_since = None
     next_check = time.monotonic() + _HEALTH_CHECK_S
     try:
@@ -409,12 +459,18 @@ def _gather(client, ac, keys, plan: _Plan, results: dict, *, progress: bool, ret
                 _cancel(client, ac)
                 raise SweepError(
                     f"no Dask worker connected to {where} for {worker_timeout:g} s "
-                    f"({len(results)} of {len(keys)} runs done); sweep stopped")
+                    f"({len(results)} of {len(plan.specs)} runs done); sweep stopped")
     except KeyboardInterrupt:
         return True
     finally:
         bar.close()
     return False
+
+
+def show_progress(progress: bool) -> bool:
+    """Whether to draw a progress bar: asked for, and stderr a terminal or a Jupyter kernel
+    (where ``tqdm.auto`` draws a widget; ``ipykernel`` is imported only there)."""
+    return bool(progress) and (sys.stderr.isatty() or "ipykernel" in sys.modules)
 
 
 def _result(client, ac, fut, keys, plan: _Plan, results: dict, *, retries: int, where: str):
@@ -434,7 +490,7 @@ def _result(client, ac, fut, keys, plan: _Plan, results: dict, *, retries: int, 
         _cancel(client, ac)
         raise SweepError(
             f"lost the connection to the Dask scheduler at {where} "
-            f"({len(results)} of {len(keys)} runs done): {e}") from None
+            f"({len(results)} of {len(plan.specs)} runs done): {e}") from None
     except Exception as e:
         _cancel(client, ac)
         raise SweepError(f"run {plan.describe(*keys[fut.key])} failed after {retries} retries: "

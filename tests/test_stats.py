@@ -8,6 +8,7 @@ Seeds are fixed, so the tests are deterministic.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -237,7 +238,10 @@ def test_fit_saturation_chooses_the_curve_by_aic(weights):
         based = stats.fit_hill(c, v, sigma * scale, baseline=True, **kw)
         chosen = based if based.aic < plain.aic else plain
         if weights == "absolute":
-            assert stats.fit_saturation(c, v, sigma) == chosen
+            sat = stats.fit_saturation(c, v, sigma)
+            assert dataclasses.replace(sat, aic_weight=chosen.aic_weight) == chosen
+            delta = abs(based.aic - plain.aic)
+            assert sat.aic_weight == pytest.approx(1 / (1 + math.exp(-delta / 2)))
         return chosen, plain
 
     chosen, plain = fits(floor)
@@ -249,8 +253,9 @@ def test_fit_saturation_chooses_the_curve_by_aic(weights):
         big_chosen, big_plain = fits(floor, scale=100.0)
         assert big_chosen.aic - big_plain.aic == pytest.approx(chosen.aic - plain.aic, rel=1e-6)
     few = stats.fit_saturation(c[:5], floor[:5], sigma[:5])  # too few points to try v0
-    assert not few.baseline and np.isinf(stats.fit_hill(c[:5], floor[:5], sigma[:5],
-                                                        baseline=True).aic)
+    assert not few.baseline and few.aic_weight == 1.0 and few.dof == 2
+    with pytest.raises(ValueError, match="5 points are too few to fit 4 parameters"):
+        stats.fit_hill(c[:5], floor[:5], sigma[:5], baseline=True)
 
 
 def test_baseline_fit_of_a_curve_without_floor_gives_v0_near_zero():
@@ -350,3 +355,114 @@ def test_summarize_sweep_groups_by_dotted_keys():
     tp = s[s["figure"] == "cycles_per_pump_per_s"].set_index("ions.na.inside_mM")["mean"]
     assert tp.loc[5.0] == pytest.approx(10.0, rel=0.2)
     assert tp.loc[50.0] == pytest.approx(30.0, rel=0.2)
+
+
+# ----------------------------------------------------------------------------- guardrails
+
+
+def test_a_fit_needs_two_points_more_than_its_parameters():
+    """3 parameters from 3 or 4 points are refused (nothing left to judge the fit by); 5 are
+    fitted and say their degrees of freedom; ``min_dof=0`` is the caller's explicit choice."""
+    c = np.array([1.0, 3.0, 10.0, 30.0, 100.0])
+    v = stats.hill(c, 8.0, 1.0, 50.0)
+    for m in (3, 4):
+        with pytest.raises(ValueError, match=rf"^{m} points are too few to fit 3 parameters "
+                           r"\(K, n, Vmax\): need at least 5$"):
+            stats.fit_hill(c[:m], v[:m])
+        with pytest.raises(ValueError, match="too few"):
+            stats.fit_saturation(c[:m], v[:m])
+    assert stats.fit_hill(c, v).dof == 2
+    assert stats.fit_hill(c[:4], v[:4], fix_n=1.0).dof == 2
+    assert stats.fit_hill(c[:4], v[:4], min_dof=1).dof == 1
+
+
+def test_reduced_chi_square_tells_a_good_fit_from_a_bad_one():
+    """With the true standard errors the reduced χ² of the right curve is near 1 (its sd is
+    sqrt(2/dof) = 0.45 here); the plain curve through data with a floor is far above."""
+    rng = np.random.default_rng(31)
+    c = np.array([0, 0.25, 0.5, 1, 2, 3, 5, 10, 20, 40, 80, 120, 160], dtype=float)
+    sigma = np.full(c.size, 1.0)
+    good = stats.hill(c, 3.0, 1.0, 70.0) + sigma * rng.standard_normal(c.size)
+    fit = stats.fit_hill(c, good, sigma)
+    assert fit.dof == 10 and abs(fit.chi2_red - 1.0) < 4 * math.sqrt(2 / fit.dof)
+    floor = stats.hill(c, 1.0, 1.0, 72.0, 45.0) + sigma * rng.standard_normal(c.size)
+    assert stats.fit_hill(c, floor, sigma).chi2_red > 10
+    assert "χ²/dof = " in fit.describe("mM") and "(dof 10)" in fit.describe("mM")
+    assert math.isnan(stats.fit_hill(c, good).chi2_red)  # no standard errors: no χ²
+    sat = stats.fit_saturation(c, floor, sigma)
+    assert sat.baseline and 0.5 < sat.aic_weight <= 1 and "AICc weight" in sat.describe()
+
+
+def test_trend_test_false_alarms_at_its_level_and_finds_a_drift():
+    """Stationary Poisson counts are called drifting about 1 time in 100 (binomial bound
+    over 400 series); a rate falling by half over the series is always found."""
+    rng = np.random.default_rng(37)
+    alarms = sum(not stats.trend_test(rng.poisson(30.0, 40))["stationary"] for _ in range(400))
+    assert alarms <= 4 + 4 * math.sqrt(4)
+    drift = rng.poisson(np.linspace(40, 20, 40))
+    t = stats.trend_test(drift)
+    assert not t["stationary"] and t["relative_change"] == pytest.approx(-20 / 30, abs=0.2)
+    assert stats.trend_test(np.full(10, 7.0))["stationary"]
+
+
+def test_fano_estimates_say_whether_the_count_was_stationary():
+    rng = np.random.default_rng(41)
+    steady = np.concatenate([[0], np.cumsum(rng.poisson(0.5, 4000))])
+    assert stats.long_time_fano(steady).stationary
+    stopping = np.concatenate([[0], np.cumsum(rng.poisson(np.linspace(1.0, 0.0, 4000)))])
+    est = stats.long_time_fano(stopping)
+    assert not est.stationary and est.trend < -0.5
+
+
+def test_the_replicate_summary_leaves_out_a_fano_factor_of_a_drifting_run():
+    rng = np.random.default_rng(43)
+    df = replicate_table(rng, n_rep=3)
+    t = df["time_ms"].to_numpy()
+    stop = (df["replicate"] == 0).to_numpy()
+    frozen = df.loc[stop, "cycles"].to_numpy()
+    df.loc[stop, "cycles"] = np.where(t[stop] > 250, frozen[np.searchsorted(t[stop], 250)],
+                                      frozen)  # replicate 0 stops cycling half-way
+    runs = reports.per_run_figures(df)
+    assert math.isnan(runs["membrane_fano"][0]) and np.isfinite(runs["membrane_fano"][1:]).all()
+
+
+def test_intervals_from_fewer_than_three_replicates_are_marked():
+    rng = np.random.default_rng(47)
+    two = reports.format_summary(reports.summarize_replicates(replicate_table(rng, n_rep=2)))
+    assert "]*" in two
+    assert "* n = 2: a t-interval on 1 degree of freedom (t = 12.7), far too wide" in two
+    three = reports.format_summary(reports.summarize_replicates(replicate_table(rng, n_rep=3)))
+    assert "*" not in three
+    assert reports.few_replicates_note(3) == "" and reports.few_replicates_note(1) == ""
+
+
+def test_sweep_summary_fits_only_what_its_points_allow():
+    """3 points: no fit (and why); 4: Michaelis-Menten (n = 1); 5 or more: Hill with n free;
+    each fit line carries its goodness of fit."""
+    from particles.cli.sweep import _fit_line
+
+    c = np.array([1.0, 3.0, 10.0, 30.0, 100.0, 300.0])
+    v = stats.hill(c, 8.0, 1.2, 50.0) * (1 + 0.01 * np.array([1, -1, 1, -1, 1, -1]))
+    sem = np.full(c.size, 0.5)
+    assert _fit_line(c[:3], v[:3], sem[:3], "ions.na.inside_mM") == (
+        "no saturation fit: 3 points are too few to fit 2 parameters (K, Vmax): need at least 4")
+    assert _fit_line(c[:4], v[:4], sem[:4], "ions.na.inside_mM").startswith(
+        "Hill fit with n fixed at 1 against ions.na.inside_mM: K½ = ")
+    line = _fit_line(c, v, sem, "ions.na.inside_mM")
+    assert line.startswith("Hill fit against ions.na.inside_mM: K½ = ") and " mM, n = " in line
+    assert "χ²/dof = " in line and "(dof 3)" in line
+
+
+def test_run_summary_gives_no_fano_factor_of_a_run_that_is_not_stationary(tmp_path, capsys):
+    """ouabain locks the pumps at 30 ms: the summary says the cycle count is not stationary
+    instead of printing a Fano factor, and the value from the rates keeps its caveat."""
+    from particles.cli import main
+    from particles.reports import FANO_CAVEAT
+
+    assert main(["run", "ouabain", "--out", str(tmp_path / "o.csv")]) == 0
+    out = capsys.readouterr().out
+    lines = {ln.split("  ")[1]: ln for ln in out.splitlines() if ln.startswith("  Fano")}
+    for label in ("Fano, one pump", "Fano, membrane"):
+        assert "not stationary after 20 ms (cycles " in lines[label], out
+        assert " -> 0 per pump per s): no Fano factor" in lines[label], out
+    assert lines["Fano from rates"].endswith(FANO_CAVEAT)

@@ -317,3 +317,116 @@ def test_sweep_stops_when_all_workers_are_gone(tmp_path):
     assert re.fullmatch(r"no Dask worker connected to tcp://127\.0\.0\.1:\d+ for 3 s "
                         r"\(\d of 3 runs done\); sweep stopped", str(err)), str(err)
     assert 3 <= waited < 30
+
+
+# ----------------------------------------------------------------------------- scheduler
+# files and resumed sweeps
+
+
+@pytest.fixture(scope="module")
+def scheduler_file(tmp_path_factory):
+    """A LocalCluster whose scheduler writes its file, as ``dask scheduler
+    --scheduler-file FILE`` does on a SLURM/PBS cluster."""
+    import logging
+
+    from distributed import LocalCluster
+
+    path = tmp_path_factory.mktemp("dask") / "scheduler.json"
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None, silence_logs=logging.ERROR,
+                      scheduler_kwargs={"scheduler_file": str(path)},
+                      env={"NUMBA_NUM_THREADS": "1"}):
+        assert path.is_file()
+        yield path
+
+
+def _sweep_cli(out, *extra):
+    from particles.cli import main
+
+    tiny = [f"--set={k}={v}" for k, v in TINY.items()]
+    return main(["sweep", SCENARIO, "--vary", "pumps.count=2,4", "--vary",
+                 "ions.na.inside_mM=12.0,40.0", "--replicates", "2", "--seed", "3",
+                 "--duration", str(DURATION), *tiny, "--out", str(out), "--quiet", *extra])
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_scheduler_file_and_resume_of_a_truncated_table(tmp_path, scheduler_file):
+    """--scheduler-file runs the sweep on that cluster (the same table as in-process runs);
+    --resume of a table cut short (runs missing, the last one partly written) runs only what
+    is missing and gives the complete table, equal to the uninterrupted one."""
+    from particles.cli import main
+    from particles.output import read_meta, read_table, write_meta, write_table
+
+    full = tmp_path / "full.parquet"
+    assert _sweep_cli(full, "--scheduler-file", str(scheduler_file)) == 0
+    ref = reference_table(VARY, 2, 3, DURATION, TINY)
+    table = read_table(full)
+    pd.testing.assert_frame_equal(table, ref, check_dtype=False)
+    meta = read_meta(full)
+    assert meta["complete"] and meta["scheduler"] == str(scheduler_file)
+
+    cut = tmp_path / "cut.parquet"
+    runs = table.groupby(["pumps.count", "ions.na.inside_mM", "replicate"], sort=False)
+    keep = [g for _, g in runs][:3]
+    keep[-1] = keep[-1].iloc[:-2]  # the third run lacks its last samples
+    write_table(pd.concat(keep, ignore_index=True), cut)
+    write_meta(cut, {**meta, "complete": False, "runs_done": 3})
+    assert main(["sweep", "--resume", str(cut), "--quiet", "--scheduler-file",
+                 str(scheduler_file)]) == 0
+    pd.testing.assert_frame_equal(read_table(cut), table)
+    resumed = read_meta(cut)
+    assert resumed["complete"] and resumed["runs_done"] == 8 and resumed["resumed_from"]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_resume_runs_only_the_missing_runs(scheduler_file):
+    """A run already in the table is never submitted again (a task that refuses those runs
+    would stop the sweep)."""
+    done = reference_table({"pumps.count": [2, 4]}, 2, 3, DURATION, TINY)
+    done = done[~((done["pumps.count"] == 4) & (done["replicate"] == 1))]
+    kept = {(2, 0), (2, 1), (4, 0)}
+
+    def task(scenario, overrides, seed, duration_ms, *, columns, numba_threads):
+        if (columns["pumps.count"], columns["replicate"]) in kept:
+            raise AssertionError(f"run {columns} was already done")
+        return run_one(scenario, overrides, seed, duration_ms, columns=columns,
+                       numba_threads=numba_threads)
+
+    df = run_sweep(SCENARIO, {"pumps.count": [2, 4]}, replicates=2, seed=3,
+                   duration_ms=DURATION, overrides=TINY, progress=False,
+                   scheduler_file=str(scheduler_file), resume=done, task=task)
+    ref = reference_table({"pumps.count": [2, 4]}, 2, 3, DURATION, TINY)
+    pd.testing.assert_frame_equal(df, ref)
+    assert df.attrs["complete"] and df.attrs["runs_done"] == 4
+
+
+def test_resume_and_scheduler_file_refuse_bad_input(tmp_path, capsys):
+    from particles.cli import main
+
+    table = tmp_path / "t.parquet"
+    pd.DataFrame({"time_ms": [0.0]}).to_parquet(table)
+    for argv, message in (
+            (["--resume", str(table), "--vary", "pumps.count=1,2"], "--vary: not with --resume"),
+            (["--resume", str(table)], "t.parquet.meta.json does not describe a sweep"),
+            (["--resume", str(tmp_path / "none.parquet")], "no such results file"),
+            ([SCENARIO, "--vary", "pumps.count=1,2", "--out", str(tmp_path / "o.csv"),
+              "--scheduler-file", str(tmp_path / "none.json")], "--scheduler-file: no such file"),
+            ([SCENARIO, "--out", str(tmp_path / "o.csv")], "--vary: at least one")):
+        assert main(["sweep", *argv]) == 2, argv
+        err = capsys.readouterr().err
+        assert err.startswith("ionpump: error: ") and message in err and err.count("\n") == 1, err
+
+
+def test_progress_bar_on_a_terminal_or_in_jupyter(monkeypatch):
+    import io
+    import types
+
+    from particles.sweep import show_progress
+
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    monkeypatch.delitem(sys.modules, "ipykernel", raising=False)
+    assert not show_progress(True)
+    monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
+    assert show_progress(True) and not show_progress(False)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from . import bench, plot, record, run, scenarios, sweep, warmup, watch
+from . import bench, plot, record, run, scenarios, schema, sweep, warmup, watch
 from .options import UsageError
 
 EPILOG = """examples:
   ionpump scenarios
   ionpump watch pump-cycle
   ionpump run resting --duration 5 --out out/resting.csv
-  ionpump run hodgkin-keynes --seed 3 --set pumps.count=20 --out out/hk.parquet
+  ionpump run hodgkin-keynes --seed 3 --set pumps.count=12 --out out/hk.parquet
   ionpump record pump-cycle --seconds 10 --out out/pump-cycle.mp4
   ionpump plot out/hk.parquet --out out/hk.png
   ionpump sweep saturation --vary ions.na.inside_mM=5,10,20,40 --replicates 3 --out out/sat.parquet
@@ -20,7 +20,7 @@ EPILOG = """examples:
 """
 
 #: The commands in the order ``ionpump --help`` lists them.
-COMMANDS = (scenarios, watch, run, record, plot, sweep, bench, warmup)
+COMMANDS = (scenarios, watch, run, record, plot, sweep, bench, warmup, schema)
 
 
 class ArgParser(argparse.ArgumentParser):

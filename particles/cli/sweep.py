@@ -7,12 +7,14 @@ run starts.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 from ..config import ScenarioError, load_scenario, parse_assignment
 from . import options
+from .options import UsageError
 from .signals import sigterm_as_interrupt
 
 
@@ -22,17 +24,30 @@ def add_parser(sub) -> None:
         "ionpump sweep saturation --vary ions.na.inside_mM=2,5,10,20,40,80 --replicates 3 \\",
         "    --duration 150 --out out/sat-na.parquet",
         "ionpump sweep resting --vary pumps.count=3,6,12 --vary atp.initial_mM=1,5 \\",
-        "    --replicates 4 --out out/grid.parquet --scheduler tcp://10.0.0.5:8786"))
-    options.add_common(sp)
-    sp.add_argument("--vary", action="append", required=True, metavar="KEY=V1,V2,...",
+        "    --replicates 4 --out out/grid.parquet --scheduler tcp://10.0.0.5:8786",
+        "ionpump sweep --resume out/sat-na.parquet    # run only the runs it lacks",
+        "ionpump sweep saturation --vary ions.k.outside_mM=0,1,5,20 --out out/k.parquet \\",
+        "    --scheduler-file ~/scheduler.json          # a cluster started on SLURM/PBS"))
+    sp.add_argument("scenario", nargs="?", metavar="SCENARIO",
+                    help="built-in name (see `ionpump scenarios`) or path to a .toml "
+                    "(not with --resume)")
+    options.add_common(sp, scenario_required=False)
+    sp.set_defaults(seed=None)  # default 1; None tells --resume that no seed was given
+    sp.add_argument("--vary", action="append", metavar="KEY=V1,V2,...",
                     help="values of one key (repeatable: the product is run)")
-    sp.add_argument("--replicates", type=int, default=1, metavar="R",
+    sp.add_argument("--replicates", type=int, metavar="R",
                     help="seeds SEED..SEED+R-1 at every point (default 1)")
     sp.add_argument("--duration", type=float, metavar="MS",
                     help="simulated time per run in ms (default: the scenario's)")
-    sp.add_argument("--out", required=True, metavar="FILE", help=".parquet or .csv")
+    sp.add_argument("--out", metavar="FILE",
+                    help=".parquet or .csv (with --resume: default, the resumed file)")
+    sp.add_argument("--resume", metavar="FILE",
+                    help="a sweep's table cut short: run only its missing points × "
+                    "replicates (same seeds; the sweep is read from FILE.meta.json)")
     sp.add_argument("--scheduler", metavar="ADDRESS",
                     help="existing Dask scheduler (default: a local cluster)")
+    sp.add_argument("--scheduler-file", metavar="FILE",
+                    help="existing Dask scheduler's file (dask scheduler --scheduler-file)")
     sp.add_argument("--force", action="store_true", help="overwrite an existing output file")
     sp.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     sp.set_defaults(func=cmd_sweep)
@@ -63,30 +78,34 @@ def parse_vary(items: Sequence[str] | None) -> dict[str, list[Any]]:
 
 
 def cmd_sweep(args) -> int:
-    """Run the sweep, write the table and ``FILE.meta.json``, print a summary."""
+    """Run the sweep (or the runs a cut-short one lacks), write the table and
+    ``FILE.meta.json``, print a summary."""
     from ..output import TABLE_SUFFIXES, check_output, write_meta, write_table
     from ..sweep import SweepError, SweepInterrupted, run_sweep, sweep_meta
 
-    out = check_output(args.out, TABLE_SUFFIXES, args.force)
-    vary = parse_vary(args.vary)
-    overrides = options.overrides(args.set)
-    options.at_least_one("--replicates", args.replicates)
-    seed = options.seed(args.seed)
-    options.positive("--duration", args.duration)
-    base = load_scenario(args.scenario, overrides)
+    if args.scheduler and args.scheduler_file:
+        raise UsageError("--scheduler-file", "give --scheduler or --scheduler-file, not both")
+    if args.scheduler_file and not os.path.isfile(args.scheduler_file):
+        raise UsageError("--scheduler-file", f"no such file: {args.scheduler_file}")
+    plan = _resumed(args) if args.resume else _planned(args)
+    same_file = args.resume is not None and args.out is None
+    out = check_output(args.out or args.resume, TABLE_SUFFIXES, args.force or same_file)
     status = 0
     try:
         with sigterm_as_interrupt():
-            df = run_sweep(args.scenario, vary, args.replicates, seed, args.duration,
-                           overrides, args.scheduler, progress=not args.quiet)
+            df = run_sweep(plan["scenario"], plan["vary"], plan["replicates"], plan["seed"],
+                           plan["duration"], plan["overrides"], args.scheduler,
+                           progress=not args.quiet, scheduler_file=args.scheduler_file,
+                           resume=plan["resume"])
     except SweepInterrupted as e:
         df, status = e.table, 130
     except SweepError as e:
         print(f"ionpump: error: {e}", file=sys.stderr)
         return 1
     write_table(df, out)
-    write_meta(out, {**sweep_meta(df), "scenario": base.to_dict(), "seed": seed,
-                     "scheduler": args.scheduler, "command": sys.argv})
+    write_meta(out, {**sweep_meta(df), "scenario": plan["base"].to_dict(), "seed": plan["seed"],
+                     "scheduler": args.scheduler or args.scheduler_file,
+                     "resumed_from": args.resume, "command": sys.argv})
     if status:
         print(f"interrupted: {df.attrs['runs_done']} of {df.attrs['runs']} runs written to "
               f"{out}", file=sys.stderr)
@@ -96,12 +115,55 @@ def cmd_sweep(args) -> int:
     return 0
 
 
+def _planned(args) -> dict[str, Any]:
+    """The sweep the command line describes (SCENARIO, --vary, --replicates, ...)."""
+    if args.scenario is None:
+        raise UsageError("SCENARIO", "a scenario is required (or --resume FILE)")
+    if not args.vary:
+        raise UsageError("--vary", "at least one --vary KEY=V1,V2,... is required")
+    if args.out is None:
+        raise UsageError("--out", "an output file is required (.parquet or .csv)")
+    overrides = options.overrides(args.set)
+    replicates = 1 if args.replicates is None else args.replicates
+    options.at_least_one("--replicates", replicates)
+    options.positive("--duration", args.duration)
+    return {"scenario": args.scenario, "vary": parse_vary(args.vary), "replicates": replicates,
+            "seed": options.seed(args.seed), "duration": args.duration,
+            "overrides": overrides, "base": load_scenario(args.scenario, overrides),
+            "resume": None}
+
+
+def _resumed(args) -> dict[str, Any]:
+    """The sweep of ``--resume FILE``: its plan from ``FILE.meta.json``, its table."""
+    from ..config import scenario_from_dict
+    from ..output import read_meta, read_table
+
+    given = [o for o, v in (("SCENARIO", args.scenario), ("--vary", args.vary),
+                            ("--set", args.set), ("--replicates", args.replicates),
+                            ("--seed", args.seed), ("--duration", args.duration)) if v]
+    if given:
+        raise UsageError(given[0], "not with --resume: the sweep is read from "
+                         f"{args.resume}.meta.json")
+    table = read_table(args.resume)
+    meta = read_meta(args.resume)
+    try:
+        plan = {"scenario": meta["scenario"], "vary": meta["vary"],
+                "replicates": int(meta["replicates"]), "seed": int(meta["base_seed"]),
+                "duration": meta["duration_ms"], "overrides": dict(meta["overrides"]),
+                "base": scenario_from_dict(meta["scenario"]), "resume": table}
+    except (KeyError, TypeError, ValueError) as e:
+        raise UsageError("--resume", f"{args.resume}.meta.json does not describe a sweep "
+                         f"(missing or bad {e})") from None
+    if not plan["vary"]:
+        raise UsageError("--resume", f"{args.resume} is not a sweep's table")
+    return plan
+
+
 def print_sweep_summary(df, out) -> None:
     """Turnover per sweep point (mean ± 95 % CI over replicates) and a Hill fit per key."""
     import pandas as pd
 
     from .. import reports, stats
-    from ..config import key_unit
 
     keys = list(df.attrs.get("vary", {}))
     if df.empty:
@@ -110,8 +172,10 @@ def print_sweep_summary(df, out) -> None:
     warmup = 0.2 * float(t.max() - t.min())
     runs = reports.per_run_figures(df, keys, warmup_ms=warmup, fano=False)
     fig = "cycles_per_pump_per_s"
-    print(f"  turnover (cycles pump⁻¹ s⁻¹, after {warmup:g} ms warm-up; mean ± 95 % CI, "
-          f"{df.attrs.get('replicates', 1)} replicate(s))")
+    n_rep = int(df.attrs.get("replicates", 1))
+    few = reports.few_replicates_note(n_rep)
+    print(f"  turnover (cycles pump⁻¹ s⁻¹, after {warmup:g} ms warm-up; mean ± 95 % CI"
+          f"{'*' if few else ''}, {n_rep} replicate(s))")
     groups = runs.groupby(keys, sort=False) if keys else [((), runs)]
     slow = []
     for key, g in groups:
@@ -123,6 +187,8 @@ def print_sweep_summary(df, out) -> None:
         print(f"    {label:<40} {s['mean']:.4g}{err}")
         if 0 < s["mean"] < 1000.0 / warmup:  # a mean cycle outlasts the warm-up
             slow.append(f"{label} ({1000.0 / s['mean']:.2g} ms)")
+    if few:
+        print(f"  * {few}")
     if slow:
         print(f"  note: a mean cycle outlasts the {warmup:g} ms warm-up at {', '.join(slow)}; "
               "pumps start empty, so those rates can be biased low (and a fitted n high): "
@@ -130,13 +196,28 @@ def print_sweep_summary(df, out) -> None:
     if len(keys) == 1:
         g = runs.groupby(keys[0])[fig]
         x = pd.to_numeric(pd.Series(list(g.groups)), errors="coerce").to_numpy()
-        if len(x) >= 3 and (x == x).all():
-            try:
-                m = g.mean().to_numpy()
-                sem = g.sem().to_numpy()
-                fit = stats.fit_saturation(x, m, sigma=stats.fit_sigma(sem))
-                kind = "Hill fit with baseline" if fit.baseline else "Hill fit"
-                print(f"  {kind} against {keys[0]}: {fit.describe(key_unit(keys[0]), 's⁻¹')}")
-            except (ValueError, RuntimeError):
-                print("  Hill fit: did not converge")
+        if len(x) >= 2 and (x == x).all():
+            print(f"  {_fit_line(x, g.mean().to_numpy(), g.sem().to_numpy(), keys[0])}")
     print(f"  results  {out}")
+
+
+def _fit_line(x, mean, sem, key: str) -> str:
+    """The saturation fit of the sweep's turnover against its one varied key, with its
+    goodness of fit: Hill (n free) when there are 2 points more than its parameters, else
+    Michaelis-Menten (n = 1), else a line saying why there is none."""
+    from .. import stats
+    from ..config import key_unit
+
+    sigma = stats.fit_sigma(sem)
+    for fix_n, kind in ((None, "Hill fit"), (1.0, "Hill fit with n fixed at 1")):
+        try:
+            fit = stats.fit_saturation(x, mean, sigma=sigma, fix_n=fix_n)
+        except ValueError as e:
+            reason = str(e)
+            continue
+        except RuntimeError:
+            return f"{kind}: did not converge"
+        kind += " with baseline" if fit.baseline else ""
+        return f"{kind} against {key}: {fit.describe(key_unit(key), 's⁻¹')}"
+    return f"no saturation fit: {reason}"
+

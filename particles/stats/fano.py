@@ -31,6 +31,11 @@ class FanoEstimate:
         method: ``"batch"`` (batch means over time) or ``"bootstrap"`` (over series).
         confidence: coverage of the CI.
         n_units: renewal processes summed per series (see :func:`long_time_fano`).
+        stationary: no trend in the count over :data:`TREND_WINDOWS` windows of the series
+            (:func:`trend_test`); a Fano factor of a count whose rate drifts measures the
+            drift, not the fluctuations.
+        trend: relative change of the count rate over the series fitted by the trend test
+            (e.g. -0.9: the rate fell by 90 %).
     """
 
     value: float
@@ -45,6 +50,8 @@ class FanoEstimate:
     method: str
     confidence: float
     n_units: int = 1
+    stationary: bool = True
+    trend: float = 0.0
 
     def as_dict(self) -> dict:
         """The fields as a plain dict (for tables and JSON)."""
@@ -146,8 +153,49 @@ def fano_factor(
         t = np.asarray(times_ms, dtype=float)
         if t.size >= 2:
             window_ms = float(np.median(np.diff(t)) * window)
+    c = _as_2d(cumulative)
+    trend = trend_test(window_counts(c, max(1, (c.shape[0] - 1) // TREND_WINDOWS)))
     return FanoEstimate(float(value), float(lo), float(hi), float(se), int(window), window_ms,
-                        int(n_win), int(n_ser), float(counts.mean()), method, float(confidence))
+                        int(n_win), int(n_ser), float(counts.mean()), method, float(confidence),
+                        stationary=trend["stationary"], trend=trend["relative_change"])
+
+
+#: Windows of the trend test of a Fano estimate: finer than the estimate's own (often only
+#: 8-40), so that a rate that stops half-way is not mistaken for noise.
+TREND_WINDOWS = 40
+
+
+def trend_test(counts, confidence: float = 0.99) -> dict[str, float]:
+    """Test counts in consecutive windows for a linear trend (a rate that drifts).
+
+    Least-squares slope of the count per window (summed over series) against the window
+    index, with its standard error from the residuals; the series is called stationary when
+    |slope / se| is below the two-sided Student-t critical value on n_windows - 2 degrees of
+    freedom (at ``confidence``, default 0.99: a stationary series is called drifting one
+    time in 100).
+
+    Args:
+        counts: counts per window, shape (n_windows,) or (n_windows, n_series), n_windows >= 3.
+        confidence: coverage of the test.
+
+    Returns:
+        dict with ``slope`` (counts per window, per window), ``t`` (slope / its standard
+        error), ``relative_change`` (fitted change over the whole series / mean count;
+        0 for a constant series) and ``stationary`` (bool).
+    """
+    y = np.asarray(counts, dtype=float)
+    y = y.sum(axis=1) if y.ndim == 2 else y
+    n = y.size
+    if n < 3:
+        raise ValueError(f"a trend test needs at least 3 windows, got {n}")
+    x = np.arange(n, dtype=float) - (n - 1) / 2.0
+    slope = float(x @ (y - y.mean()) / (x @ x))
+    resid = y - y.mean() - slope * x
+    se = math.sqrt(float(resid @ resid) / (n - 2) / float(x @ x))
+    t = slope / se if se > 0 else (0.0 if slope == 0 else math.copysign(math.inf, slope))
+    change = slope * (n - 1) / y.mean() if y.mean() > 0 else 0.0
+    return {"slope": slope, "t": float(t), "relative_change": float(change),
+            "stationary": bool(abs(t) < t_quantile(confidence, n - 2))}
 
 
 def _bootstrap_ci(counts: np.ndarray, confidence: float, n_boot: int,

@@ -6,7 +6,8 @@ first use, never at import time), else by a small Levenberg-Marquardt on log-par
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import math
+from dataclasses import asdict, dataclass, replace
 from typing import Sequence
 
 import numpy as np
@@ -43,6 +44,11 @@ class HillFit:
     """Result of :func:`fit_hill`: parameters, standard errors and residual summary.
 
     ``baseline`` tells whether v0 was fitted (``v0``/``v0_se`` are 0 for the plain curve).
+    Goodness of fit: ``dof`` = points - fitted parameters; ``chi2_red`` the reduced
+    chi-square sum((resid/sigma)^2)/dof (NaN without standard errors: it needs them; near 1
+    for a curve that describes the points within their errors, >> 1 for one that does not);
+    ``aic_weight`` the Akaike weight of this curve among those :func:`fit_saturation`
+    compared (exp(-ΔAICc/2), normalised; NaN when none was compared).
     ``aic`` is the small-sample corrected Akaike criterion (AICc) of the fit, for
     :func:`fit_saturation` to compare the two curves: chi-square + 2k with k fitted parameters
     when absolute standard errors were given, else m ln(RSS_w/m) + 2(k + 1) (the noise
@@ -63,6 +69,9 @@ class HillFit:
     v0_se: float = 0.0
     aic: float = float("nan")
     baseline: bool = False
+    dof: int = 0
+    chi2_red: float = float("nan")
+    aic_weight: float = float("nan")
 
     def as_dict(self) -> dict:
         """The fields as a plain dict."""
@@ -84,7 +93,11 @@ class HillFit:
                 f"Vmax = {_value_se(self.Vmax, self.Vmax_se)}{vu}")
         if self.baseline:
             text += f", v0 = {_value_se(self.v0, self.v0_se)}{vu}"
-        return text
+        gof = [f"χ²/dof = {self.chi2_red:.2g} (dof {self.dof})"] if np.isfinite(self.chi2_red) \
+            else [f"dof {self.dof}"]
+        if np.isfinite(self.aic_weight):
+            gof.append(f"AICc weight {self.aic_weight:.2f}")
+        return f"{text}; {', '.join(gof)}"
 
 
 def _value_se(v: float, se: float) -> str:
@@ -158,6 +171,7 @@ def fit_hill(
     fix_n: float | None = None,
     baseline: bool = False,
     absolute_sigma: bool | None = None,
+    min_dof: int = 2,
 ) -> HillFit:
     """Fit v = Vmax c^n / (K^n + c^n), or with ``baseline`` v0 + (Vmax - v0) c^n / (K^n + c^n).
 
@@ -176,12 +190,15 @@ def fit_hill(
         fix_n: fix the Hill coefficient (e.g. 1.0 for Michaelis-Menten); n_se is then 0.
         baseline: fit the rate at c = 0 (v0) too; needs one point more.
         absolute_sigma: default True when sigma is given.
+        min_dof: least number of points beyond the parameters (default 2: with fewer,
+            parameters and standard errors are mostly noise and the goodness of fit is
+            undefined, so the fit is refused).
 
     Returns:
         A :class:`HillFit` (callable: ``fit(c)`` evaluates the curve).
 
     Raises:
-        ValueError: fewer finite points than parameters.
+        ValueError: fewer finite points than parameters + ``min_dof``.
         RuntimeError: the fit did not converge (SciPy).
     """
     x = np.asarray(c, dtype=float)
@@ -194,8 +211,9 @@ def fit_hill(
     x, y = x[ok], y[ok]
     s = s[ok] if s is not None else None
     names = ["K"] + (["n"] if fix_n is None else []) + ["Vmax"] + (["v0"] if baseline else [])
-    if x.size < len(names):
-        raise ValueError(f"need at least {len(names)} points to fit, got {x.size}")
+    if x.size < len(names) + max(int(min_dof), 0):
+        raise ValueError(f"{x.size} points are too few to fit {len(names)} parameters "
+                         f"({', '.join(names)}): need at least {len(names) + min_dof}")
     absolute_sigma = s is not None if absolute_sigma is None else bool(absolute_sigma)
     pos = x[x > 0]
     default = {"K": float(np.median(pos)) if pos.size else 1.0,
@@ -215,13 +233,16 @@ def fit_hill(
         np.full(len(start), np.nan)
     resid = f(x, *popt) - y
     aic = _aicc(resid, s, absolute_sigma, len(names))
+    dof = int(x.size - len(names))
+    chi2_red = float(np.sum((resid / s) ** 2) / dof) if s is not None and dof > 0 else np.nan
     p = dict(zip(names, popt))
     se = dict(zip(names, perr))
     return HillFit(K=float(p["K"]), n=float(p.get("n", fix_n)), Vmax=float(p["Vmax"]),
                    K_se=float(se["K"]), n_se=float(se.get("n", 0.0)),
                    Vmax_se=float(se["Vmax"]), n_points=int(x.size),
                    rss=float(np.sum(resid ** 2)), method=method, v0=float(p.get("v0", 0.0)),
-                   v0_se=float(se.get("v0", 0.0)), aic=float(aic), baseline=baseline)
+                   v0_se=float(se.get("v0", 0.0)), aic=float(aic), baseline=baseline,
+                   dof=dof, chi2_red=chi2_red)
 
 
 def _solve(f, start: list[float], positive: np.ndarray, x: np.ndarray, y: np.ndarray,
@@ -307,7 +328,8 @@ def fit_saturation(c, v, sigma=None, *, fix_n: float | None = None) -> HillFit:
         c, v, sigma, fix_n: as in :func:`fit_hill`.
 
     Returns:
-        The chosen :class:`HillFit` (``fit.baseline`` tells which).
+        The chosen :class:`HillFit` (``fit.baseline`` tells which), with its Akaike weight
+        among the curves compared (1 when the baseline curve could not be fitted).
 
     Raises:
         ValueError, RuntimeError: as :func:`fit_hill` for the plain curve.
@@ -318,5 +340,8 @@ def fit_saturation(c, v, sigma=None, *, fix_n: float | None = None) -> HillFit:
     try:
         based = fit_hill(c, v, sigma, fix_n=fix_n, baseline=True)
     except (ValueError, RuntimeError):
-        return plain
-    return based if based.aic < plain.aic else plain
+        return replace(plain, aic_weight=1.0)
+    best = based if based.aic < plain.aic else plain
+    other = plain if best is based else based
+    rel = math.exp(-0.5 * (other.aic - best.aic)) if np.isfinite(other.aic) else 0.0
+    return replace(best, aic_weight=1.0 / (1.0 + rel))
