@@ -28,7 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from .config import SCHEMA, Scenario, ScenarioError, scenario_from_dict
+from .config import (SCHEMA, Scenario, ScenarioError, check_recording, printable,
+                     scenario_from_dict)
 from .layout import IonArrays, PumpArrays
 from .state import Ions, Pumps, Snapshot
 
@@ -154,6 +155,9 @@ def save_checkpoint(sim, path: str | os.PathLike, plan: dict | None = None) -> P
             np.savez(f, **members)
 
     p = Path(path)
+    if not p.parent.is_dir():
+        raise CheckpointWriteError(p, f"could not write checkpoint: no directory "
+                                   f"{str(p.parent)!r}")
     try:
         atomic_write(p, write)
     except OutputError as e:
@@ -165,13 +169,82 @@ def save_checkpoint(sim, path: str | os.PathLike, plan: dict | None = None) -> P
 
 # ---------------------------------------------------------------------------- reading
 
+#: Largest header a checkpoint may hold (JSON: scenario, plan, recorded rows), bytes.
+MAX_HEADER_BYTES = 512 * 2**20
+
+
+def _expected_arrays() -> dict[str, tuple[np.dtype, tuple]]:
+    """Every array member a checkpoint holds: dtype and shape, with ``"n"`` (ions), ``"m"``
+    (pumps) and ``"r"`` (recorded rows) for the lengths that vary."""
+    from .layout import N_COUNTERS, N_ENV, N_SITES, N_TARGET
+
+    ions, pumps = Ions.empty(0), Pumps.evenly_spaced(0, 1.0)
+    out = {f"ions_{k}": (getattr(ions, k).dtype, ("n",)) for k in _ION_FIELDS}
+    out.update({f"pumps_{k}": (getattr(pumps, k).dtype, ("m",)) for k in _PUMP_FIELDS})
+    out["pumps_sites"] = (out["pumps_sites"][0], ("m", N_SITES))
+    out.update({"counters": (np.dtype(np.int64), (N_COUNTERS,)),
+                "env": (np.dtype(np.float64), (N_ENV,)),
+                "bath_target": (np.dtype(np.float64), (N_TARGET,)),
+                "cycles_history": (np.dtype(np.int64), ("r", "m"))})
+    return out
+
+
+def _read_member(p: Path, zf, name: str, dtype: np.dtype, shape: tuple, sizes: dict,
+                 limit: int) -> np.ndarray:
+    """One ``.npy`` member, checked before its data is read: the stored dtype must be
+    ``dtype`` and the shape ``shape`` (a letter is a length that must agree with the other
+    members', recorded in ``sizes``); at most ``limit`` bytes are read (bounded
+    decompression: an inflated member is refused, not loaded)."""
+    from numpy.lib import format as npy
+
+    with zf.open(name + ".npy") as f:
+        version = npy.read_magic(f)
+        if version not in ((1, 0), (2, 0), (3, 0)):
+            raise ValueError(f"npy version {version}")
+        read = npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0
+        got_shape, fortran, got_dtype = read(f, max_header_size=10000)
+        if got_dtype != dtype or fortran or len(got_shape) != len(shape):
+            raise CheckpointError(p, f"checkpoint array {name} is {got_dtype} of shape "
+                                  f"{got_shape}, expected {dtype} of {len(shape)} dimension(s)")
+        for want, got in zip(shape, got_shape):
+            if isinstance(want, str):
+                want = sizes.setdefault(want, got)
+            if got != want:
+                raise CheckpointError(p, f"checkpoint array {name} has shape {got_shape}, "
+                                      "inconsistent with the other arrays")
+        nbytes = int(np.prod(got_shape, dtype=object)) * dtype.itemsize
+        if nbytes > limit:
+            raise CheckpointError(p, f"checkpoint array {name} would take {nbytes:,} bytes, "
+                                  f"more than the {limit:,} allowed")
+        data = f.read(nbytes)
+        if len(data) != nbytes:
+            raise ValueError("short member")
+    return np.frombuffer(data, dtype).reshape(got_shape).copy()
+
+
+def _limit_bytes() -> int:
+    """The most a checkpoint's arrays may take together: half the free memory (8 GiB when
+    unknown)."""
+    from .memory import available_memory_bytes
+
+    avail = available_memory_bytes()
+    return 8 * 2**30 if avail is None else avail // 2
+
+
 def read_checkpoint(path: str | os.PathLike) -> tuple[dict, dict[str, np.ndarray]]:
     """Read and verify a checkpoint: (header, arrays). Nothing is rebuilt.
 
+    The file is untrusted: only a regular file is opened; the member names must be exactly
+    those a checkpoint holds; every member's dtype and shape are checked from its ``.npy``
+    header and at most its declared size is decompressed (within half the free memory);
+    the header and the checksum are then verified.
+
     Raises:
-        CheckpointError: missing, unreadable, truncated or corrupted file, another format
-            or version.
+        CheckpointError: missing, special or unreadable file, truncated or corrupted, an
+            unexpected member, dtype or size, another format or version.
     """
+    import zipfile
+
     from . import __version__
 
     p = Path(path)
@@ -179,12 +252,29 @@ def read_checkpoint(path: str | os.PathLike) -> tuple[dict, dict[str, np.ndarray
         raise CheckpointError(p, "no such checkpoint file")
     if p.is_dir():
         raise CheckpointError(p, "is a directory, not a checkpoint file")
+    if not p.is_file():
+        raise CheckpointError(p, "is not a regular file (a pipe or a device), not a checkpoint")
+    expected = _expected_arrays()
     try:
-        with np.load(p, allow_pickle=False) as z:
-            names = set(z.files)
-            if "header" not in names or "sha256" not in names:
+        with zipfile.ZipFile(p) as zf:
+            names = set(zf.namelist())
+            want = {f"{k}.npy" for k in (*expected, "header", "sha256")}
+            if "header.npy" not in names or "sha256.npy" not in names:
                 raise CheckpointError(p, "not an ionpump checkpoint (no header)")
-            members = {k: z[k] for k in names}
+            if names != want:
+                odd = sorted(names ^ want)[0]
+                raise CheckpointError(p, f"not an ionpump checkpoint: member {odd!r} "
+                                      f"{'missing' if odd in want else 'unexpected'}")
+            sizes: dict[str, int] = {}
+            budget = _limit_bytes()
+            hb = _read_member(p, zf, "header", np.dtype(np.uint8), ("h",), sizes,
+                              MAX_HEADER_BYTES).tobytes()
+            stored = _read_member(p, zf, "sha256", np.dtype(np.uint8), (64,), sizes,
+                                  64).tobytes()
+            members = {}
+            for k, (dt, shape) in expected.items():
+                members[k] = _read_member(p, zf, k, dt, shape, sizes, budget)
+                budget -= members[k].nbytes
     except CheckpointError:
         raise
     except PermissionError:
@@ -192,31 +282,86 @@ def read_checkpoint(path: str | os.PathLike) -> tuple[dict, dict[str, np.ndarray
     except Exception:  # zipfile/format errors of every kind: the file is damaged
         raise CheckpointError(p, "not a readable checkpoint: the file is truncated or "
                               "corrupted (or is not an ionpump checkpoint)") from None
-    hb = members.pop("header").tobytes()
-    stored = members.pop("sha256").tobytes()
     try:
         header = json.loads(hb.decode("utf-8"))
         if not isinstance(header, dict):
             raise ValueError
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise CheckpointError(p, "corrupted checkpoint: the header is unreadable") from None
     if header.get("format") != FORMAT:
         raise CheckpointError(p, "not an ionpump checkpoint")
     fv = header.get("format_version")
     if fv != FORMAT_VERSION:
-        raise CheckpointError(p, f"checkpoint format version {fv} is not supported by this "
-                              f"ionpump {__version__} (it reads version {FORMAT_VERSION})")
+        raise CheckpointError(p, f"checkpoint format version {printable(fv)} is not "
+                              f"supported by this ionpump {__version__} (it reads version "
+                              f"{FORMAT_VERSION})")
     if _digest(hb, members) != stored:
         raise CheckpointError(p, "corrupted checkpoint: checksum mismatch")
     v = header.get("ionpump_version")
     if v != __version__:
-        raise CheckpointError(p, f"checkpoint written by ionpump {v}; this is ionpump "
-                              f"{__version__}, which cannot continue it identically")
-    missing = set(header.get("values", {})) ^ set(SCHEMA)
+        raise CheckpointError(p, f"checkpoint written by ionpump {printable(v)}; this is "
+                              f"ionpump {__version__}, which cannot continue it identically")
+    values = header.get("values")
+    missing = set(values if isinstance(values, dict) else {}) ^ set(SCHEMA)
     if missing:
         raise CheckpointError(p, "checkpoint scenario keys do not match this ionpump's "
                               f"schema (e.g. {sorted(missing)[0]})")
     return header, members
+
+
+def check_plan(path: str | os.PathLike, header: dict) -> dict:
+    """The run plan of a checkpoint, checked like the command-line options it came from.
+
+    Returns:
+        ``end_step`` (int, from the saved step to 2^53), ``duration_ms`` (> 0),
+        ``out`` (a bare ``.csv``/``.parquet`` file name, or None: the plan chooses no
+        directory), ``checkpoint`` (truthy when the run saved checkpoints),
+        ``checkpoint_every_ms`` (> 0 or None), ``quiet`` (bool) and the informative rest.
+
+    Raises:
+        CheckpointError: no plan (not written by ``ionpump run``) or a bad value in it.
+    """
+    from .output import TABLE_SUFFIXES
+
+    plan = header.get("plan")
+    if not isinstance(plan, dict) or "end_step" not in plan or "out" not in plan:
+        raise CheckpointError(path, "holds no run plan (not written by `ionpump run`)")
+
+    def bad(key, problem):
+        return CheckpointError(path, f"plan.{key}: {problem}")
+
+    def number(key):
+        x = plan.get(key)
+        if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x) \
+                or x <= 0:
+            raise bad(key, f"expected a number > 0, got {printable(repr(x))}")
+        return float(x)
+
+    end, step = plan["end_step"], header.get("step_index")
+    if isinstance(end, bool) or not isinstance(end, int) or not isinstance(step, int) or \
+            not 0 <= step <= end <= 2**53:
+        raise bad("end_step", f"expected a whole number of steps from the saved step "
+                  f"{printable(repr(step))} to 2^53, got {printable(repr(end))}")
+    try:
+        check_recording(header["scenario"]["values"], end * float(header["dt_ms"]), str(path),
+                        "plan.end_step")
+    except (KeyError, TypeError, ValueError) as e:
+        if isinstance(e, ScenarioError):
+            raise
+        raise CheckpointError(path, "checkpoint is incomplete or inconsistent (no scenario "
+                              "values or dt)") from None
+    out = plan["out"]
+    if out is not None:
+        if not isinstance(out, str) or "\0" in out or \
+                Path(out).suffix.lower() not in TABLE_SUFFIXES or not Path(out).name:
+            raise bad("out", f"expected a .csv or .parquet file name, got "
+                      f"{printable(repr(out))}")
+        out = Path(out).name
+    every = plan.get("checkpoint_every_ms")
+    return {**plan, "end_step": end, "duration_ms": number("duration_ms"), "out": out,
+            "checkpoint": bool(plan.get("checkpoint")),
+            "checkpoint_every_ms": None if every is None else number("checkpoint_every_ms"),
+            "quiet": plan.get("quiet") is True}
 
 
 def _describe_difference(a: dict, b: dict) -> str:
@@ -322,4 +467,5 @@ def check_path(path: str | os.PathLike, force: bool, may_replace=()) -> Path:
 
 
 __all__ = ["save_checkpoint", "load_checkpoint", "read_checkpoint", "check_scenario",
+           "check_plan",
            "check_path", "CheckpointError", "FORMAT_VERSION", "SAVED_ATTRS", "DERIVED_ATTRS"]

@@ -23,14 +23,22 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .memory import BYTES_PER_ION, available_memory_bytes
-from .physics import (channel_layout, dt_limit, expected_ion_count, initial_ion_count,
-                      membrane_x)
+from .physics import (SPECIES, channel_layout, dt_limit, expected_ion_count, initial_ion_count,
+                      membrane_x, mM_to_mean_count)
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
+
+
+def printable(text: Any) -> str:
+    """``text`` safe to print on a terminal on one line: control characters (newlines,
+    escape sequences) and other unprintable ones escaped as in Python literals."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
 
 
 class ScenarioError(ValueError):
@@ -40,8 +48,7 @@ class ScenarioError(ValueError):
         self.source, self.key, self.problem = source, key, problem
         where = f"{source}: {key}: " if key else f"{source}: "
         # one line whatever the file holds: control characters (a newline in a key) escaped
-        msg = "".join(c if c.isprintable() else repr(c)[1:-1] for c in where + problem)
-        super().__init__(msg)
+        super().__init__(printable(where + problem))
 
 
 @dataclass(frozen=True)
@@ -202,6 +209,24 @@ PROTOCOL_EVENTS: dict[str, tuple[str, ...]] = {
     "add_ions": ("species", "side", "count"),
     "remove_ions": ("species", "side", "count"),
 }
+
+
+# ---------------------------------------------------------------- resource limits
+# What a scenario (a file from anyone) may ask for; above these it is refused in one line
+# with the estimate, before any memory is taken or time spent.
+
+#: Most bytes read from a scenario file (the built-in ones are a few kB).
+MAX_SCENARIO_BYTES = 1 * 2**20
+#: Most protocol events in one scenario.
+MAX_EVENTS = 10_000
+#: Most pumps and most channel pores (the kernel's per-step work grows with both).
+MAX_PUMPS = 100_000
+MAX_PORES = 100_000
+#: Memory one recorded row of the results table holds (a dict of ~70 columns), bytes, plus
+#: 8 bytes per pump (its cycle count at the row).
+ROW_BYTES = 3000
+#: Most memory the recorded rows of one run may take, bytes.
+MAX_RECORD_BYTES = 4 * 2**30
 
 
 def _bad(source, key, problem):
@@ -366,21 +391,47 @@ def builtin_names() -> list[str]:
 
 
 def _read_source(ref: str | Path) -> tuple[str, str, str]:
-    """Return (name, source label, TOML text) for a built-in name or a file path."""
+    """Return (name, source label, TOML text) for a built-in name or a file path.
+
+    A file must be a regular file (a FIFO would block, ``/dev/zero`` never ends) of at most
+    :data:`MAX_SCENARIO_BYTES`."""
     ref_s = str(ref)
     if ref_s in builtin_names():
         text = resources.files("scenarios").joinpath(ref_s + ".toml").read_text("utf-8")
         return ref_s, f"scenarios/{ref_s}.toml", text
     path = Path(ref_s)
     if path.suffix == ".toml" or path.exists():
-        try:
-            return path.stem, ref_s, path.read_text("utf-8")
-        except FileNotFoundError:
-            raise _bad(ref_s, None, "no such scenario file") from None
-        except (OSError, UnicodeDecodeError) as e:
-            raise _bad(ref_s, None, f"cannot read file: {e}") from None
+        return path.stem, ref_s, _read_text(path, ref_s)
     raise _bad(ref_s, None, "unknown scenario" + suggest(ref_s, builtin_names())
                + "; built-in scenarios: " + ", ".join(builtin_names()))
+
+
+def _read_text(path: Path, label: str) -> str:
+    """The UTF-8 text of a regular file of at most :data:`MAX_SCENARIO_BYTES`."""
+    import os
+    import stat
+
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a FIFO: no wait
+    except FileNotFoundError:
+        raise _bad(label, None, "no such scenario file") from None
+    except OSError as e:
+        raise _bad(label, None, f"cannot read file: {e.strerror or e}") from None
+    with os.fdopen(fd, "rb") as f:
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise _bad(label, None, "not a regular file (a directory, pipe or device)")
+            data = f.read(MAX_SCENARIO_BYTES + 1)
+        except OSError as e:
+            raise _bad(label, None, f"cannot read file: {e.strerror or e}") from None
+    if len(data) > MAX_SCENARIO_BYTES:
+        raise _bad(label, None, f"larger than {MAX_SCENARIO_BYTES // 2**20} MiB: not a "
+                   "scenario file")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise _bad(label, None, f"cannot read file: not UTF-8 text ({e.reason} at byte "
+                   f"{e.start})") from None
 
 
 def _parse_protocol(source: str, raw: Any) -> tuple[list[Event], str]:
@@ -400,6 +451,9 @@ def _parse_protocol(source: str, raw: Any) -> tuple[list[Event], str]:
         raise _bad(source, "protocol.initial_phase", "expected text")
     if not isinstance(events, list):
         raise _bad(source, "protocol.events", "expected an array of tables")
+    if len(events) > MAX_EVENTS:
+        raise _bad(source, "protocol.events", f"{len(events):,} events; at most "
+                   f"{MAX_EVENTS:,} are allowed")
     out = []
     for i, ev in enumerate(events):
         where = f"protocol.events[{i}]"
@@ -414,34 +468,57 @@ def _parse_protocol(source: str, raw: Any) -> tuple[list[Event], str]:
             raise _bad(source, where + ".at_ms", f"expected a time >= 0 ms, got {at!r}")
         if action is None and phase is not None:
             action = "phase"
-        if action not in PROTOCOL_EVENTS:
-            raise _bad(source, where + ".do", f"unknown event {action!r}" + suggest(
-                str(action), PROTOCOL_EVENTS) + "; events: " + ", ".join(PROTOCOL_EVENTS))
         if phase is not None and not isinstance(phase, str):
             raise _bad(source, where + ".phase", "expected text")
-        allowed = PROTOCOL_EVENTS[action]
-        for k in ev:
-            if k not in allowed:
-                raise _bad(source, f"{where}.{k}", f"not a parameter of {action!r}" + suggest(
-                    k, allowed))
-        if action == "set":
-            if "key" not in ev or "value" not in ev:
-                raise _bad(source, where, "a 'set' event needs key and value")
-            ev["value"] = coerce(source, str(ev["key"]), ev["value"])
-        for k in ("mM", "fraction", "interval_ms"):
-            if k in ev:
-                v = ev[k]
-                if isinstance(v, bool) or not isinstance(v, (int, float)) or not \
-                        math.isfinite(v) or v < 0:
-                    raise _bad(source, f"{where}.{k}", f"expected a number >= 0, got {v!r}")
-        if "fraction" in ev and ev["fraction"] > 1:
-            raise _bad(source, f"{where}.fraction", "must be <= 1")
-        if "count" in ev and (isinstance(ev["count"], bool) or not isinstance(ev["count"], int)
-                              or ev["count"] < 1):
-            raise _bad(source, f"{where}.count", "expected a whole number >= 1")
+        ev = check_event(source, where, action, ev)
         out.append(Event(float(at), action, ev, phase))
     out.sort(key=lambda e: e.at_ms)
     return out, initial
+
+
+def check_event(source: str, where: str, action: Any, params: dict[str, Any]) -> dict:
+    """Check one protocol event's name and parameters; return the parameters, values
+    coerced (a ``set`` value to its key's type). The one validator of events: scenario files,
+    :meth:`Simulation.apply_event` and the window all come through here.
+
+    Args:
+        source: file (or ``event``) named in errors.
+        where: the event's place, e.g. ``protocol.events[3]`` (``""`` for none).
+        action: event name (:data:`PROTOCOL_EVENTS`).
+        params: its parameters.
+
+    Raises:
+        ScenarioError: unknown event or parameter, a missing one, a bad value.
+    """
+    pre = f"{where}." if where else ""
+    if not isinstance(action, str) or action not in PROTOCOL_EVENTS:
+        raise _bad(source, pre + "do", f"unknown event {action!r}" + suggest(
+            str(action), PROTOCOL_EVENTS) + "; events: " + ", ".join(PROTOCOL_EVENTS))
+    allowed = PROTOCOL_EVENTS[action]
+    for k in params:
+        if k not in allowed:
+            raise _bad(source, f"{pre}{k}", f"not a parameter of {action!r}" + suggest(
+                str(k), allowed))
+    ev = dict(params)
+    if action == "set":
+        if "key" not in ev or "value" not in ev:
+            raise _bad(source, where or "set", "a 'set' event needs key and value")
+        ev["value"] = coerce(source, str(ev["key"]), ev["value"])
+    for k in ("mM", "fraction", "interval_ms"):
+        if k in ev:
+            v = ev[k]
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not \
+                    math.isfinite(v) or v < 0:
+                raise _bad(source, f"{pre}{k}", f"expected a number >= 0, got {v!r}")
+    if "fraction" in ev and ev["fraction"] > 1:
+        raise _bad(source, f"{pre}fraction", f"must be <= 1, got {ev['fraction']!r}")
+    if "count" in ev:
+        n = ev["count"]
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n <= 2**53:
+            raise _bad(source, f"{pre}count", f"expected a whole number from 1 to 2^53, "
+                       f"got {n!r}")
+        ev["count"] = int(n)
+    return ev
 
 
 def parse(text: str, source: str, name: str) -> Scenario:
@@ -473,6 +550,11 @@ def load_scenario(ref: str | Path, overrides: dict[str, Any] | None = None) -> S
     Raises:
         ScenarioError: one-line message naming the file, key and problem.
     """
+    if not isinstance(ref, (str, Path)):
+        raise _bad("argument", "ref", f"expected a scenario name or a path, got {ref!r}")
+    if overrides is not None and not isinstance(overrides, dict):
+        raise _bad("argument", "overrides", "expected a dict of dotted key -> value, e.g. "
+                   f"{{'pumps.count': 20}}, got {overrides!r}")
     name, source, text = _read_source(ref)
     sc = parse(text, source, name)
     if overrides:
@@ -492,9 +574,83 @@ def scenario_from_dict(d: dict) -> Scenario:
 
 def validate(sc: Scenario) -> None:
     """Cross-key checks: geometry, time step safety, memory. Raises ScenarioError."""
+    _check_counts(sc)
     _check_geometry(sc.values, sc.source)
     _check_time(sc)
     _check_memory(sc.values, sc.source)
+    check_ion_budget(sc)
+    check_recording(sc.values, sc.values["time.duration_ms"], sc.source, "time.duration_ms")
+
+
+def _check_counts(sc: Scenario) -> None:
+    """Pumps, pores and events within :data:`MAX_PUMPS`, :data:`MAX_PORES`,
+    :data:`MAX_EVENTS` (before the channel layout is computed)."""
+    v, src = sc.values, sc.source
+    if v["pumps.count"] > MAX_PUMPS:
+        raise _bad(src, "pumps.count", f"{v['pumps.count']:,} pumps; at most {MAX_PUMPS:,} "
+                   "are allowed")
+    pores = sum(v[f"channels.{k}_count"] for k in ("na_leak", "k_leak", "nav", "kv"))
+    if pores > MAX_PORES:
+        raise _bad(src, "channels", f"{pores:,} channel pores; at most {MAX_PORES:,} are "
+                   "allowed")
+    if len(sc.protocol) > MAX_EVENTS:
+        raise _bad(src, "protocol.events", f"{len(sc.protocol):,} events; at most "
+                   f"{MAX_EVENTS:,} are allowed")
+
+
+def ion_budget(sc: Scenario) -> float:
+    """Most ions a run of ``sc`` may hold (expected, not rounded): those at start at the
+    highest outside concentrations its protocol's ``set`` events ask for when a clamped bath
+    fills the outside to them, twice the bath zone's content for the reservoir, and every
+    ``add_ions`` event's count."""
+    v = dict(sc.values)
+    adds = 0
+    for e in sc.protocol:
+        if e.action == "add_ions":
+            adds += e.params["count"]
+        key = e.params.get("key") if e.action == "set" else None
+        if v["bath.clamped"] and key in {f"ions.{s}.outside_mM" for s in SPECIES}:
+            v[key] = max(v[key], e.params["value"])
+    h = v["domain.depth_um"]
+    zone = v["bath.zone_um"] * v["domain.height_um"] if v["bath.clamped"] else 0.0
+    reservoir = sum(2 * mM_to_mean_count(max(v[f"ions.{s}.outside_mM"],
+                                             v[f"ions.{s}.inside_mM"], 1.0), zone, h) + 64
+                    for s in SPECIES) if zone else 0.0
+    return expected_ion_count(v) + reservoir + adds
+
+
+def check_ion_budget(sc: Scenario, source: str | None = None) -> None:
+    """Refuse a scenario whose :func:`ion_budget` exceeds ``ions.max_count``."""
+    n, limit = ion_budget(sc), sc.values["ions.max_count"]
+    if not n <= limit:
+        raise _bad(source or sc.source, "ions.max_count", f"the run may hold {_count(n)} ions "
+                   f"(about {_count(n * BYTES_PER_ION / 2**30)} GiB) with its bath, reservoir and "
+                   f"protocol's additions; the limit is ions.max_count = {limit:,}")
+
+
+def recording_bytes(values: dict, duration_ms: float) -> float:
+    """Memory the recorded rows of a run of ``duration_ms`` take (bytes, estimated)."""
+    rows = duration_ms / max(values["time.sample_ms"], values["time.dt_ms"]) + 2
+    return rows * (ROW_BYTES + 8 * values["pumps.count"])
+
+
+def check_recording(values: dict, duration_ms: float, source: str, key: str) -> None:
+    """Refuse a run whose recorded rows would take more than :data:`MAX_RECORD_BYTES` (or
+    more than this machine's free memory)."""
+    need = recording_bytes(values, duration_ms)
+    avail = available_memory_bytes()
+    limit = MAX_RECORD_BYTES if avail is None else min(MAX_RECORD_BYTES, avail)
+    if not need <= limit:
+        rows = duration_ms / values["time.sample_ms"]
+        raise _bad(source, key, f"{duration_ms:g} ms sampled every "
+                   f"{values['time.sample_ms']:g} ms records {_count(rows)} rows, about "
+                   f"{_count(need / 2**30)} GiB in memory; the limit is "
+                   f"{limit / 2**30:,.1f} GiB (raise time.sample_ms or shorten the run)")
+
+
+def _count(x: float) -> str:
+    """A large estimate for a message: ``12,345`` below 10^9, ``1.23e+15`` above."""
+    return f"{x:,.0f}" if x < 1e9 else f"{x:.3g}"
 
 
 def _check_geometry(v: dict, src: str) -> None:

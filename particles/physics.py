@@ -12,6 +12,7 @@ diffusion coefficients µm²/ms, adsorption coefficients κ µm/ms (MODEL.md §1
 from __future__ import annotations
 
 import functools
+import heapq
 import math
 
 import numpy as np
@@ -283,10 +284,14 @@ def channel_layout(values: dict) -> tuple[list[float], list[int]]:
         raise ValueError(f"{n} pores of {w:g} µm do not fit between {m} pump faces of "
                          f"{2 * fhalf:g} µm on a membrane {H:g} µm long (room for {sum(room)})")
     dealt = [0] * len(gaps)
+    # a heap of (density after one more pore, stretch): O(n log m), not O(n m)
+    heap = [(1 / (hi - lo), g) for g, (lo, hi) in enumerate(gaps) if room[g] > 0]
+    heapq.heapify(heap)
     for _ in range(n):
-        k = min((g for g in range(len(gaps)) if dealt[g] < room[g]),
-                key=lambda g: ((dealt[g] + 1) / (gaps[g][1] - gaps[g][0]), g))
+        _, k = heapq.heappop(heap)
         dealt[k] += 1
+        if dealt[k] < room[k]:
+            heapq.heappush(heap, ((dealt[k] + 1) / (gaps[k][1] - gaps[k][0]), k))
     ys = []
     for (lo, hi), c in zip(gaps, dealt):
         ys += [lo + (j + 0.5) * (hi - lo) / c for j in range(c)]

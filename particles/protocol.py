@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from .config import Event, ScenarioError
+from .config import Event, Scenario, ScenarioError, check_event, check_ion_budget
 from .layout import SIDE_BY_NAME, SPECIES_BY_NAME
+from .memory import BYTES_PER_ION
 
 if TYPE_CHECKING:  # pragma: no cover
     from .simulation import Simulation
@@ -43,13 +42,21 @@ class Protocol:
         self.events = list(events)
         self.position = 0  # index of the next event to fire
         for e in self.events:
-            self._check(e.action, e.params, sim.scenario.source)
+            self.check(e.action, e.params, sim.scenario.source)
         self.log: list[tuple[float, str, str | None]] = []
 
-    def _check(self, action: str, params: dict, source: str) -> None:
+    def check(self, action: str, params: dict, source: str) -> dict:
+        """Check an event against this simulation (the parameters through
+        :func:`~particles.config.check_event`, the one validator of events; then what the
+        scenario must provide and the ion budget); return its coerced parameters."""
         sim = self.sim
+        params = check_event(source, "", action, params)
         if action == "set":
             check_settable(params.get("key"), source)
+            if params["key"].startswith("ions."):  # a clamped bath fills up to it
+                sc = sim.scenario
+                check_ion_budget(Scenario(sc.name, sc.source, {**sc.values, params["key"]:
+                                          params["value"]}, []), source)
         if action in ("k_free", "restore_k") and not sim.scenario.values["bath.clamped"]:
             raise ScenarioError(source, "bath.clamped",
                                 f"the {action!r} event needs a perfused bath (bath.clamped = true)")
@@ -59,23 +66,20 @@ class Protocol:
                 raise ScenarioError(source, "channels.nav_count", "the 'action_potential' "
                                     "event needs voltage-gated channels (channels.nav_count, "
                                     "channels.kv_count)")
-            n = params.get("count", 1)
-            if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-                raise ScenarioError(source, "action_potential.count",
-                                    f"expected a whole number >= 1, got {n!r}")
-            iv = params.get("interval_ms", 10.0)
-            if isinstance(iv, bool) or not isinstance(iv, (int, float)) or not iv > 0:
-                raise ScenarioError(source, "action_potential.interval_ms",
-                                    f"expected a time > 0 ms, got {iv!r}")
         if action in ("add_ions", "remove_ions"):
             for k, allowed in (("species", SPECIES_BY_NAME), ("side", SIDE_BY_NAME)):
                 if params.get(k) not in allowed:
                     raise ScenarioError(source, f"{action}.{k}", f"expected one of "
                                         f"{', '.join(allowed)}, got {params.get(k)!r}")
-            n = params.get("count")
-            if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-                raise ScenarioError(source, f"{action}.count",
-                                    f"expected a whole number >= 1, got {n!r}")
+            if "count" not in params:
+                raise ScenarioError(source, f"{action}.count", "missing: how many ions")
+        if action == "add_ions":
+            n, limit = len(sim.ions) + params["count"], sim.scenario.values["ions.max_count"]
+            if n > limit:
+                raise ScenarioError(source, "add_ions.count", f"{n:,} ions would need about "
+                                    f"{n * BYTES_PER_ION / 2**30:,.1f} GiB; the limit is "
+                                    f"ions.max_count = {limit:,}")
+        return params
 
     def event_step(self, e: Event) -> int:
         return int(round(e.at_ms / self.sim.dt_ms))
@@ -97,7 +101,7 @@ class Protocol:
     def apply(self, action: str, params: dict[str, Any], phase: str | None) -> None:
         """Apply one event now; ``phase`` (if given) becomes the current phase label."""
         sim = self.sim
-        self._check(action, params, "event")
+        params = self.check(action, params, "event")
         v = sim.scenario.values
         if action == "set":
             sim.set_value(params["key"], params["value"])

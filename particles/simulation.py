@@ -16,7 +16,7 @@ import numpy as np
 
 from . import kernels as kn
 from .channels import Channels
-from .config import Scenario, coerce, load_scenario
+from .config import Scenario, ScenarioError, check_recording, load_scenario
 from .physics import count_to_mM, membrane_x, mM_to_count, mM_to_mean_count
 from .layout import (C_BATH_ADDED, C_BATH_REMOVED, ENV_AP_COUNT, ENV_AP_INTERVAL, ENV_AP_START,
                      ENV_ATP, ENV_J, ENV_JCH, ENV_OUABAIN, ENV_POISONED, ENV_V, N_COUNTERS,
@@ -24,7 +24,7 @@ from .layout import (C_BATH_ADDED, C_BATH_REMOVED, ENV_AP_COUNT, ENV_AP_INTERVAL
                      TARGET_BATH, TARGET_DIALYSIS, PumpState, Side, Species)
 from .observe import Recorder
 from .parameters import initial_environment, kernel_parameters
-from .protocol import Protocol, check_settable
+from .protocol import Protocol
 from .state import Geometry, Ions, Pumps, Snapshot
 
 
@@ -50,8 +50,10 @@ class Simulation:
     def __init__(self, scenario: Scenario | str, seed: int = 0):
         if not isinstance(scenario, Scenario):
             scenario = load_scenario(scenario)
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-            raise ValueError(f"seed must be a whole number >= 0, got {seed!r}")
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or \
+                not 0 <= seed < 2**63:
+            raise ScenarioError("argument", "seed", f"expected a whole number from 0 to "
+                                f"2^63 - 1, got {seed!r}")
         self.scenario = scenario
         # The values before any protocol `set` event changes them (checkpoints keep both).
         self.initial_values = dict(scenario.values)
@@ -185,6 +187,9 @@ class Simulation:
 
     def step(self, n: int = 1) -> None:
         """Advance ``n`` steps, firing protocol events and observers on time."""
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 0 <= n <= 2**53:
+            raise ScenarioError("argument", "n", f"expected a whole number of steps from 0 "
+                                f"to 2^53, got {n!r}")
         self.run_steps(int(n))
 
     def run_steps(self, n: int, progress: Callable[[int], Any] | None = None,
@@ -217,9 +222,12 @@ class Simulation:
         """
         if duration_ms is None:
             duration_ms = self.scenario.values["time.duration_ms"]
-        if not (isinstance(duration_ms, (int, float)) and math.isfinite(duration_ms)
-                and duration_ms >= 0):
-            raise ValueError(f"duration_ms must be a finite number >= 0, got {duration_ms!r}")
+        if isinstance(duration_ms, bool) or not isinstance(duration_ms, (int, float)) or \
+                not (math.isfinite(duration_ms) and 0 <= duration_ms / self.dt_ms <= 2**53):
+            raise ScenarioError("argument", "duration_ms", f"expected a time >= 0 ms of at "
+                                f"most 2^53 steps, got {duration_ms!r}")
+        check_recording(self.scenario.values, self.time_ms + duration_ms, "argument",
+                        "duration_ms")
         n = int(round(duration_ms / self.dt_ms))
         if progress is True:
             from tqdm.auto import tqdm
@@ -245,9 +253,9 @@ class Simulation:
         Raises:
             ScenarioError: the key cannot change during a run, or the value is invalid.
         """
-        check_settable(key, "event")
+        value = self.protocol.check("set", {"key": key, "value": value}, "event")["value"]
         v = self.scenario.values
-        v[key] = coerce("event", key, value)
+        v[key] = value
         self._update_parameters()
         self.set_poisoned(v["atp.poisoned"])
         self.set_ouabain(v["ouabain.concentration_mM"])

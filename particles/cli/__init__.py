@@ -8,8 +8,10 @@ Layout: :mod:`.parser` builds the parser from one module per command (:mod:`.sce
 :mod:`.watch`, :mod:`.run`, :mod:`.record`, :mod:`.plot`, :mod:`.sweep`, :mod:`.bench`), each
 holding its options and its handler; :mod:`.options` holds the shared options and their
 checks (seed, durations, ``--set``) and :class:`UsageError`; :mod:`.signals` holds
-:class:`Interrupt`. Heavy libraries (render, pygame, matplotlib, pandas, dask, scipy) are
-imported by the handlers that need them, never at import time.
+:class:`Interrupt` and the process-wide handlers. Nothing heavy is imported before
+:func:`entry` has taken over Ctrl-C and SIGTERM: this module imports only the standard
+library at import time, and the handlers import the libraries they need (render, pygame,
+matplotlib, pandas, dask, scipy).
 """
 
 from __future__ import annotations
@@ -18,28 +20,59 @@ import os
 import sys
 from collections.abc import Sequence
 
-from ..config import ScenarioError
-from .options import UsageError
-from .parser import build_parser
-from .signals import Interrupt
+from . import signals
 
-__all__ = ["main", "build_parser", "UsageError", "Interrupt"]
+__all__ = ["main", "entry", "build_parser", "UsageError", "Interrupt"]
+
+
+def __getattr__(name: str):
+    if name == "build_parser":
+        from .parser import build_parser
+        return build_parser
+    if name == "UsageError":
+        from .options import UsageError
+        return UsageError
+    if name == "Interrupt":
+        return signals.Interrupt
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def entry() -> None:
+    """The ``ionpump`` program: Ctrl-C/SIGTERM at any instant (while importing, after the
+    results are written) exit 130 with one line; then :func:`main`."""
+    signals.exit_on_signal()
+    status = main()
+    signals.hold()
+    sys.exit(status)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one ``ionpump`` command; returns its exit status (the ``ionpump`` entry point)."""
-    parser = build_parser()
-    try:
-        args = parser.parse_args(argv)
-        if args.command is None:
-            parser.print_help()
+    """Run one ``ionpump`` command; returns its exit status.
+
+    While it runs, SIGTERM is Ctrl-C: both raise KeyboardInterrupt outside the commands'
+    own :class:`~.signals.Interrupt` sections, which ends here in exit 130 (nothing was being
+    written then, or the results are already complete)."""
+    with signals.interrupt_raises():
+        try:
+            from ..config import ScenarioError
+            from ..output import remove_created_dirs
+            from .parser import build_parser
+
+            parser = build_parser()
+        except KeyboardInterrupt:
+            return signals.interrupted()
+        try:
+            args = parser.parse_args(argv)
+            if args.command is None:
+                parser.print_help()
+                return 2
+            return int(args.func(args) or 0)
+        except ScenarioError as e:
+            remove_created_dirs()
+            print(f"ionpump: error: {e}", file=sys.stderr)
             return 2
-        return int(args.func(args) or 0)
-    except ScenarioError as e:
-        print(f"ionpump: error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("ionpump: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        os._exit(0)
+        except KeyboardInterrupt:
+            remove_created_dirs()
+            return signals.interrupted()
+        except BrokenPipeError:
+            os._exit(0)

@@ -1,7 +1,5 @@
 """``python -m particles.cli`` is the ``ionpump`` command, as ``python -m particles`` is."""
 
-import sys
+from . import entry
 
-from . import main
-
-sys.exit(main())
+entry()

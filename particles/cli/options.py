@@ -41,9 +41,20 @@ def examples(*lines: str) -> dict:
 def seed(value: int | None) -> int:
     """The ``--seed`` to run with: 1 when not given; a whole number >= 0."""
     value = 1 if value is None else value
-    if value < 0:
-        raise UsageError("--seed", f"must be >= 0, got {value}")
+    if not 0 <= value < 2**63:
+        raise UsageError("--seed", f"must be a whole number from 0 to 2^63 - 1, got {value}")
     return value
+
+
+def recording(option: str, sc, duration_ms: float) -> None:
+    """Refuse a run whose recorded rows would not fit in memory
+    (:func:`~particles.config.check_recording`), naming ``option``."""
+    from ..config import check_recording
+
+    try:
+        check_recording(sc.values, duration_ms, sc.source, "time.duration_ms")
+    except ScenarioError as e:
+        raise UsageError(option, e.problem) from None
 
 
 def positive(option: str, value: float | None) -> float | None:

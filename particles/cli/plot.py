@@ -17,9 +17,27 @@ def add_parser(sub) -> None:
 
 
 def cmd_plot(args) -> int:
-    """Draw the figure; unreadable input or a bad extension is a one-line error (exit 2)."""
-    from ..plotting import plot_file
+    """Draw the figure; unreadable input or a bad extension is a one-line error (exit 2).
 
-    plot_file(args.file, args.out)
+    The figure is drawn under a temporary name beside ``--out`` and renamed over it: a full
+    disk or an interruption leaves the previous figure (or none), never a truncated one."""
+    import os
+
+    from ..output import atomic_write, check_output
+    from ..plotting import FORMATS, plot_file
+
+    if os.path.splitext(args.out)[1].lower() in FORMATS:  # else plot_file says what is wrong
+        check_output(args.out, FORMATS, force=True)  # its directory: made, writable
+
+    def draw(tmp: str) -> None:
+        named = tmp + os.path.splitext(args.out)[1]  # matplotlib reads the format from it
+        try:
+            plot_file(args.file, named)
+            os.replace(named, tmp)
+        finally:
+            if os.path.lexists(named):
+                os.unlink(named)
+
+    atomic_write(args.out, draw)
     print(f"wrote {args.out}")
     return 0

@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 from . import options
+from ..config import printable
 from .options import UsageError
 from .signals import Interrupt, sigterm_as_interrupt
 
@@ -29,7 +30,8 @@ def add_parser(sub) -> None:
     options.add_common(sp, scenario_required=False)
     sp.set_defaults(seed=None)  # default 1; None tells --resume that no seed was given
     sp.add_argument("--out", metavar="FILE",
-                    help="results .csv or .parquet (with --resume: default, the run's own)")
+                    help="results .csv or .parquet (default: print the summary only; with "
+                    "--resume: the run's own file name, beside the checkpoint)")
     sp.add_argument("--checkpoint", metavar="FILE",
                     help="checkpoint .npz written every --checkpoint-every MS and on interrupt")
     sp.add_argument("--checkpoint-every", type=float, metavar="MS",
@@ -54,11 +56,9 @@ def cmd_run(args) -> int:
         return _resume_run(args)
     if args.scenario is None:
         raise UsageError("SCENARIO", "a scenario is required (or --resume FILE)")
-    if args.out is None:
-        raise UsageError("--out", "an output file is required (.csv or .parquet)")
     options.positive("--duration", args.duration)
     ckpt, every = _checkpoint_options(args)
-    out = check_output(args.out, TABLE_SUFFIXES, args.force)
+    out = None if args.out is None else check_output(args.out, TABLE_SUFFIXES, args.force)
     if ckpt is not None:
         from ..checkpoint import check_path
 
@@ -67,26 +67,31 @@ def cmd_run(args) -> int:
     seed = options.seed(args.seed)
     duration = args.duration if args.duration is not None else sc.values["time.duration_ms"]
     options.at_least_one("--replicates", args.replicates)
-    if args.replicates > 1:
-        if ckpt is not None:
-            raise UsageError("--checkpoint", "not available with --replicates")
-        with sigterm_as_interrupt():  # the sweep then writes the completed replicates
-            return _run_replicates(args, out, sc, seed, duration)
     steps = duration / sc.values["time.dt_ms"]
     if steps < 0.5 or steps > 2**53:
         raise UsageError("--duration", f"{duration:g} ms is {steps:.3g} steps of dt = "
                          f"{sc.values['time.dt_ms']:g} ms; give between one step and 2^53")
+    options.recording("--duration", sc, duration)
+    if args.replicates > 1:
+        if ckpt is not None:
+            raise UsageError("--checkpoint", "not available with --replicates")
+        if out is None:
+            raise UsageError("--out", "--replicates needs an output file (.csv or .parquet)")
+        with sigterm_as_interrupt():  # the sweep then writes the completed replicates
+            return _run_replicates(args, out, sc, seed, duration)
     t0 = time.perf_counter()
     scenario_dict = sc.to_dict()  # before protocol `set` events change the values
     with Interrupt() as stop:  # from here on a signal stops at a step boundary
         sim = Simulation(sc, seed=seed)
         plan = {"end_step": sim.step_index + int(round(duration / sim.dt_ms)),
-                "duration_ms": duration, "out": str(out), "format": out.suffix.lower(),
+                "duration_ms": duration, "out": None if out is None else str(out),
+                "format": None if out is None else out.suffix.lower(),
                 "checkpoint": None if ckpt is None else str(ckpt),
                 "checkpoint_every_ms": every, "scenario_ref": str(args.scenario),
                 "overrides": list(args.set or []), "seed": seed,
                 "quiet": bool(args.quiet), "command": list(sys.argv)}
-        return _drive(sim, plan, stop, t0, scenario_dict, quiet=args.quiet)
+        return _drive(sim, plan, stop, t0, scenario_dict, quiet=args.quiet,
+                      replace=args.force)
 
 
 def _checkpoint_options(args) -> tuple[Any, float | None]:
@@ -128,12 +133,14 @@ def _advance(sim, plan: dict, stop: Interrupt, quiet: bool) -> bool:
 
 
 def _drive(sim, plan: dict, stop: Interrupt, t0: float, scenario_dict: dict,
-           quiet: bool, resumed_from: str | None = None) -> int:
+           quiet: bool, replace: bool, resumed_from: str | None = None) -> int:
     """Run ``sim`` to ``plan['end_step']``, checkpointing on the way and when interrupted;
-    write the results (complete, or so far) and the summary. Returns the exit status."""
+    write the results (complete, or so far; none when ``plan['out']`` is None) and the
+    summary. ``replace`` lets the results replace a file that appeared during the run.
+    Returns the exit status."""
     from pathlib import Path
 
-    from ..output import write_meta, write_table
+    from ..output import write_results
 
     ckpt = plan.get("checkpoint")
     ckpt_failed = not _advance(sim, plan, stop, quiet)
@@ -144,18 +151,18 @@ def _drive(sim, plan: dict, stop: Interrupt, t0: float, scenario_dict: dict,
     sim.recorder.record()
     df = sim.timeseries()
     wall = time.perf_counter() - t0
-    out = Path(plan["out"])
-    write_table(df, out)
-    meta = {"scenario": scenario_dict, "seed": sim.seed, "dt_ms": sim.dt_ms,
-            "duration_ms": plan["duration_ms"], "simulated_ms": sim.time_ms,
-            "interrupted": interrupted, "wall_s": wall, "summary": sim.summary(),
-            "command": sys.argv}
-    if resumed_from:
-        meta["resumed_from"] = resumed_from
-    if ckpt:
-        meta["checkpoint"] = ckpt
-        meta["checkpoint_failed"] = ckpt_failed or not saved
-    write_meta(out, meta)
+    out = None if plan.get("out") is None else Path(plan["out"])
+    if out is not None:
+        meta = {"scenario": scenario_dict, "seed": sim.seed, "dt_ms": sim.dt_ms,
+                "duration_ms": plan["duration_ms"], "simulated_ms": sim.time_ms,
+                "interrupted": interrupted, "wall_s": wall, "summary": sim.summary(),
+                "command": sys.argv}
+        if resumed_from:
+            meta["resumed_from"] = resumed_from
+        if ckpt:
+            meta["checkpoint"] = ckpt
+            meta["checkpoint_failed"] = ckpt_failed or not saved
+        write_results(df, out, meta, replace)
     if not quiet:
         from .summary import print_summary
 
@@ -163,8 +170,9 @@ def _drive(sim, plan: dict, stop: Interrupt, t0: float, scenario_dict: dict,
     if interrupted:
         where = f"; checkpoint {ckpt} (continue with: ionpump run --resume {ckpt})" \
             if ckpt and saved else ""
-        print(f"interrupted at {sim.time_ms:.4g} ms; results so far written to {out}{where}",
-              file=sys.stderr)
+        done = "nothing written (no --out)" if out is None else \
+            f"results so far written to {out}"
+        print(f"interrupted at {sim.time_ms:.4g} ms; {done}{where}", file=sys.stderr)
         return 130
     return 0
 
@@ -184,8 +192,14 @@ def _save_checkpoint(sim, path: str, plan: dict) -> bool:
 
 
 def _resume_run(args) -> int:
-    """`run --resume FILE [SCENARIO] [--out OUT]`: continue a checkpointed run to its end."""
-    from ..checkpoint import check_path, check_scenario, load_checkpoint, read_checkpoint
+    """`run --resume FILE [SCENARIO] [--out OUT]`: continue a checkpointed run to its end.
+
+    The checkpoint is data from outside: its plan is checked like command-line options and
+    chooses no directory. The results go to ``--out``, else to the plan's file name beside
+    the checkpoint; an existing file there is replaced only with ``--force`` or when it is
+    this run's own interrupted results (its ``.meta.json`` says so)."""
+    from ..checkpoint import check_path, check_plan, check_scenario, load_checkpoint, \
+        read_checkpoint
     from ..config import scenario_from_dict
     from ..output import TABLE_SUFFIXES, check_output
 
@@ -195,9 +209,7 @@ def _resume_run(args) -> int:
             raise UsageError(opt, "cannot change a resumed run (its plan is in the checkpoint)")
     src = args.resume
     header, _ = read_checkpoint(src)  # refuses bad files before any other work
-    plan = dict(header.get("plan") or {})
-    if "end_step" not in plan or "out" not in plan:
-        raise UsageError("--resume", f"{src} holds no run plan (not written by `ionpump run`)")
+    plan = check_plan(src, header)
     if args.seed is not None and args.seed != header["seed"]:
         raise UsageError("--seed", f"the checkpoint's run has seed {header['seed']}, "
                          f"not {args.seed}")
@@ -206,27 +218,45 @@ def _resume_run(args) -> int:
     elif args.set:
         start = scenario_from_dict(header["scenario"])
         check_scenario(src, header, start.with_overrides(options.overrides(args.set)))
-    out = args.out if args.out is not None else plan["out"]
-    same_out = os.path.abspath(out) == os.path.abspath(plan["out"])
-    out = check_output(out, TABLE_SUFFIXES, args.force or same_out)
+    if args.out is not None:
+        out = check_output(args.out, TABLE_SUFFIXES, args.force)
+        replace = args.force
+    elif plan["out"] is not None:
+        out = os.path.join(os.path.dirname(src), plan["out"])
+        replace = args.force or _own_partial_results(out, src)
+        out = check_output(out, TABLE_SUFFIXES, replace)
+    else:
+        out, replace = None, False
     ckpt, every = _checkpoint_options(args)
     if ckpt is not None:
-        ckpt = str(check_path(ckpt, args.force, may_replace=(src, plan.get("checkpoint") or src)))
+        ckpt = str(check_path(ckpt, args.force, may_replace=(src,)))
         plan["checkpoint"] = ckpt
     elif plan.get("checkpoint"):
         plan["checkpoint"] = str(src)  # go on saving where we resumed from
     if every is not None:
         plan["checkpoint_every_ms"] = every
-    plan["out"], plan["format"] = str(out), out.suffix.lower()
+    plan["out"] = None if out is None else str(out)
+    plan["format"] = None if out is None else out.suffix.lower()
     quiet = bool(args.quiet or plan.get("quiet"))
     t0 = time.perf_counter()
     with Interrupt() as stop:
         sim, _ = load_checkpoint(src)
         if not quiet:
-            print(f"resuming {sim.scenario.name} (seed {sim.seed}) from {src} at "
+            print(f"resuming {printable(sim.scenario.name)} (seed {sim.seed}) from {src} at "
                   f"{sim.time_ms:.4g} ms", file=sys.stderr)
-        return _drive(sim, plan, stop, t0, header["scenario"], quiet=quiet,
+        return _drive(sim, plan, stop, t0, header["scenario"], quiet=quiet, replace=replace,
                       resumed_from=str(src))
+
+
+def _own_partial_results(out: str, src: str) -> bool:
+    """True when ``out`` holds the interrupted results of the run checkpointed in ``src``
+    (its ``.meta.json`` says interrupted, with a checkpoint of the same file name)."""
+    from ..output import read_meta
+
+    meta = read_meta(out)
+    ck = meta.get("checkpoint")
+    return meta.get("interrupted") is True and isinstance(ck, str) and \
+        os.path.basename(ck) == os.path.basename(src)
 
 
 def _run_replicates(args, out, sc, seed: int, duration: float) -> int:

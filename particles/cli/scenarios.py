@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..config import builtin_names, load_scenario
+from ..config import builtin_names, load_scenario, printable
 
 
 def add_parser(sub) -> None:
@@ -16,7 +16,7 @@ def cmd_scenarios(args) -> int:
     rows = []
     for name in builtin_names():
         sc = load_scenario(name)
-        rows.append((name, sc.title, sc.description))
+        rows.append((name, printable(sc.title), printable(sc.description)))
     w0 = max(len(r[0]) for r in rows)
     w1 = max(len(r[1]) for r in rows)
     print(f"{'name':<{w0}}  {'title':<{w1}}  description")

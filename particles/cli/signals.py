@@ -1,9 +1,69 @@
-"""Signals: Ctrl-C (SIGINT) and SIGTERM stop a command cleanly, with its results written."""
+"""Signals: Ctrl-C (SIGINT) and SIGTERM stop a command cleanly, with its results written.
+
+Three layers, innermost first: :class:`Interrupt` turns a signal into a flag polled at step
+boundaries while a run (and the writing of its results) goes on; :func:`interrupt_raises`
+makes SIGTERM raise KeyboardInterrupt as Ctrl-C does everywhere else in a command;
+:func:`exit_on_signal` covers the instants before (imports) and :func:`hold` the
+interpreter's shutdown after the command.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
+import sys
+
+SIGNALS = (signal.SIGINT, signal.SIGTERM)
+EXIT_INTERRUPTED = 130
+
+
+def interrupted() -> int:
+    """Say so in one line; the exit status of an interrupted command (130)."""
+    print("ionpump: interrupted", file=sys.stderr)
+    return EXIT_INTERRUPTED
+
+
+def _exit_now(signum, frame):  # noqa: ARG001
+    """Handler outside :func:`main`'s command: nothing is being written, so stop now."""
+    try:
+        sys.stdout.flush()
+    except Exception:  # noqa: BLE001  a reentrant flush: what was printed is what it is
+        pass
+    os.write(2, b"ionpump: interrupted\n")
+    os._exit(EXIT_INTERRUPTED)
+
+
+def exit_on_signal() -> None:
+    """Make SIGINT and SIGTERM exit 130 with one line at once (the ``ionpump`` program's
+    first instruction, before anything heavy is imported)."""
+    for sig in SIGNALS:
+        signal.signal(sig, _exit_now)
+
+
+def hold() -> None:
+    """Ignore SIGINT and SIGTERM from now until the process ends: its command is done and
+    its results are written; the interpreter's shutdown (which puts Python's handlers back
+    to the default, fatal ones, and may take a second) is not to be cut short. Ignoring is
+    process-wide, so numba's worker threads do not take the signal either."""
+    for sig in SIGNALS:
+        signal.signal(sig, signal.SIG_IGN)
+
+
+@contextlib.contextmanager
+def interrupt_raises():
+    """SIGINT and SIGTERM raise KeyboardInterrupt inside the block (the handlers in force
+    before come back after it). A no-op outside the main thread."""
+    try:
+        old = {sig: signal.signal(sig, signal.default_int_handler) for sig in SIGNALS}
+    except ValueError:  # not the main thread: signals are not ours to handle
+        yield
+        return
+    try:
+        yield
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
 
 
 class Interrupt:
@@ -18,7 +78,7 @@ class Interrupt:
         self._old = {}
 
     def __enter__(self):
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in SIGNALS:
             self._old[sig] = signal.signal(sig, self._handle)
         return self
 

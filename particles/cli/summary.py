@@ -11,13 +11,14 @@ def print_summary(sim, df, wall_s: float, out) -> None:
         sim: the simulation, at the end of the run.
         df: its results table (``sim.timeseries()``).
         wall_s: wall-clock time of the run (s).
-        out: path of the results file.
+        out: path of the results file (None: not written).
     """
+    from ..config import printable
     from ..observe import summarize
 
     s = summarize(sim)
     lines = [
-        ("scenario", f"{sim.scenario.name} (seed {sim.seed})"),
+        ("scenario", f"{printable(sim.scenario.name)} (seed {sim.seed})"),
         ("simulated", f"{sim.time_ms:.4g} ms in {len(sim.ions):,} ions, {s['pumps']} pumps"),
         ("wall time", f"{wall_s:.1f} s"),
         ("cycles", f"{s['cycles']} ({s['cycles_per_pump_per_s']:.1f} per pump per s)"),
@@ -32,7 +33,7 @@ def print_summary(sim, df, wall_s: float, out) -> None:
         lines.append(("inside", f"Na+ {last['na_in_mM']:.3g} mM, K+ {last['k_in_mM']:.3g} mM"))
         lines.append(("outside", f"Na+ {last['na_out_mM']:.3g} mM, K+ {last['k_out_mM']:.3g} mM"))
     lines += _fluctuation_lines(sim, df)
-    lines.append(("results", str(out)))
+    lines.append(("results", "not written (no --out)" if out is None else str(out)))
     w = max(len(k) for k, _ in lines)
     for k, v in lines:
         print(f"  {k:<{w}}  {v}")
@@ -42,6 +43,7 @@ def print_summary(sim, df, wall_s: float, out) -> None:
 def _print_phases(df) -> None:
     """Per-phase table (tracer efflux rate constant, turnover, mean potential) when the run
     went through more than one protocol phase (observe.phase_summary)."""
+    from ..config import printable
     from ..observe import phase_summary
 
     if len(df) < 3:
@@ -54,7 +56,7 @@ def _print_phases(df) -> None:
     for _, r in ph.iterrows():
         k = "-" if r["tracer_efflux"] == 0 and not r["k_per_ms"] > 0 else \
             f"{r['k_per_ms']:.5f} ± {r['k_se_per_ms']:.5f}"
-        print(f"  {r['phase']:<10} {r['t_start_ms']:>6.4g}-{r['t_end_ms']:<6.4g} {k:>20} "
+        print(f"  {printable(r['phase']):<10} {r['t_start_ms']:>6.4g}-{r['t_end_ms']:<6.4g} {k:>20} "
               f"{r['cycles_per_pump_per_s']:>14.1f} {r['v_mV_mean']:>7.1f}")
 
 
