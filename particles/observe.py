@@ -53,7 +53,8 @@ def _exchange_columns() -> dict[str, int]:
 
 #: Columns read from the cumulative counters, and their ``C_*`` slot.
 COUNTER_COLUMNS = {"cycles": C_CYCLES, "cycles_forward": C_CYCLES_FWD,
-                   "cycles_backward": C_CYCLES_BWD, "na_pumped_out": C_NA_OUT, "k_pumped_in": C_K_IN,
+                   "cycles_backward": C_CYCLES_BWD, "na_pumped_out": C_NA_OUT,
+                   "k_pumped_in": C_K_IN,
                    "na_pumped_in": C_NA_IN, "tracer_efflux": C_TRACER_EFFLUX,
                    "atp_used": C_ATP_USED, **_exchange_columns(), **_channel_columns()}
 

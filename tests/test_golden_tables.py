@@ -16,13 +16,14 @@ from particles.cli import main
 DATA = Path(__file__).parent / "data"
 
 GOLDEN = {
-    "pump-cycle": "eff7cf21f473791af0937c21c2850d288af722daf1c24dfcb5ebf602c5cc95af",
-    "resting": "6a2b0fb24de114be1a81bdebec8c141826c3e12abb5b33e14f4240df3499e79b",
-    "recovery": "1a055d9f163d6392915a27a928035575edd9218ea298ec1227d6a02cf55d6d3c",
-    "hodgkin-keynes": "8b1389e0368a7df89ea2f6f6969da7328aa61a595a151de4da2f8e7d723ee758",
-    "ouabain": "b96322832eca153fe8f8c2c1f56b911cf423b6ca553a6c81e3a103b11fb101ba",
-    "saturation": "29891f835923608520c8a652aaf71736ce800934f0be94ae9f65445566c3826a",
-    str(DATA / "all-events.toml"): "0a361f7feb8345884c672c7744331d18d0a5c0b027587de2d9e1325a01a82396",
+    "pump-cycle": "27c7ef9e5b14c74cb67566323e2f2eb547b6d8373868222645e771aa4128289b",
+    "resting": "94e405c9d62d65ee75661ed76a37ac28d447901973f21e03df65933dea88aa48",
+    "recovery": "7a4eff3de241d14d6fb2b5fbde08f595509db6bc4f844e6aac6edc8f0fabc467",
+    "hodgkin-keynes": "59e9e3cba22ef47a9cc0cd68fb7ea37ec34f0799785ffd448c69984ce24a1513",
+    "ouabain": "2976a170d7f798d42c2ec9ba1620f0b8531138ab9c951eb8c32104c14f4c9d1f",
+    "energetics": "9def0ed67e300ef26e789d2bee7a9b1e5b5831d52825d4e76224e2a0b989629d",
+    "saturation": "ab56918c0b3f220a1267217181c2e8c92ffef575546232e9442e6c8e82965841",
+    str(DATA / "all-events.toml"): "84563bfbfcd35fc535de8553260229f8ecb09c38162a3f3305d95899e8e37a11",
 }
 
 

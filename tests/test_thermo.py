@@ -107,8 +107,8 @@ def test_clamped_flux_is_forward_above_reversal_backward_below_and_zero_at_it():
     out = {}
     for dv, seed in ((40, 1), (0, 2), (-40, 3)):
         sim = Simulation(sc.with_overrides({"membrane.clamp_mV": v0 + dv}), seed=seed)
-        sim.run(3.0)  # settle
-        out[dv] = _net_per_pump(sim, 80.0)
+        sim.run(15.0)  # pumps start empty: settle their distribution over the cycle
+        out[dv] = _net_per_pump(sim, 60.0)
         _check_stoichiometry(sim)
         if dv < 0:  # running backwards: K+ out, Na+ in, ATP made
             c = sim.counters
@@ -151,3 +151,45 @@ def test_agents_turnover_equals_the_master_equation(case):
     agents, se = d.mean(), d.std(ddof=1) / np.sqrt(len(d))
     assert abs(agents - theory) < 0.03 * abs(theory) + 3 * se, (agents, se, theory)
     assert se < 0.05 * abs(theory)  # the comparison has power
+
+
+def test_ouabain_dissociation_constant_from_the_defaults():
+    from particles.config import SCHEMA
+
+    kd_nM = SCHEMA["ouabain.k_off_per_ms"].default / SCHEMA["ouabain.k_on_per_mM_ms"].default * 1e6
+    assert 1.0 <= kd_nM <= 10.0
+    k_off_per_s = SCHEMA["ouabain.k_off_per_ms"].default * 1e3
+    assert 1e-4 <= k_off_per_s <= 4e-4
+
+
+def test_master_equation_current_rises_with_v_and_external_na_inhibits_at_low_k():
+    """The cycle's exact steady state (the agents follow it, see the test above): the pump
+    current rises monotonically from -120 to +40 mV; at 0.5 mM external K+, 145 mM external
+    Na+ lowers the turnover (rebinding to the outward-open Na+ sites), more at -100 mV."""
+    sim = Simulation(load_scenario("resting"), seed=0)
+
+    def j(v_mV, **conc):
+        sim.set_value("membrane.clamp", True)
+        sim.set_value("membrane.clamp_mV", v_mV)
+        c = {"na_in": 12.0, "na_out": 145.0, "k_in": 140.0, "k_out": 5.0, **conc}
+        return turnover([(f, b) for _, f, b in sim.cycle_rates(**c)])
+
+    iv = [j(v) for v in range(-120, 41, 10)]
+    assert np.all(np.diff(iv) > 0) and iv[0] > 0
+    for v in (-100.0, 0.0):
+        assert j(v, k_out=0.5) < j(v, k_out=0.5, na_out=1e-6)
+    ratio = [j(v, k_out=0.5) / j(v, k_out=0.5, na_out=1e-6) for v in (-100.0, 0.0)]
+    assert ratio[0] < ratio[1]  # more inhibition at negative V
+
+
+@pytest.mark.slow
+def test_external_na_lowers_turnover_at_low_external_k():
+    """Agents: at 0.5 mM external K+, turnover with 145 mM external Na+ is below Na-free."""
+    def rate(na_out, seed):
+        sim = Simulation(_scenario(ions__k__outside_mM=0.5, ions__na__outside_mM=na_out,
+                                   domain__depth_um=2e-5, time__sample_ms=1.0), seed=seed)
+        sim.run(2.0)
+        return _net_per_pump(sim, 30.0)
+
+    (with_na, se1), (na_free, se0) = rate(145.0, 21), rate(0.0, 22)
+    assert with_na < na_free - 3 * math.hypot(se1, se0), (with_na, se1, na_free, se0)

@@ -7,9 +7,10 @@ from numba import njit
 
 from ..jit import JIT
 from ..layout import (CH_KV, CH_NAV, ENV_ADP, ENV_AP_COUNT, ENV_AP_INTERVAL, ENV_AP_START,
-                      ENV_ATP, ENV_J, ENV_JCH, ENV_PI, ENV_POISONED, ENV_V, INWARD, N_CH_TYPES,
-                      OUTWARD, PAR_ADP_SET, PAR_ATP_BASAL, PAR_ATP_PROD, PAR_ATP_REGEN,
-                      PAR_ATP_SET, PAR_C, PAR_CLAMP, PAR_CLAMP_MV, PAR_PI_SET, PAR_VT,
+                      ENV_ATP, ENV_DIALYSIS_ON, ENV_J, ENV_JCH, ENV_PI, ENV_POISONED, ENV_V,
+                      INWARD, N_CH_TYPES, OUTWARD, PAR_ADP_SET, PAR_ATP_BASAL, PAR_ATP_PROD,
+                      PAR_ATP_REGEN, PAR_ATP_SET, PAR_C, PAR_CLAMP, PAR_CLAMP_MV, PAR_PI_SET,
+                      PAR_VT,
                       PAR_CH_BIAS, PAR_DT, PAR_EL, PAR_GL, PAR_J_PER_CHARGE, PAR_KV_DELAY,
                       PAR_KV_OPEN, PAR_MM_PER_ATP, PAR_NAV_OPEN, PAR_TAU_J, PAR_TAU_JCH)
 
@@ -85,7 +86,8 @@ def _energy_and_potential(par, env, d_atp_used, d_pi_released, d_charge_out, d_c
     membrane). ``d_channel_out``: net elementary charges that crossed channels outward this
     step, scaled the same way and averaged over ``PAR_TAU_JCH`` into ``J_ch``. Then
     ``C dV/dt = -J - J_ch - g_L (V - E_L)`` (MODEL.md §4), or V = ``PAR_CLAMP_MV`` under
-    voltage clamp (``PAR_CLAMP``)."""
+    voltage clamp (``PAR_CLAMP``). Internal dialysis (``ENV_DIALYSIS_ON``) holds ATP, ADP
+    and Pi at their set points (poison then has no effect on them)."""
     dt = par[PAR_DT]
     atp, adp, pi = env[ENV_ATP], env[ENV_ADP], env[ENV_PI]
     mm = par[PAR_MM_PER_ATP]
@@ -101,6 +103,10 @@ def _energy_and_potential(par, env, d_atp_used, d_pi_released, d_charge_out, d_c
     env[ENV_ATP] = max(atp + dt * (prod - basal) - pump_use, 0.0)
     env[ENV_ADP] = max(adp + dt * (basal - prod + relax_adp) + pump_use, 0.0)
     env[ENV_PI] = max(pi + dt * (basal - prod + relax_pi) + d_pi_released * mm, 0.0)
+    if env[ENV_DIALYSIS_ON] > 0:  # the dialysis fluid holds the nucleotides and Pi too
+        env[ENV_ATP] = par[PAR_ATP_SET]
+        env[ENV_ADP] = par[PAR_ADP_SET]
+        env[ENV_PI] = par[PAR_PI_SET]
     j_now = d_charge_out * par[PAR_J_PER_CHARGE]
     env[ENV_J] += (j_now - env[ENV_J]) * min(1.0, dt / par[PAR_TAU_J])
     j_ch = d_channel_out * par[PAR_J_PER_CHARGE]

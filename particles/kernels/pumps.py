@@ -24,7 +24,7 @@ from ..layout import (BLOCKED, C_ATP_USED, C_CHARGE_OUT, C_CYCLES, C_CYCLES_BWD,
                       PAR_K_K_REL_IN, PAR_K_NA_OFF_IN, PAR_K_NAREL, PAR_K_OCC, PAR_K_OCC_B,
                       PAR_K_OUA_OFF, PAR_K_OUA_ON, PAR_K_PHOS, PAR_K_PHOS_B, PAR_K_RET0,
                       PAR_K_RET_ATP, PAR_KEQ_RET, PAR_KM_ADP, PAR_KM_ATP, PAR_KM_ATP_LOW,
-                      PAR_P_STICK, PAR_REACH, PAR_VT, PAR_X_IN, PAR_X_OUT, PAR_Z_NA, PAR_Z_OCC,
+                      PAR_P_STICK, PAR_SIGMA, PAR_VT, PAR_X_IN, PAR_X_OUT, PAR_Z_NA, PAR_Z_OCC,
                       R_DEPHOS, R_DEPHOS_B, R_K_OFF_OUT, R_K_REL_IN, R_NA_OFF_IN, R_NAREL,
                       R_OCC, R_OCC_B, R_OUA_OFF, R_OUA_ON, R_PHOS, R_PHOS_B, R_RET, R_RET_B,
                       R_STICK_REBIND, STREAM_PLACE, STREAM_PUMP)
@@ -56,13 +56,21 @@ def _open_outer(p, state, n_na, n_k):
 
 @njit(**JIT)
 def _release(i, to_side, face_x, yp, par, key, slot, ions):
-    """Free ion ``i`` beside the face at ``face_x`` (µm) on ``to_side``, within
-    ``PAR_REACH`` µm of it and within the pump face of the pump at ``yp``."""
+    """Free ion ``i`` beside the face at ``face_x`` (µm) on ``to_side``, within the pump face
+    of the pump at ``yp``.
+
+    The distance from the face is drawn with the density of the positions from which an ion
+    crosses the face in one step, ``∝ erfc(d / (√2 σ))`` (σ its rms step per axis): release
+    is then the microscopic reverse of capture, so the agents keep the cycle's detailed
+    balance (a release placed closer would be recaptured too often). Sampled as
+    ``d = U·σ·R`` with R Rayleigh-distributed."""
     u1, u2 = uniforms(draw(key, slot))
+    u3, _ = uniforms(draw(key, (1 << 40) + i))
+    d = u1 * par[PAR_SIGMA + ions.species[i]] * np.sqrt(-2.0 * np.log(1.0 - u3))
     if to_side == OUTSIDE:
-        ions.x[i] = face_x + u1 * par[PAR_REACH]
+        ions.x[i] = face_x + d
     else:
-        ions.x[i] = face_x - u1 * par[PAR_REACH]
+        ions.x[i] = face_x - d
     ions.y[i] = yp + (2.0 * u2 - 1.0) * par[PAR_FACE_HALF]
     ions.side[i] = to_side
     ions.bound[i] = False
