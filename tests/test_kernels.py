@@ -72,7 +72,7 @@ def test_move_kernel_equals_numpy_reference(make_sim):
         total_props += len(props)
         all_props |= {pp for _, pp in props}
     assert total_props > 0, "the comparison should include capture proposals"
-    assert all_props >= {0, 1, 2, 1 + len(p)}, "every kind of site should be proposed"
+    assert all_props >= {2, 1 + len(p)}, "rebinding and congener proposals should be included"
 
 
 def _run_table(threads: int, seed: int, tmp_path) -> bytes:
