@@ -109,8 +109,29 @@ SCHEMA: dict[str, Key] = {
     "pumps.kon_k_per_mM_ms": _k(
         0.27, "1/(mM·ms)", "capture rate of K+ by an open outer K+ site, per mM", **NONNEG),
     "pumps.kon_na_congener_per_mM_ms": _k(
-        0.0014, "1/(mM·ms)", "capture rate of Na+ by an open outer K+ site (congener), per mM",
-        **NONNEG),
+        0.0, "1/(mM·ms)", "capture rate of Na+ by an open outer K+ site (congener), per mM; "
+        "a path outside the reversible cycle, off by default", **NONNEG),
+    # pumps: reversibility (MODEL.md §2b); the E1(2K) -> E2(2K) rate follows from the rest
+    # by detailed balance
+    "pumps.kd_na_in_mM": _k(
+        8.0, "mM", "dissociation constant of internal Na+ at E1's Na+ sites (k_off = k_on·K_D)",
+        **POS),
+    "pumps.kd_na_out_mM": _k(
+        300.0, "mM", "dissociation constant of external Na+ at E2P's Na+ sites at V = 0 "
+        "(rebinding k_on = k_na_release / K_D)", **POS),
+    "pumps.kd_k_out_mM": _k(
+        2.0, "mM", "dissociation constant of external K+ at E2P's K+ sites (k_off = k_on·K_D)",
+        **POS),
+    "pumps.kd_k_in_mM": _k(
+        150.0, "mM", "dissociation constant of internal K+ at E1's K+ sites (binding k_on = "
+        "k_k_release / K_D); internal K+ competes with Na+", **POS),
+    "pumps.k_k_release_per_ms": _k(5.0, "1/ms", "release of each K+ inside from E1", **POS),
+    "pumps.k_phos_back_per_ms": _k(
+        300.0, "1/ms", "E1P(3Na) + ADP -> E1·3Na + ATP at saturating ADP", **POS),
+    "pumps.km_adp_mM": _k(0.1, "mM", "ADP half-saturation of the back-phosphorylation", **POS),
+    "pumps.k_occlusion_back_per_ms": _k(0.1, "1/ms", "E2P(3Na) -> E1P(3Na) at V = 0", **POS),
+    "pumps.k_dephos_back_per_mM_ms": _k(
+        0.1, "1/(mM·ms)", "E2(2K) + Pi -> E2P(2K), per mM Pi", **POS),
     # pumps: first-order rates (1/ms); defaults from MODEL.md §2, see scenarios for sources
     "pumps.k_phos_per_ms": _k(1.0, "1/ms", "E1·3Na -> E1P(3Na) at saturating ATP", **NONNEG),
     "pumps.km_atp_mM": _k(0.008, "mM", "ATP half-saturation of phosphorylation", **POS),
@@ -121,8 +142,8 @@ SCHEMA: dict[str, Key] = {
     "pumps.k_return_atp_per_ms": _k(0.4, "1/ms", "E2(2K) -> E1 at saturating ATP", **NONNEG),
     "pumps.km_atp_low_mM": _k(0.3, "mM", "low-affinity ATP site speeding E2 -> E1", **POS),
     "pumps.occlusion_charge": _k(
-        0.0, "e", "fraction of a charge crossing the field in E1P->E2P (0 = voltage-independent)",
-        lo=0.0, hi=1.0),
+        0.3, "e", "fraction of the cycle's one charge crossing the field in E1P -> E2P; the "
+        "rest moves with the release of the three Na+ outside (ion well)", lo=0.0, hi=1.0),
     # energy
     "atp.initial_mM": _k(3.0, "mM", "intracellular ATP at start", **NONNEG),
     "atp.production_mM_per_ms": _k(
@@ -132,16 +153,27 @@ SCHEMA: dict[str, Key] = {
     "atp.basal_per_ms": _k(0.01, "1/ms", "first-order ATP use by everything but the pumps",
                            **NONNEG),
     "atp.poisoned": _k(False, "", "metabolic poison (DNP) present: no ATP production", bool),
+    "atp.adp_mM": _k(0.03, "mM", "free ADP inside at start, and the set point metabolism "
+                     "restores", **NONNEG),
+    "atp.pi_mM": _k(4.0, "mM", "inorganic phosphate inside at start, and its set point",
+                    **NONNEG),
+    "atp.dg0_kJ_per_mol": _k(-30.5, "kJ/mol", "standard free energy of ATP hydrolysis ΔG0′"),
     # ouabain
     "ouabain.concentration_mM": _k(0.0, "mM", "ouabain in the bath", **NONNEG),
-    "ouabain.k_on_per_mM_ms": _k(100.0, "1/(mM·ms)", "ouabain binding to empty E2P", **NONNEG),
-    "ouabain.k_off_per_ms": _k(3e-7, "1/ms", "ouabain unbinding (Erdmann & Hasse 1975)",
+    "ouabain.k_on_per_mM_ms": _k(0.05, "1/(mM·ms)", "ouabain binding to empty E2P (K_D = "
+                                 "k_off/k_on = 4 nM)", **NONNEG),
+    "ouabain.k_off_per_ms": _k(2e-7, "1/ms", "ouabain unbinding (Erdmann & Hasse 1975)",
                                **NONNEG),
     # membrane potential (MODEL.md §4)
     "membrane.C_uF_per_cm2": _k(1.0, "µF/cm²", "specific capacitance", **POS),
     "membrane.g_leak_mS_per_cm2": _k(0.3, "mS/cm²", "leak conductance g_L", **POS),
     "membrane.E_leak_mV": _k(-65.0, "mV", "leak reversal potential E_L"),
     "membrane.v_initial_mV": _k(-65.0, "mV", "membrane potential at start"),
+    "membrane.temperature_C": _k(37.0, "°C", "temperature (RT/F of the pump's energetics and "
+                                 "voltage factors, and of channel passage)", lo=-273.15,
+                                 strict=True),
+    "membrane.clamp": _k(False, "", "voltage clamp: V held at membrane.clamp_mV", bool),
+    "membrane.clamp_mV": _k(-65.0, "mV", "clamp potential (settable during a run)"),
     "membrane.current_window_ms": _k(
         5.0, "ms", "averaging window of the patch's pump current before it drives V", **POS),
     "membrane.pump_density_per_um2": _k(

@@ -49,14 +49,19 @@ class Side(IntEnum):
 
 
 class PumpState(IntEnum):
-    """Post-Albers conformations (``Pumps.state``), MODEL.md §2.
+    """Post-Albers conformations (``Pumps.state``), MODEL.md §2 and §2b. Every step is
+    reversible; the cycle is a ring of 14 states (:data:`CYCLE_STATES`).
 
-    E1: inward-open, Na+ sites filling (``Pumps.n_na`` of 3 occupied).
-    E1_3NA: inward-open, 3 Na+ bound, waiting for ATP.
-    E1P_3NA: phosphorylated, Na+ occluded.
-    E2P: outward-open; first releases its Na+ one by one, then K+ sites fill (``n_k`` of 2).
-    E2P_2K: two ions occluded in the K+ sites, still phosphorylated.
-    E2_2K: dephosphorylated (Pi released), waiting to turn inward (faster with ATP).
+    E1: inward-open; its Na+ sites fill from inside (``Pumps.n_na`` of 3, ions unbind back
+        inside), or it holds K+ on its K+ sites (``n_k`` of 2, released inside one by one, or
+        bound from inside: internal K+ competes with Na+).
+    E1_3NA: inward-open, 3 Na+ bound, waiting for ATP (Na+ can still unbind).
+    E1P_3NA: phosphorylated, Na+ occluded (back to E1_3NA with ADP: ATP made).
+    E2P: outward-open; releases its Na+ one by one (external Na+ rebinds), then K+ sites fill
+        (``n_k`` of 2; K+ unbinds back outside).
+    E2P_2K: two ions on the K+ sites, still phosphorylated.
+    E2_2K: dephosphorylated (Pi released; Pi rebinding runs it back), occluded, waiting to
+        turn inward (faster with ATP); turning inward gives E1 holding the two K+.
     BLOCKED: ouabain bound to E2P; locked until ouabain leaves.
     """
 
@@ -108,27 +113,36 @@ N_SITES = NA_SITES + K_SITES
 
 # ---------------------------------------------------------------------------- probabilities
 
-# Per-step transition probabilities ``1 - exp(-k dt)``, ``prob (N_PROB,)``.
-P_PHOS = 0  # E1_3NA -> E1P_3NA (ATP-dependent)
-P_OCC = 1  # E1P_3NA -> E2P (voltage-dependent)
-P_NAREL = 2  # release of one Na+ outside from E2P
-P_DEPHOS = 3  # E2P_2K -> E2_2K
-P_RET = 4  # E2_2K -> E1 (faster with ATP)
-P_OUA_ON = 5  # empty E2P -> BLOCKED (ouabain-dependent)
-P_OUA_OFF = 6  # BLOCKED -> E2P
-N_PROB = 7
+# First-order rates in force this step (1/ms), ``rate (N_RATE,)``, ATP-, ADP-, Pi- and
+# voltage-dependent ones evaluated for this step; backward steps end in ``_B``.
+R_PHOS = 0  # E1_3NA -> E1P_3NA (ATP-dependent)
+R_OCC = 1  # E1P_3NA -> E2P (voltage-dependent)
+R_NAREL = 2  # release of one Na+ outside from E2P (voltage-dependent)
+R_DEPHOS = 3  # E2P_2K -> E2_2K (Pi released)
+R_RET = 4  # E2_2K -> E1 holding 2 K+ (faster with ATP)
+R_OUA_ON = 5  # empty E2P -> BLOCKED (ouabain-dependent)
+R_OUA_OFF = 6  # BLOCKED -> E2P
+R_PHOS_B = 7  # E1P_3NA + ADP -> E1_3NA + ATP
+R_OCC_B = 8  # E2P with 3 Na+ -> E1P_3NA (voltage-dependent)
+R_DEPHOS_B = 9  # E2_2K + Pi -> E2P_2K
+R_RET_B = 10  # E1 holding 2 K+ -> E2_2K (detailed balance)
+R_NA_OFF_IN = 11  # one Na+ unbinds from E1 back inside
+R_K_REL_IN = 12  # one K+ released inside from E1
+R_K_OFF_OUT = 13  # one K+ unbinds from E2P back outside
+R_STICK_REBIND = 14  # sticking probability of external Na+ on E2P's Na+ sites (V-dependent)
+N_RATE = 15
 
 # ---------------------------------------------------------------------------- counters
 
 # Cumulative event counters, ``counters (N_COUNTERS,)`` int64.
-C_CYCLES = 0  # completed cycles, all pumps
-C_NA_OUT = 1  # Na+ released outside by pumps
-C_K_IN = 2  # K+ released inside by pumps
-C_NA_IN = 3  # Na+ carried inside on the K+ sites (congener, Na/Na exchange)
+C_CYCLES = 0  # net completed cycles, all pumps (forward minus backward)
+C_NA_OUT = 1  # net Na+ released outside by pumps (released minus rebound from outside)
+C_K_IN = 2  # net K+ released inside by pumps (released minus bound from inside)
+C_NA_IN = 3  # Na+ carried inside on the K+ sites (congener)
 C_TRACER_EFFLUX = 4  # labelled Na+ released outside by pumps or passing channels outward
-C_ATP_USED = 5  # phosphorylations (ATP consumed by pumps)
+C_ATP_USED = 5  # net phosphorylations (ATP used minus ATP made by pumps)
 C_NA_CAPTURED = 6  # Na+ captured at inner faces
-C_K_CAPTURED = 7  # ions captured at outer faces (K+ or congener Na+)
+C_K_CAPTURED = 7  # ions captured at outer faces (K+, congener Na+ or rebinding Na+)
 # An exchange block: ``base + species`` ions added, ``base + N_SPECIES + species`` removed.
 C_BATH_ADDED = 8  # perfused bath (outside) and manual exchanges
 C_BATH_REMOVED = C_BATH_ADDED + N_SPECIES
@@ -160,6 +174,12 @@ CHP_TRACER_OUT = CHP_CROSSINGS
 CHP_TRACER_IN = CHP_CROSSINGS + 1
 N_CHP = CHP_CROSSINGS + 2
 
+# Counters after the channel block (``counters`` slots, see above).
+C_CYCLES_FWD = C_CHANNEL + N_CHP  # forward cycles (E2_2K -> E1), cumulative
+C_CYCLES_BWD = C_CYCLES_FWD + 1  # backward cycles (E1 holding 2 K+ -> E2_2K), cumulative
+C_PI_RELEASED = C_CYCLES_BWD + 1  # net Pi released by pumps (dephosphorylations)
+assert C_PI_RELEASED < N_COUNTERS
+
 
 def chp_column(group: int, species: int, direction: int) -> int:
     """Column of ``ch_part`` counting crossings of ``species`` through pores of ``group``
@@ -182,7 +202,7 @@ PAR_K_RET_ATP = 7  # E2 -> E1 at saturating ATP (1/ms)
 PAR_KM_ATP_LOW = 8  # ATP half-saturation of the return (mM)
 PAR_K_OUA_ON = 9  # ouabain binding (1/(mM ms))
 PAR_K_OUA_OFF = 10  # ouabain unbinding (1/ms)
-PAR_Z_OCC = 11  # charge moved in E1P -> E2P (e)
+PAR_Z_OCC = 11  # charge moved in E1P -> E2P (e); the rest moves with the 3 Na+ released
 PAR_ATP_PROD = 12  # ATP production (mM/ms)
 PAR_ATP_BASAL = 13  # basal ATP consumption (1/ms)
 PAR_MM_PER_ATP = 14  # mM of one ATP molecule inside
@@ -211,11 +231,28 @@ PAR_DIALYSIS_X1 = 36  # the dialysis zone is x < PAR_DIALYSIS_X1 (µm)
 PAR_CH_HALF = 37  # half width of a channel pore (µm)
 PAR_SIGMA = 38  # + species: rms step per axis sqrt(2 D dt) (µm)
 PAR_P_STICK = PAR_SIGMA + N_SPECIES  # + P_STICK_*: sticking probability per crossing
-P_STICK_NA_INNER, P_STICK_K_OUTER, P_STICK_NA_OUTER = 0, 1, 2  # Na+ congener on K+ sites
-N_P_STICK = 3
+# Na+ on E1's Na+ sites, K+ on E2P's K+ sites, Na+ congener on them, external Na+ back on
+# E2P's Na+ sites (at V = 0; the step scales it by the voltage), internal K+ on E1's K+ sites.
+P_STICK_NA_INNER, P_STICK_K_OUTER, P_STICK_NA_OUTER = 0, 1, 2
+P_STICK_NA_REBIND, P_STICK_K_INNER = 3, 4
+N_P_STICK = 5
 PAR_SITE_DX = PAR_P_STICK + N_P_STICK  # + site: x of each pump site from the midline (µm)
 PAR_SITE_DY = PAR_SITE_DX + N_SITES  # + site: y of each pump site from the pump centre (µm)
-N_PAR = PAR_SITE_DY + N_SITES
+PAR_K_PHOS_B = PAR_SITE_DY + N_SITES  # E1P_3NA -> E1_3NA at saturating ADP (1/ms)
+PAR_KM_ADP = PAR_K_PHOS_B + 1  # ADP half-saturation of the back-phosphorylation (mM)
+PAR_K_OCC_B = PAR_KM_ADP + 1  # E2P(3Na) -> E1P_3NA at V = 0 (1/ms)
+PAR_K_DEPHOS_B = PAR_K_OCC_B + 1  # E2_2K + Pi -> E2P_2K (1/(mM ms))
+PAR_KEQ_RET = PAR_K_DEPHOS_B + 1  # E2_2K <-> E1(2K) equilibrium constant (detailed balance)
+PAR_K_NA_OFF_IN = PAR_KEQ_RET + 1  # Na+ unbinding from E1 (1/ms)
+PAR_K_K_REL_IN = PAR_K_NA_OFF_IN + 1  # K+ release inside from E1 (1/ms)
+PAR_K_K_OFF_OUT = PAR_K_K_REL_IN + 1  # K+ unbinding from E2P outside (1/ms)
+PAR_Z_NA = PAR_K_K_OFF_OUT + 1  # charge moved with the release of each Na+ outside (e)
+PAR_VT = PAR_Z_NA + 1  # thermal voltage RT/F (mV)
+PAR_CLAMP = PAR_VT + 1  # 1: V held at PAR_CLAMP_MV
+PAR_CLAMP_MV = PAR_CLAMP + 1  # clamp potential (mV)
+PAR_ADP_SET = PAR_CLAMP_MV + 1  # ADP set point metabolism restores (mM)
+PAR_PI_SET = PAR_ADP_SET + 1  # Pi set point (mM)
+N_PAR = PAR_PI_SET + 1
 
 # ---------------------------------------------------------------------------- environment
 
@@ -232,7 +269,9 @@ ENV_JCH = 7  # channel current density, outward, averaged (µA/cm²)
 ENV_AP_START = 8  # the train of action potentials in force: start (ms),
 ENV_AP_COUNT = 9  # number,
 ENV_AP_INTERVAL = 10  # and interval (ms)
-N_ENV = 11
+ENV_ADP = 11  # ADP inside (mM)
+ENV_PI = 12  # Pi inside (mM)
+N_ENV = 13
 
 # ``bath_target (N_TARGET,)`` float64: mean ions per species held in the exchange zones.
 TARGET_BATH = 0  # + species: perfused bath zone (outside)
@@ -262,6 +301,7 @@ PumpArrays = namedtuple("PumpArrays", "y state n_na n_k sites cycles")
 #: per type ``p0 (N_CH_TYPES,)``.
 ChannelArrays = namedtuple("ChannelArrays", "y type bins p0")
 #: Per-step scratch of the kernels: capture proposals ``prop_ion``, ``prop_pump`` ``(n,)``
-#: int32 and ``prop_count (n_chunks,)`` int64; ``prob (N_PROB,)``; passage probabilities
+#: int32 (a pump index, plus the pump count for a congener Na+ on the K+ sites) and
+#: ``prop_count (n_chunks,)`` int64; rates ``rate (N_RATE,)``; passage probabilities
 #: ``ch_pass (N_CH_TYPES, 2)``; crossings per chunk ``ch_part (n_chunks, N_CHP)`` int64.
-Scratch = namedtuple("Scratch", "prop_ion prop_pump prop_count prob ch_pass ch_part")
+Scratch = namedtuple("Scratch", "prop_ion prop_pump prop_count rate ch_pass ch_part")

@@ -12,6 +12,7 @@ import numpy as np
 
 from . import kernels as kn
 from .layout import (C_ATP_USED, C_BATH_ADDED, C_BATH_REMOVED, C_CHANNEL, C_CHARGE_OUT, C_CYCLES,
+                     C_CYCLES_BWD, C_CYCLES_FWD,
                      C_DIALYSIS, C_DIALYSIS_REMOVED, C_K_IN, C_NA_IN, C_NA_OUT, C_TRACER_EFFLUX,
                      CHP_TRACER_IN, CHP_TRACER_OUT, COUNT_BOUND, COUNT_FREE, COUNT_TRACER_IN,
                      GROUP_GATED, GROUP_LEAK, INWARD, N_COUNT, OUTWARD, PumpState, Side, Species,
@@ -51,12 +52,19 @@ def _exchange_columns() -> dict[str, int]:
 
 
 #: Columns read from the cumulative counters, and their ``C_*`` slot.
-COUNTER_COLUMNS = {"cycles": C_CYCLES, "na_pumped_out": C_NA_OUT, "k_pumped_in": C_K_IN,
+COUNTER_COLUMNS = {"cycles": C_CYCLES, "cycles_forward": C_CYCLES_FWD,
+                   "cycles_backward": C_CYCLES_BWD, "na_pumped_out": C_NA_OUT,
+                   "k_pumped_in": C_K_IN,
                    "na_pumped_in": C_NA_IN, "tracer_efflux": C_TRACER_EFFLUX,
                    "atp_used": C_ATP_USED, **_exchange_columns(), **_channel_columns()}
 
 #: Channel columns (cumulative counts, see COUNTER_COLUMNS) and the two current densities.
 CHANNEL_COLUMNS = list(_channel_columns()) + ["i_pump_uA_cm2", "i_channel_uA_cm2"]
+
+#: Cumulative forward and backward cycles (``cycles`` is their difference), the ADP and Pi
+#: pools, and the free energies now (MODEL.md §2b).
+ENERGETICS_COLUMNS = ["cycles_forward", "cycles_backward", "adp_mM", "pi_mM", "dg_atp_kJ_mol",
+                      "dg_cycle_kJ_mol", "pump_reversal_mV"]
 
 #: Columns in the order they are written. ``pumps_<STATE>`` follow ``v_mV``.
 COLUMNS = (["time_ms"] + _FREE + [f"{sp}_bound" for sp in _SPECIES]
@@ -64,7 +72,7 @@ COLUMNS = (["time_ms"] + _FREE + [f"{sp}_bound" for sp in _SPECIES]
               "tracer_efflux", "atp_mM", "atp_used", "v_mV"]
            + [f"pumps_{s.name}" for s in PumpState]
            + list(_exchange_columns()) + [f"{c}_mM" for c in _FREE]
-           + CHANNEL_COLUMNS + ["phase"])
+           + CHANNEL_COLUMNS + ENERGETICS_COLUMNS + ["phase"])
 
 
 class Recorder:
@@ -115,6 +123,8 @@ class Recorder:
             "time_ms": sim.time_ms, "tracer_in": int(counts[COUNT_TRACER_IN]),
             "atp_mM": sim.atp_mM, "v_mV": sim.v_mV,
             "i_pump_uA_cm2": sim.i_pump_uA_cm2, "i_channel_uA_cm2": sim.i_channel_uA_cm2,
+            "adp_mM": sim.adp_mM, "pi_mM": sim.pi_mM, "dg_atp_kJ_mol": sim.dg_atp_kJ_mol,
+            "dg_cycle_kJ_mol": sim.dg_cycle_kJ_mol, "pump_reversal_mV": sim.pump_reversal_mV,
         }
         for sp in Species:
             name = sp.name.lower()

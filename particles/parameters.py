@@ -8,12 +8,14 @@ kernels advance (ATP, V) and the switches events flip.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
+from .energetics import return_equilibrium, thermal_voltage_mV
 from .physics import AVOGADRO_PER_UM3_MM, adsorption_coefficients, sticking_probability
-from .layout import (ENV_AP_START, ENV_ATP, ENV_BATH_ON, ENV_DIALYSIS_ON, ENV_OUABAIN, ENV_POISONED,
+from .layout import (ENV_ADP, ENV_AP_START, ENV_ATP, ENV_BATH_ON, ENV_PI, PAR_ADP_SET, PAR_CLAMP,
+                     PAR_CLAMP_MV, PAR_K_DEPHOS_B, PAR_K_K_OFF_OUT, PAR_K_K_REL_IN,
+                     PAR_K_NA_OFF_IN, PAR_K_OCC_B, PAR_K_PHOS_B, PAR_KEQ_RET, PAR_KM_ADP,
+                     PAR_PI_SET, PAR_VT, PAR_Z_NA, ENV_DIALYSIS_ON, ENV_OUABAIN, ENV_POISONED,
                      ENV_V, N_ENV, N_P_STICK, N_PAR, N_SITES, PAR_ATP_BASAL, PAR_ATP_PROD,
                      PAR_ATP_REGEN, PAR_ATP_SET, PAR_BATH_EVERY, PAR_BATH_X0, PAR_C, PAR_CH_BIAS,
                      PAR_CH_HALF, PAR_DIALYSIS_X1, PAR_DT, PAR_EL, PAR_FACE_HALF, PAR_GL,
@@ -62,6 +64,7 @@ def _pump_and_energy(par: np.ndarray, v: dict, g: Geometry, n_pumps: int) -> Non
     par[PAR_K_OUA_ON] = v["ouabain.k_on_per_mM_ms"]
     par[PAR_K_OUA_OFF] = v["ouabain.k_off_per_ms"]
     par[PAR_Z_OCC] = v["pumps.occlusion_charge"]
+    _reverse_steps(par, v)
     par[PAR_ATP_PROD] = atp_prod
     par[PAR_ATP_BASAL] = v["atp.basal_per_ms"]
     par[PAR_MM_PER_ATP] = 1.0 / (g.area_in_um2 * g.depth_um * AVOGADRO_PER_UM3_MM)
@@ -89,17 +92,42 @@ def _pump_and_energy(par: np.ndarray, v: dict, g: Geometry, n_pumps: int) -> Non
     par[PAR_CH_BIAS] = float(v["channels.voltage_bias"])
 
 
+def _reverse_steps(par: np.ndarray, v: dict) -> None:
+    """Backward rates, the voltage split and the detailed-balance constant (MODEL.md §2b),
+    the voltage clamp and the ADP and Pi set points."""
+    par[PAR_K_PHOS_B] = v["pumps.k_phos_back_per_ms"]
+    par[PAR_KM_ADP] = v["pumps.km_adp_mM"]
+    par[PAR_K_OCC_B] = v["pumps.k_occlusion_back_per_ms"]
+    par[PAR_K_DEPHOS_B] = v["pumps.k_dephos_back_per_mM_ms"]
+    par[PAR_KEQ_RET] = return_equilibrium(v)
+    par[PAR_K_NA_OFF_IN] = v["pumps.kon_na_per_mM_ms"] * v["pumps.kd_na_in_mM"]
+    par[PAR_K_K_REL_IN] = v["pumps.k_k_release_per_ms"]
+    par[PAR_K_K_OFF_OUT] = v["pumps.kon_k_per_mM_ms"] * v["pumps.kd_k_out_mM"]
+    par[PAR_Z_NA] = (1.0 - v["pumps.occlusion_charge"]) / 3.0
+    par[PAR_VT] = thermal_voltage_mV(v["membrane.temperature_C"])
+    par[PAR_CLAMP] = float(v["membrane.clamp"])
+    par[PAR_CLAMP_MV] = v["membrane.clamp_mV"]
+    par[PAR_ADP_SET] = v["atp.adp_mM"]
+    par[PAR_PI_SET] = v["atp.pi_mM"]
+
+
 def _space_and_motion(par: np.ndarray, v: dict, g: Geometry, pore_half_um: float) -> None:
     """The box, the membrane faces and sites, exchange zones, rms steps, sticking."""
     dt = v["time.dt_ms"]
     D = np.array([v[f"ions.{s.name.lower()}.D"] for s in Species])
     sigma = np.sqrt(2.0 * D * dt)
     par[PAR_SIGMA:PAR_SIGMA + len(Species)] = sigma
-    # Sticking probability per crossing from the adsorption coefficient (Andrews 2009).
+    # Sticking probability per crossing from the adsorption coefficient by the full relation
+    # (Andrews 2009; physics.sticking_probability). The rebinding of external Na+ and the
+    # binding of internal K+ have k_on = (release rate) / K_D.
     d_na, d_k = v["ions.na.D"], v["ions.k.D"]
+    scale = v["domain.depth_um"] * AVOGADRO_PER_UM3_MM * v["pumps.face_um"]
+    kappas = list(adsorption_coefficients(v)) + [
+        v["pumps.k_na_release_per_ms"] / v["pumps.kd_na_out_mM"] / scale,
+        v["pumps.k_k_release_per_ms"] / v["pumps.kd_k_in_mM"] / scale]
     par[PAR_P_STICK:PAR_P_STICK + N_P_STICK] = [
         sticking_probability(kappa, dt, d)
-        for kappa, d in zip(adsorption_coefficients(v), (d_na, d_k, d_na))]
+        for kappa, d in zip(kappas, (d_na, d_k, d_na, d_na, d_k))]
     par[PAR_REACH] = float(sigma.max())
     par[PAR_WIDTH] = g.width_um
     par[PAR_HEIGHT] = g.height_um
@@ -119,7 +147,10 @@ def initial_environment(values: dict) -> np.ndarray:
     """The ``(N_ENV,)`` float64 environment at the start of a run."""
     env = np.zeros(N_ENV)
     env[ENV_ATP] = values["atp.initial_mM"]
-    env[ENV_V] = values["membrane.v_initial_mV"]
+    env[ENV_ADP] = values["atp.adp_mM"]
+    env[ENV_PI] = values["atp.pi_mM"]
+    env[ENV_V] = (values["membrane.clamp_mV"] if values["membrane.clamp"]
+                  else values["membrane.v_initial_mV"])
     env[ENV_OUABAIN] = values["ouabain.concentration_mM"]
     env[ENV_POISONED] = float(values["atp.poisoned"])
     env[ENV_BATH_ON] = float(values["bath.clamped"])

@@ -18,9 +18,12 @@ from . import kernels as kn
 from .channels import Channels
 from .config import Scenario, ScenarioError, check_recording, load_scenario
 from .physics import count_to_mM, membrane_x, mM_to_count, mM_to_mean_count
-from .layout import (C_BATH_ADDED, C_BATH_REMOVED, ENV_AP_COUNT, ENV_AP_INTERVAL, ENV_AP_START,
-                     ENV_ATP, ENV_J, ENV_JCH, ENV_OUABAIN, ENV_POISONED, ENV_V, N_COUNTERS,
-                     N_TARGET, PAR_K_DEPHOS, PAR_K_NAREL, SIDE_BY_NAME, SPECIES_BY_NAME,
+from .energetics import cycle_rates, dg_atp, dg_cycle, reversal_mV
+from .layout import (C_BATH_ADDED, C_BATH_REMOVED, C_CYCLES_BWD, C_CYCLES_FWD, ENV_ADP,
+                     ENV_AP_COUNT, ENV_AP_INTERVAL, ENV_AP_START, ENV_ATP, ENV_J, ENV_JCH,
+                     ENV_OUABAIN, ENV_PI, ENV_POISONED, ENV_V, N_COUNTERS, N_TARGET, R_DEPHOS,
+                     R_DEPHOS_B, R_K_OFF_OUT, R_K_REL_IN, R_NA_OFF_IN, R_NAREL, R_OCC, R_OCC_B,
+                     R_PHOS, R_PHOS_B, R_RET, R_RET_B, SIDE_BY_NAME, SPECIES_BY_NAME,
                      TARGET_BATH, TARGET_DIALYSIS, PumpState, Side, Species)
 from .observe import Recorder
 from .parameters import initial_environment, kernel_parameters
@@ -248,7 +251,9 @@ class Simulation:
     def set_value(self, key: str, value: Any) -> None:
         """Change the scenario value ``key`` now (a protocol ``set``): the kernel parameters
         are derived again, and poison and ouabain follow the values ``atp.poisoned`` and
-        ``ouabain.concentration_mM``; changing ``ions.*`` re-targets the bath.
+        ``ouabain.concentration_mM``; under voltage clamp V is ``membrane.clamp_mV`` at once;
+        changing ``ions.*`` re-targets the bath. ``atp.initial_mM``, ``atp.adp_mM`` and
+        ``atp.pi_mM`` are set points: metabolism moves the pools towards them.
 
         Raises:
             ScenarioError: the key cannot change during a run, or the value is invalid.
@@ -259,6 +264,8 @@ class Simulation:
         self._update_parameters()
         self.set_poisoned(v["atp.poisoned"])
         self.set_ouabain(v["ouabain.concentration_mM"])
+        if v["membrane.clamp"]:  # the clamp holds V from now
+            self.env[ENV_V] = v["membrane.clamp_mV"]
         if key.startswith("ions."):
             self.set_bath(v["ions.na.outside_mM"], v["ions.k.outside_mM"])
 
@@ -411,30 +418,90 @@ class Simulation:
         return self.recorder.pump_cycles()
 
     def pump_rates(self) -> dict[str, float]:
-        """First-order rates now in force (1/ms), with ATP and V applied."""
-        k_phos, k_occ, k_ret = kn.pump_rates(self.par, self.env)
-        return {"phosphorylation": k_phos, "occlusion": k_occ,
-                "na_release": float(self.par[PAR_K_NAREL]),
-                "dephosphorylation": float(self.par[PAR_K_DEPHOS]), "return": k_ret}
+        """First-order rates now in force (1/ms), with ATP, ADP, Pi and V applied; backward
+        steps end in ``_back``."""
+        r = kn.pump_rates(self.par, self.env)
+        return {"phosphorylation": float(r[R_PHOS]), "occlusion": float(r[R_OCC]),
+                "na_release": float(r[R_NAREL]), "dephosphorylation": float(r[R_DEPHOS]),
+                "return": float(r[R_RET]), "phosphorylation_back": float(r[R_PHOS_B]),
+                "occlusion_back": float(r[R_OCC_B]),
+                "dephosphorylation_back": float(r[R_DEPHOS_B]), "return_back": float(r[R_RET_B]),
+                "na_unbinding_inside": float(r[R_NA_OFF_IN]),
+                "k_release_inside": float(r[R_K_REL_IN]),
+                "k_unbinding_outside": float(r[R_K_OFF_OUT])}
+
+    def cycle_rates(self, **conc: float) -> list[tuple[str, float, float]]:
+        """The 14 steps of the reversible cycle with their mean-field rates now (1/ms):
+        ``[(name, forward, backward)]`` (:func:`particles.energetics.cycle_rates`).
+
+        Binding steps use the free concentrations now (mM), or those given as keywords
+        ``na_in``, ``na_out``, ``k_in``, ``k_out``."""
+        c = {"na_in": self.concentration_mM(Species.NA, Side.INSIDE),
+             "na_out": self.concentration_mM(Species.NA, Side.OUTSIDE),
+             "k_in": self.concentration_mM(Species.K, Side.INSIDE),
+             "k_out": self.concentration_mM(Species.K, Side.OUTSIDE), **conc}
+        return cycle_rates(self.scenario.values, kn.pump_rates(self.par, self.env),
+                           self.v_mV, **c)
 
     def cycle_steps(self) -> list[tuple[str, float]]:
-        """Every step of one forward cycle with its mean-field rate now (1/ms), in order.
-
-        Captures use the free concentrations now: Na+ inside for the three Na+ sites, K+
-        (plus Na+ as congener) outside for the two K+ sites. For a renewal cycle of these
-        irreversible steps, the long-time Fano factor of the cycle count is
+        """Every step of one forward cycle with its forward mean-field rate now (1/ms), in
+        order (:meth:`cycle_rates` without the backward rates). Where the backward rates are
+        negligible, the long-time Fano factor of the cycle count is
         ``Σ 1/k² / (Σ 1/k)²`` (MODEL.md §7; :func:`particles.stats.renewal_fano`)."""
+        return [(name, f) for name, f, _ in self.cycle_rates()]
+
+    # ------------------------------------------------------------------ energetics
+
+    @property
+    def adp_mM(self) -> float:
+        """Free ADP inside now (mM)."""
+        return float(self.env[ENV_ADP])
+
+    @property
+    def pi_mM(self) -> float:
+        """Inorganic phosphate inside now (mM)."""
+        return float(self.env[ENV_PI])
+
+    @property
+    def cycles_forward(self) -> int:
+        """Forward cycles so far, all pumps (cumulative)."""
+        return int(self.counters[C_CYCLES_FWD])
+
+    @property
+    def cycles_backward(self) -> int:
+        """Backward cycles so far, all pumps (cumulative); net = forward − backward."""
+        return int(self.counters[C_CYCLES_BWD])
+
+    def _energetics_args(self) -> tuple:
         v = self.scenario.values
-        r = self.pump_rates()
-        na_in = self.concentration_mM(Species.NA, Side.INSIDE)
-        k_out = self.concentration_mM(Species.K, Side.OUTSIDE)
-        na_out = self.concentration_mM(Species.NA, Side.OUTSIDE)
-        k_na = v["pumps.kon_na_per_mM_ms"] * na_in
-        k_k = v["pumps.kon_k_per_mM_ms"] * k_out + v["pumps.kon_na_congener_per_mM_ms"] * na_out
-        return ([("Na+ capture", k_na)] * 3 + [("phosphorylation", r["phosphorylation"]),
-                                                ("E1P -> E2P", r["occlusion"])]
-                + [("Na+ release", r["na_release"])] * 3 + [("K+ site capture", k_k)] * 2
-                + [("dephosphorylation", r["dephosphorylation"]), ("E2 -> E1", r["return"])])
+        return (self.concentration_mM(Species.NA, Side.INSIDE),
+                self.concentration_mM(Species.NA, Side.OUTSIDE),
+                self.concentration_mM(Species.K, Side.INSIDE),
+                self.concentration_mM(Species.K, Side.OUTSIDE),
+                v["atp.dg0_kJ_per_mol"], v["membrane.temperature_C"])
+
+    @property
+    def dg_atp_kJ_mol(self) -> float:
+        """Free energy of ATP hydrolysis now (kJ/mol): ΔG0′ + RT ln([ADP][Pi]/[ATP])."""
+        v = self.scenario.values
+        return dg_atp(self.atp_mM, self.adp_mM, self.pi_mM, v["atp.dg0_kJ_per_mol"],
+                      v["membrane.temperature_C"])
+
+    @property
+    def dg_cycle_kJ_mol(self) -> float:
+        """Free energy of one forward cycle now (kJ/mol; negative: forward is downhill),
+        with the free concentrations and V now."""
+        na_i, na_o, k_i, k_o, dg0, temp = self._energetics_args()
+        return dg_cycle(self.atp_mM, self.adp_mM, self.pi_mM, na_i, na_o, k_i, k_o,
+                        self.v_mV, dg0, temp)
+
+    @property
+    def pump_reversal_mV(self) -> float:
+        """The potential (mV) at which the cycle's free energy is zero now: the pumps run
+        forward above it, backward below it."""
+        na_i, na_o, k_i, k_o, dg0, temp = self._energetics_args()
+        return reversal_mV(self.atp_mM, self.adp_mM, self.pi_mM, na_i, na_o, k_i, k_o, dg0,
+                           temp)
 
     def concentration_mM(self, species: int, side: int, count: float | None = None) -> float:
         """Free concentration (mM) of ``species`` on ``side`` (or of ``count`` ions there)."""

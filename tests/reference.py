@@ -62,13 +62,32 @@ def normal32(b: int, key: int, index: int) -> float:
 
 
 def move(x, y, species, side, bound, sigma, seed, step, width, height, x_in, x_out, pump_y,
-         pump_state, pump_nna, pump_nk, face_half, p_stick):
-    """One step for every ion; returns new (x, y) and the list of (ion, pump) proposals."""
+         pump_state, pump_nna, pump_nk, face_half, p_stick, p_rebind=0.0):
+    """One step for every ion; returns new (x, y) and the list of (ion, pump) proposals (a
+    congener Na+ on the K+ sites proposes pump + m). ``p_stick`` in the ``P_STICK_*`` order
+    (Na inner, K outer, Na congener, -, K inner); ``p_rebind``: external Na+ back on E2P's
+    Na+ sites this step."""
     x, y = x.copy(), y.copy()
     m = len(pump_y)
     kmove, ktail = step_key(seed, STREAM_MOVE, step), step_key(seed, STREAM_MOVE_TAIL, step)
     kstick = step_key(seed, STREAM_STICK, step)
     proposals = []
+
+    def inner(p, s):  # sticking probability at an inner face
+        if pump_state[p] != 0:
+            return 0.0
+        if s == 0:
+            return p_stick[0] if pump_nk[p] == 0 and pump_nna[p] < 3 else 0.0
+        return p_stick[4] if pump_nna[p] == 0 and pump_nk[p] < 2 else 0.0
+
+    def outer(p, s):  # (sticking probability, proposal) at an outer face
+        if pump_state[p] != 3:
+            return 0.0, p
+        if s == 0 and pump_nk[p] == 0 and pump_nna[p] < 3:
+            return p_rebind, p
+        if pump_nna[p] == 0 and pump_nk[p] < 2:
+            return (p_stick[2], p + m) if s == 0 else (p_stick[1], p)
+        return 0.0, p
 
     def pump_at(yc):
         if m == 0 or yc < 0 or yc >= height:
@@ -89,17 +108,18 @@ def move(x, y, species, side, bound, sigma, seed, step, width, height, x_in, x_o
             xn = -xn if xn < 0 else xn
             if xn >= x_in:
                 p = pump_at(y0 + (yn - y0) * (x_in - x0) / (xn - x0))
-                if p >= 0 and s == 0 and pump_state[p] == 0 and pump_nna[p] < 3:
-                    if uniforms(draw(kstick, i))[0] < p_stick[0]:
+                if p >= 0 and inner(p, s) > 0:
+                    if uniforms(draw(kstick, i))[0] < inner(p, s):
                         proposals.append((i, p))
                 xn = 2 * x_in - xn
         else:
             xn = 2 * width - xn if xn > width else xn
             if xn <= x_out:
                 p = pump_at(y0 + (yn - y0) * (x_out - x0) / (xn - x0))
-                if p >= 0 and pump_state[p] == 3 and pump_nna[p] == 0 and pump_nk[p] < 2:
-                    if uniforms(draw(kstick, i))[0] < p_stick[2 if s == 0 else 1]:
-                        proposals.append((i, p))
+                if p >= 0 and outer(p, s)[0] > 0:
+                    prob, prop = outer(p, s)
+                    if uniforms(draw(kstick, i))[0] < prob:
+                        proposals.append((i, prop))
                 xn = 2 * x_out - xn
         yn = -yn if yn < 0 else (2 * height - yn if yn > height else yn)
         x[i], y[i] = xn, yn

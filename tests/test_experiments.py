@@ -157,7 +157,7 @@ def test_action_potential_na_enters_then_k_leaves_and_v_goes_up_then_down():
 
 
 def test_leak_only_membrane_runs_down_and_pumps_hold_the_gradients():
-    T = 25.0
+    T = 50.0
     out = {}
     for m in (0, 8):
         sim = _cell({"pumps.count": m, "membrane.patch_area_um2": 0.03}, seed=7)
@@ -166,9 +166,10 @@ def test_leak_only_membrane_runs_down_and_pumps_hold_the_gradients():
         out[m] = (df["na_in_mM"].iloc[0], _window(df, T - 5, T, "na_in_mM").mean(),
                   df["k_in_mM"].iloc[0], _window(df, T - 5, T, "k_in_mM").mean())
     na0, na_end, k0, k_end = out[0]
-    # no pumps: ~22 Na+/ms leak into ~360 (30 ions per mM): ~15 mM in 25 ms; K+ leaks out
-    assert na_end > na0 + 8, out[0]
-    assert k_end < k0 - 4, out[0]
+    # no pumps: ~5 Na+/ms leak into ~360 (30 ions per mM): ~7 mM in 50 ms; K+ leaks out
+    # (issue 13: leak pores 0.2x, to match the slower reversible pump)
+    assert na_end > na0 + 4, out[0]
+    assert k_end < k0 - 2, out[0]
     na0, na_end, k0, k_end = out[8]
     # 1 mM is ~30 ions here: the pumps hold internal Na+ within a few mM
     assert abs(na_end - na0) < 4, out[8]
@@ -190,8 +191,9 @@ def test_ouabain_depolarises_by_a_few_mV_and_gradients_run_down():
     assert df["pumps_BLOCKED"].iloc[-1] == len(sim.pumps)
     assert df["cycles"].iloc[-1] - _window(df, t_block + 20, 200, "cycles")[0] <= 2
     na_block = _window(df, t_block - 2, t_block, "na_in_mM").mean()
-    assert df["na_in_mM"].iloc[-1] > na_block + 10
-    assert df["k_in_mM"].iloc[-1] < _window(df, t_block - 2, t_block, "k_in_mM").mean() - 5
+    # (issue 13: leak pores 0.2x for the slower reversible pump, so the run-down is slower)
+    assert df["na_in_mM"].iloc[-1] > na_block + 3
+    assert df["k_in_mM"].iloc[-1] < _window(df, t_block - 2, t_block, "k_in_mM").mean() - 2
     # before the block the pump current is outward and balanced by net inward leak current
     assert _window(df, 10, t_block, "i_pump_uA_cm2").mean() > 0.5
     assert _window(df, 10, t_block, "i_channel_uA_cm2").mean() < 0

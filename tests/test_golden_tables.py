@@ -16,13 +16,14 @@ from particles.cli import main
 DATA = Path(__file__).parent / "data"
 
 GOLDEN = {
-    "pump-cycle": "eff7cf21f473791af0937c21c2850d288af722daf1c24dfcb5ebf602c5cc95af",
-    "resting": "6a2b0fb24de114be1a81bdebec8c141826c3e12abb5b33e14f4240df3499e79b",
-    "recovery": "cfd8096d343df524f6e235fcc617fd94bd06aa615ddeb69cd88ff2ee82a02089",
-    "hodgkin-keynes": "06a33a3171e3777d18fecfd395150ec15113f81286dd321675acfe758827e0f2",
-    "ouabain": "ae6b22366baf9f6a1671f5495134404e50b4cfdc2eba1da9770483fd6cc64433",
-    "saturation": "29891f835923608520c8a652aaf71736ce800934f0be94ae9f65445566c3826a",
-    str(DATA / "all-events.toml"): "0a361f7feb8345884c672c7744331d18d0a5c0b027587de2d9e1325a01a82396",
+    "pump-cycle": "27c7ef9e5b14c74cb67566323e2f2eb547b6d8373868222645e771aa4128289b",
+    "resting": "94e405c9d62d65ee75661ed76a37ac28d447901973f21e03df65933dea88aa48",
+    "recovery": "cd2f164785269422b9a6ff42415a2d66e0607f63a68cfd796c11eae2fda44b97",
+    "hodgkin-keynes": "ded21a92420e31802a20bbe6570ba60c562a474c15e3c11051f8c84c1174d781",
+    "ouabain": "081a12671c9ddc480b4271059d8dee359e0022ab88545a6df3c9215c407863c8",
+    "energetics": "9def0ed67e300ef26e789d2bee7a9b1e5b5831d52825d4e76224e2a0b989629d",
+    "saturation": "ab56918c0b3f220a1267217181c2e8c92ffef575546232e9442e6c8e82965841",
+    str(DATA / "all-events.toml"): "5d84706a4a301fbf760bc62ef504512bfaf069ab963a69af1c846b9e929e083a",
 }
 
 

@@ -46,17 +46,21 @@ def test_move_kernel_equals_numpy_reference(make_sim):
     sim.step(200)  # some ions now bound
     i, p, g = sim.ions, sim.pumps, sim.geometry
     # open faces on both sides (the move only reads the pump arrays)
-    p.state[:] = [layout.E1, layout.E2P, layout.E1]
-    p.n_na[:] = [1, 0, 0]
+    # (Na+ and K+ on an empty E1, K+ and congener Na+ on E2P, Na+ rebinding on E2P)
+    p.state[:] = [layout.E1, layout.E2P, layout.E2P]
+    p.n_na[:] = [0, 0, 2]
     p.n_k[:] = [0, 1, 0]
     sigma = sim.par[layout.PAR_SIGMA:layout.PAR_SIGMA + layout.N_SPECIES]
     p_stick = sim.par[layout.PAR_P_STICK:layout.PAR_P_STICK + layout.N_P_STICK]
     scratch = kn.scratch(len(i))  # passage probabilities 0: no pore passes, as the reference
+    scratch.rate[layout.R_STICK_REBIND] = 0.3
     total_props = 0
+    all_props = set()
     for step in range(sim.step_index, sim.step_index + 20):
         rx, ry, rprops = ref.move(i.x, i.y, i.species, i.side, i.bound, sigma, sim.seed, step,
                                   g.width_um, g.height_um, g.x_in_face, g.x_out_face, p.y,
-                                  p.state, p.n_na, p.n_k, g.pump_face_um / 2, p_stick)
+                                  p.state, p.n_na, p.n_k, g.pump_face_um / 2, p_stick,
+                                  scratch.rate[layout.R_STICK_REBIND])
         kn.move(sim.seed, step, i.kernel_arrays(), p.kernel_arrays(),
                 sim.channels.kernel_arrays(), sim.par, scratch)
         np.testing.assert_allclose(i.x, rx, rtol=0, atol=1e-12)
@@ -66,7 +70,9 @@ def test_move_kernel_equals_numpy_reference(make_sim):
                  for c in range(len(scratch.prop_count)) for j in range(scratch.prop_count[c])]
         assert props == rprops
         total_props += len(props)
+        all_props |= {pp for _, pp in props}
     assert total_props > 0, "the comparison should include capture proposals"
+    assert all_props >= {2, 1 + len(p)}, "rebinding and congener proposals should be included"
 
 
 def _run_table(threads: int, seed: int, tmp_path) -> bytes:

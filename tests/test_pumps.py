@@ -6,20 +6,35 @@ import pytest
 
 from particles import PumpState, Simulation, load_scenario, physics
 from particles import kernels as kn
-from particles.layout import (C_ATP_USED, C_CHARGE_OUT, C_CYCLES, C_K_IN, C_NA_IN, C_NA_OUT,
+from particles.layout import (C_ATP_USED, C_CHARGE_OUT, C_CYCLES, C_CYCLES_BWD, C_CYCLES_FWD,
+                              C_K_IN, C_NA_IN, C_NA_OUT, C_PI_RELEASED,
                               P_STICK_NA_INNER, PAR_P_STICK)
 from particles.config import builtin_names
 from particles.stats import fit_hill, renewal_fano
 
 
+#: The irreversible limit of the cycle (issue 13): backward steps negligible, which
+#: thermodynamics allows only with an enormous drive (ΔG0′ = −600 kJ/mol, so that the
+#: E1(2K) -> E2(2K) rate detailed balance leaves is negligible too); renewal theory then
+#: applies.
+IRREVERSIBLE = {"atp.dg0_kJ_per_mol": -600.0, "pumps.kd_na_in_mM": 1e-6,
+                "pumps.kd_na_out_mM": 1e6, "pumps.kd_k_out_mM": 1e-6, "pumps.kd_k_in_mM": 1e6,
+                "pumps.k_phos_back_per_ms": 1e-6, "pumps.k_occlusion_back_per_ms": 1e-6,
+                "pumps.k_dephos_back_per_mM_ms": 1e-6}
+
+
 def _check_stoichiometry(sim):
+    """Net Na+ out, ions in, ATP, Pi and charge against net cycles (forward − backward),
+    within what the pumps hold in cycles in progress (issue 13: steps run both ways)."""
     c, m = sim.counters, len(sim.pumps)
     cycles = c[C_CYCLES]
-    assert c[C_K_IN] + c[C_NA_IN] == 2 * cycles
-    assert 0 <= c[C_NA_OUT] - 3 * cycles <= 3 * m  # Na+ of cycles in progress
+    assert cycles == c[C_CYCLES_FWD] - c[C_CYCLES_BWD] == sim.pumps.cycles.sum()
+    assert abs(c[C_K_IN] + c[C_NA_IN] - 2 * cycles) <= 2 * m
+    assert abs(c[C_NA_OUT] - 3 * cycles) <= 3 * m  # Na+ of cycles in progress
     assert c[C_CHARGE_OUT] == c[C_NA_OUT] - c[C_K_IN] - c[C_NA_IN]
-    assert 0 <= c[C_ATP_USED] - cycles <= m
-    assert cycles == sim.pumps.cycles.sum()
+    assert abs(c[C_CHARGE_OUT] - cycles) <= 3 * m  # one charge per net cycle
+    assert abs(c[C_ATP_USED] - cycles) <= m
+    assert abs(c[C_PI_RELEASED] - cycles) <= m
     # every bound ion is on a site of a pump, and every occupied site holds a bound ion
     held = sim.pumps.sites[sim.pumps.sites >= 0]
     assert len(np.unique(held)) == len(held) == sim.ions.bound.sum()
@@ -50,8 +65,8 @@ def test_long_run_cycles_3_to_2_and_conserves():
     sim.run(60.0)
     _check_stoichiometry(sim)
     c = sim.counters
-    assert c[C_CYCLES] >= 20
-    # gross Na+ out per cycle tends to 3, ions in per cycle is exactly 2
+    assert c[C_CYCLES] >= 5
+    # net Na+ out per net cycle tends to 3
     assert abs(c[C_NA_OUT] / c[C_CYCLES] - 3) <= 3 * len(sim.pumps) / c[C_CYCLES]
     df = sim.timeseries()
     for s in ("na", "k"):
@@ -102,10 +117,10 @@ def _turnover(na_in_mM, seed, burn_in=10.0, duration=30.0):
     (so that a cycle is short against the run)."""
     base = load_scenario("saturation")
     over = {"ions.na.inside_mM": na_in_mM, "time.sample_ms": 1.0, "ions.k.inside_mM": 0.0,
-            "domain.depth_um": 5e-5}
+            "domain.depth_um": 5e-5, **IRREVERSIBLE}
     for key in ("k_phos_per_ms", "k_occlusion_per_ms", "k_na_release_per_ms",
                 "k_dephos_per_ms", "k_return_per_ms", "k_return_atp_per_ms",
-                "kon_na_per_mM_ms", "kon_k_per_mM_ms", "kon_na_congener_per_mM_ms"):
+                "k_k_release_per_ms", "kon_na_per_mM_ms", "kon_k_per_mM_ms"):
         over[f"pumps.{key}"] = 3 * base[f"pumps.{key}"]
     sim = Simulation(base.with_overrides(over), seed=seed)
     sim.run(burn_in)  # past the start-up transient of pumps all in E1
@@ -139,7 +154,7 @@ def test_fano_factor_of_one_pump_matches_renewal_theory():
             "ions.na.outside_mM": 0.0, "pumps.kon_na_per_mM_ms": 1.0,
             "pumps.kon_k_per_mM_ms": 1.0, "time.sample_ms": 0.03,
             "bath.clamped": True, "bath.zone_um": 0.05, "dialysis.clamped": True,
-            "dialysis.zone_um": 0.05}
+            "dialysis.zone_um": 0.05, **IRREVERSIBLE}
     sim = Simulation(load_scenario("resting", overrides=over), seed=5)
     theory = renewal_fano([k for _, k in sim.cycle_steps()])
     sim.run(600.0)
@@ -167,48 +182,45 @@ def test_fano_factor_of_one_pump_matches_renewal_theory():
     assert abs(est.value - theory["fano"]) < 4 * est.se + 0.1 * theory["fano"], (est, theory)
 
 
+def _energetics(**over):
+    """`energetics` (clamped, dialysed, perfused, fast pumps) without its protocol."""
+    import dataclasses
+
+    sc = dataclasses.replace(load_scenario("energetics"), protocol=[])
+    return sc.with_overrides({"domain.depth_um": 2e-5, "time.sample_ms": 0.5, **over})
+
+
 def test_poison_stops_cycling_and_washout_restores_it():
-    over = {"atp.basal_per_ms": 1.0, "time.sample_ms": 0.5}
-    sim = Simulation(load_scenario("pump-cycle", overrides=over), seed=6)
-    sim.run(8.0)
-    c_before = sim.counters[C_CYCLES]
-    assert c_before > 0
+    sim = Simulation(_energetics(**{"dialysis.clamped": False}), seed=6)  # (it holds ATP)
+    sim.run(1.0)  # pumps start empty: internal K+ binds and turns some backwards once
+    c0 = sim.counters[C_CYCLES]
+    sim.run(4.0)
+    assert sim.counters[C_CYCLES] - c0 > 0
     sim.apply_event("poison")
-    sim.run(6.0)  # ATP decays with 1/ms: gone after ~ 5 ms
-    assert sim.atp_mM < 0.01
+    sim.run(1.0)  # ATP decays with 20 /ms: gone within 1 ms, ADP and Pi up
+    assert sim.atp_mM < 0.01 and sim.adp_mM > 2.5 and sim.dg_atp_kJ_mol > 0
     c_poisoned = sim.counters[C_CYCLES]
-    sim.run(10.0)
-    # phosphorylation is ATP-dependent: no new cycle can start; at most one per pump ends
+    sim.run(5.0)
+    # phosphorylation needs ATP: no new forward cycle starts, at most one per pump ends
     assert sim.counters[C_CYCLES] - c_poisoned <= len(sim.pumps)
     stuck = sim.counters[C_CYCLES]
     sim.apply_event("washout")
-    sim.run(15.0)
+    sim.run(10.0)
     assert sim.atp_mM > 0.9 * sim.scenario["atp.initial_mM"]
-    assert sim.counters[C_CYCLES] - stuck >= 3
+    assert sim.counters[C_CYCLES] - stuck > 0
 
 
 def test_ouabain_locks_pumps_for_good():
-    sim = Simulation(load_scenario("pump-cycle"), seed=7)
-    # 100 /(mM·ms) · 0.1 mM = 10 /ms on an empty E2P, which K+ (8 /ms) competes for
-    sim.apply_event("ouabain", mM=0.1)
-    sim.run(40.0)
+    sim = Simulation(_energetics(), seed=7)
+    # 0.05 /(mM·ms) · 2000 mM = 100 /ms on an empty E2P (a time-scaled stand-in for µM
+    # ouabain over minutes), which K+ (13.5 /ms) and Na+ rebinding compete for
+    sim.apply_event("ouabain", mM=2000.0)
+    sim.run(30.0)
     assert np.all(sim.pumps.state == PumpState.BLOCKED)
     c = sim.counters[C_CYCLES]
-    sim.run(10.0)
+    sim.run(3.0)
     assert sim.counters[C_CYCLES] == c
 
 
-def test_no_external_k_lowers_but_does_not_stop_na_efflux():
-    def na_out(k_out, seed):
-        over = {"ions.k.outside_mM": k_out, "pumps.count": 5, "dialysis.clamped": True,
-                "channels.na_leak_count": 0, "channels.k_leak_count": 0,
-                "dialysis.zone_um": 0.05, "pumps.kon_na_congener_per_mM_ms": 0.002}
-        sim = Simulation(load_scenario("pump-cycle", overrides=over), seed=seed)
-        sim.run(40.0)
-        return sim.counters[C_NA_OUT], sim.counters[C_NA_IN]
-
-    control, _ = na_out(5.0, 8)
-    kfree, na_in_on_k_sites = na_out(0.0, 8)
-    assert kfree > 0 and na_in_on_k_sites > 0  # Na/Na exchange through the K+ sites
-    # cycle ≈ 3.9 ms with K+, ≈ 10.8 ms on congener Na+ alone (rates of pump-cycle)
-    assert kfree < control - 4 * np.sqrt(kfree + control), (kfree, control)
+# K-free Na+ efflux (Na/Na exchange through the Na+ limb) is tested on the whole experiment:
+# tests/test_experiments.py::test_hodgkin_keynes_efflux_rate_constant_per_phase.

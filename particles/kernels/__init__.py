@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..layout import (N_CH_TYPES, N_CHP, N_COUNT, N_PROB, ChannelArrays, IonArrays, PumpArrays,
+from ..layout import (N_CH_TYPES, N_CHP, N_COUNT, N_RATE, ChannelArrays, IonArrays, PumpArrays,
                       Scratch)
 from .ions import _count, _label_tracer
 from .membrane import _gates_open
@@ -43,7 +43,7 @@ def scratch(n_ions: int) -> Scratch:
     """Fresh per-step scratch arrays for ``n_ions`` ions (:class:`~particles.layout.Scratch`)."""
     n_chunks = max((n_ions + CHUNK - 1) // CHUNK, 1)
     return Scratch(np.zeros(n_ions, np.int32), np.zeros(n_ions, np.int32),
-                   np.zeros(n_chunks, np.int64), np.zeros(N_PROB),
+                   np.zeros(n_chunks, np.int64), np.zeros(N_RATE),
                    np.zeros((N_CH_TYPES, 2)), np.zeros((n_chunks, N_CHP), np.int64))
 
 
@@ -92,8 +92,9 @@ def exchanges(seed: int, step: int, ions: IonArrays, par: np.ndarray, env: np.nd
     return bool(_exchanges(int(seed), int(step), ions, par, env, bath_target, counters))
 
 
-def pump_rates(par: np.ndarray, env: np.ndarray) -> tuple[float, float, float]:
-    """The ATP- and voltage-dependent pump rates now (1/ms): phosphorylation, E1P -> E2P,
-    E2 -> E1 (the values the step turns into probabilities)."""
-    k_phos, k_occ, k_ret = _rates(par, env)
-    return float(k_phos), float(k_occ), float(k_ret)
+def pump_rates(par: np.ndarray, env: np.ndarray) -> np.ndarray:
+    """The pump rates now, ``(N_RATE,)`` in the ``R_*`` layout (1/ms; ``R_STICK_REBIND`` is
+    a probability): the values the step draws its transitions from."""
+    out = np.zeros(N_RATE)
+    _rates(par, env, out)
+    return out

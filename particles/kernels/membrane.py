@@ -6,12 +6,13 @@ import numpy as np
 from numba import njit
 
 from ..jit import JIT
-from ..layout import (CH_KV, CH_NAV, ENV_AP_COUNT, ENV_AP_INTERVAL, ENV_AP_START, ENV_ATP,
-                      ENV_J, ENV_JCH, ENV_POISONED, ENV_V, INWARD, N_CH_TYPES, OUTWARD,
-                      PAR_ATP_BASAL, PAR_ATP_PROD, PAR_ATP_REGEN, PAR_ATP_SET, PAR_C,
+from ..layout import (CH_KV, CH_NAV, ENV_ADP, ENV_AP_COUNT, ENV_AP_INTERVAL, ENV_AP_START,
+                      ENV_ATP, ENV_DIALYSIS_ON, ENV_J, ENV_JCH, ENV_PI, ENV_POISONED, ENV_V,
+                      INWARD, N_CH_TYPES, OUTWARD, PAR_ADP_SET, PAR_ATP_BASAL, PAR_ATP_PROD,
+                      PAR_ATP_REGEN, PAR_ATP_SET, PAR_C, PAR_CLAMP, PAR_CLAMP_MV, PAR_PI_SET,
+                      PAR_VT,
                       PAR_CH_BIAS, PAR_DT, PAR_EL, PAR_GL, PAR_J_PER_CHARGE, PAR_KV_DELAY,
                       PAR_KV_OPEN, PAR_MM_PER_ATP, PAR_NAV_OPEN, PAR_TAU_J, PAR_TAU_JCH)
-from .pumps import V_T_MV
 
 
 @njit(**JIT)
@@ -51,7 +52,7 @@ def _channel_probabilities(par, env, t, ch_p0, ch_pass):
     f_in = 1.0
     f_out = 1.0
     if par[PAR_CH_BIAS] > 0.0:
-        f_in = np.exp(-env[ENV_V] / (2.0 * V_T_MV))
+        f_in = np.exp(-env[ENV_V] / (2.0 * par[PAR_VT]))
         f_out = 1.0 / f_in
     na_open, k_open = _gates_open(par, env, t)
     for t_ in range(N_CH_TYPES):
@@ -69,29 +70,50 @@ def _channel_probabilities(par, env, t, ch_p0, ch_pass):
 
 
 @njit(**JIT)
-def _energy_and_potential(par, env, d_atp_used, d_charge_out, d_channel_out):
-    """Advance ATP (mM) and the membrane potential (mV) by one step (explicit Euler).
+def _energy_and_potential(par, env, d_atp_used, d_pi_released, d_charge_out, d_channel_out):
+    """Advance ATP, ADP, Pi (mM) and the membrane potential (mV) by one step (explicit Euler).
 
-    ATP: ``dA/dt = P + k_regen·max(A0 - A, 0) - k_basal·A - (pump use)``; production (both
-    terms) stops while a metabolic poison is present (MODEL.md §3).
-    ``d_atp_used``: ATP molecules the pumps used this step; ``d_charge_out``: net elementary
-    charges they moved outward. The patch's pump current density (µA/cm²) is averaged with
-    an exponential window ``PAR_TAU_J`` (the patch stands for the whole membrane).
-    ``d_channel_out``: net elementary charges that crossed channels outward this step
-    (outward minus inward crossings; both ions carry +1), scaled the same way and averaged
-    over ``PAR_TAU_JCH`` into ``J_ch``. Then ``C dV/dt = -J - J_ch - g_L (V - E_L)``
-    (MODEL.md §4)."""
+    ATP: ``dA/dt = P + k_regen·(A0 - A) - k_basal·A - (pump use)`` (metabolism buffers ATP
+    at its set point A0 both ways: pumps running backwards make ATP); every ATP used
+    (by the pumps or the basal use) gives one ADP and one Pi, every ATP made (metabolism)
+    takes one of each; while no poison is present metabolism also brings ADP and Pi back
+    to their set points at ``k_regen``. Production (all of it) stops while a metabolic
+    poison is present (MODEL.md §3): ATP falls, ADP and Pi rise.
+    ``d_atp_used``: net ATP molecules the pumps used this step (negative when they made
+    ATP running backwards); ``d_pi_released``: net Pi they released; ``d_charge_out``: net
+    elementary charges they moved outward. The patch's pump current density (µA/cm²) is
+    averaged with an exponential window ``PAR_TAU_J`` (the patch stands for the whole
+    membrane). ``d_channel_out``: net elementary charges that crossed channels outward this
+    step, scaled the same way and averaged over ``PAR_TAU_JCH`` into ``J_ch``. Then
+    ``C dV/dt = -J - J_ch - g_L (V - E_L)`` (MODEL.md §4), or V = ``PAR_CLAMP_MV`` under
+    voltage clamp (``PAR_CLAMP``). Internal dialysis (``ENV_DIALYSIS_ON``) holds ATP, ADP
+    and Pi at their set points (poison then has no effect on them)."""
     dt = par[PAR_DT]
-    atp = env[ENV_ATP]
+    atp, adp, pi = env[ENV_ATP], env[ENV_ADP], env[ENV_PI]
+    mm = par[PAR_MM_PER_ATP]
     prod = 0.0
+    relax_adp = 0.0
+    relax_pi = 0.0
     if env[ENV_POISONED] == 0:
-        prod = par[PAR_ATP_PROD] + par[PAR_ATP_REGEN] * max(par[PAR_ATP_SET] - atp, 0.0)
-    atp += dt * (prod - par[PAR_ATP_BASAL] * atp) - d_atp_used * par[PAR_MM_PER_ATP]
-    env[ENV_ATP] = max(atp, 0.0)
+        prod = par[PAR_ATP_PROD] + par[PAR_ATP_REGEN] * (par[PAR_ATP_SET] - atp)
+        relax_adp = par[PAR_ATP_REGEN] * (par[PAR_ADP_SET] - adp)
+        relax_pi = par[PAR_ATP_REGEN] * (par[PAR_PI_SET] - pi)
+    basal = par[PAR_ATP_BASAL] * atp
+    pump_use = d_atp_used * mm
+    env[ENV_ATP] = max(atp + dt * (prod - basal) - pump_use, 0.0)
+    env[ENV_ADP] = max(adp + dt * (basal - prod + relax_adp) + pump_use, 0.0)
+    env[ENV_PI] = max(pi + dt * (basal - prod + relax_pi) + d_pi_released * mm, 0.0)
+    if env[ENV_DIALYSIS_ON] > 0:  # the dialysis fluid holds the nucleotides and Pi too
+        env[ENV_ATP] = par[PAR_ATP_SET]
+        env[ENV_ADP] = par[PAR_ADP_SET]
+        env[ENV_PI] = par[PAR_PI_SET]
     j_now = d_charge_out * par[PAR_J_PER_CHARGE]
     env[ENV_J] += (j_now - env[ENV_J]) * min(1.0, dt / par[PAR_TAU_J])
     j_ch = d_channel_out * par[PAR_J_PER_CHARGE]
     env[ENV_JCH] += (j_ch - env[ENV_JCH]) * min(1.0, dt / par[PAR_TAU_JCH])
+    if par[PAR_CLAMP] > 0:
+        env[ENV_V] = par[PAR_CLAMP_MV]
+        return
     v = env[ENV_V]
     env[ENV_V] = v + dt * (-env[ENV_J] - env[ENV_JCH] - par[PAR_GL] * (v - par[PAR_EL])) \
         / par[PAR_C]

@@ -15,14 +15,16 @@ from __future__ import annotations
 from numba import njit, prange
 
 from ..jit import JIT, JIT_PARALLEL
-from ..layout import (C_K_CAPTURED, C_NA_CAPTURED, CHP_GROUP_STRIDE, CHP_TRACER_IN, CHP_TRACER_OUT,
+from ..layout import (C_CHARGE_OUT, C_K_CAPTURED, C_K_IN, C_NA_CAPTURED, C_NA_OUT,
+                      C_TRACER_EFFLUX, CHP_GROUP_STRIDE, CHP_TRACER_IN, CHP_TRACER_OUT,
                       E1_3NA, E2P_2K, INSIDE, INWARD, K_SITES, NA, NA_SITES, OUTSIDE, OUTWARD,
-                      P_STICK_K_OUTER, P_STICK_NA_INNER, P_STICK_NA_OUTER, PAR_CH_HALF,
+                      P_STICK_K_INNER, P_STICK_K_OUTER, P_STICK_NA_INNER, P_STICK_NA_OUTER,
+                      PAR_CH_HALF, R_STICK_REBIND,
                       PAR_FACE_HALF, PAR_HEIGHT, PAR_P_STICK, PAR_SIGMA, PAR_SITE_DX, PAR_SITE_DY,
                       PAR_WIDTH, PAR_X_IN, PAR_X_MEM, PAR_X_OUT, RESERVOIR, STREAM_CHANNEL,
                       STREAM_MOVE, STREAM_MOVE_TAIL, STREAM_STICK)
 from ..rng import draw, normal_pair, step_key, uniforms
-from .pumps import _open_inner, _open_outer
+from .pumps import _open_inner, _open_outer, _open_rebind
 
 CHUNK = 4096
 """Ions per chunk of the parallel move; proposals are collected per chunk."""
@@ -86,29 +88,47 @@ def _pore_passes(yc, s, direction, key, i, channels, par, ch_pass):
 
 
 @njit(**JIT)
-def _face_hit(i, s, face, yc, kstick, kchan, pumps, channels, par, ch_pass):
+def _stick(p, s, face, pumps, par, rate):
+    """Sticking probability of an ion of species ``s`` hitting the face of pump ``p`` from
+    compartment ``face`` now, and where it would bind (0: the sites that face fills, 1: a
+    congener Na+ on the K+ sites); probability 0 when no site is open for it."""
+    state, n_na, n_k = pumps.state, pumps.n_na, pumps.n_k
+    if face == INSIDE:
+        if not _open_inner(p, s, state, n_na, n_k):
+            return 0.0, 0
+        return par[PAR_P_STICK + (P_STICK_NA_INNER if s == NA else P_STICK_K_INNER)], 0
+    if s != NA:
+        return (par[PAR_P_STICK + P_STICK_K_OUTER] if _open_outer(p, state, n_na, n_k)
+                else 0.0), 0
+    if _open_rebind(p, state, n_na, n_k):  # external Na+ back on the Na+ sites
+        return rate[R_STICK_REBIND], 0
+    if _open_outer(p, state, n_na, n_k):  # a K+ congener
+        return par[PAR_P_STICK + P_STICK_NA_OUTER], 1
+    return 0.0, 0
+
+
+@njit(**JIT)
+def _face_hit(i, s, face, yc, kstick, kchan, pumps, channels, par, scratch):
     """Ion ``i`` of species ``s`` reaches the membrane face of compartment ``face`` (INSIDE:
-    the inner face, OUTSIDE: the outer face) at ``yc`` (µm). Returns ``(p, q)``: the pump
-    ``p`` it proposes to be captured by (or -1) and the pore ``q`` it passes through (or -1).
+    the inner face, OUTSIDE: the outer face) at ``yc`` (µm). Returns ``(p, q)``: the capture
+    proposal (a pump index, plus the pump count for a congener on the K+ sites; or -1) and
+    the pore ``q`` it passes through (or -1).
 
     A pump face covering ``yc`` proposes a capture, with the sticking probability, while it
-    has an open site for the ion; elsewhere the ion may pass an open pore of its species."""
-    p = _pump_at(yc, pumps.y.shape[0], par[PAR_HEIGHT], pumps.y, par[PAR_FACE_HALF])
+    has an open site for the ion (:func:`_stick`); elsewhere the ion may pass an open pore of
+    its species."""
+    m = pumps.y.shape[0]
+    p = _pump_at(yc, m, par[PAR_HEIGHT], pumps.y, par[PAR_FACE_HALF])
     if p >= 0:
-        if face == INSIDE:
-            is_open = _open_inner(p, s, pumps.state, pumps.n_na)
-            k = P_STICK_NA_INNER
-        else:
-            is_open = _open_outer(p, pumps.state, pumps.n_na, pumps.n_k)
-            k = P_STICK_NA_OUTER if s == NA else P_STICK_K_OUTER  # Na+: a K+ congener
-        if is_open:
+        prob, where = _stick(p, s, face, pumps, par, scratch.rate)
+        if prob > 0.0:
             u, _ = uniforms(draw(kstick, i))
-            if u < par[PAR_P_STICK + k]:
-                return p, -1
+            if u < prob:
+                return p + where * m, -1
         return -1, -1
     if channels.y.shape[0] > 0:
         direction = OUTWARD if face == INSIDE else INWARD
-        return -1, _pore_passes(yc, s, direction, kchan, i, channels, par, ch_pass)
+        return -1, _pore_passes(yc, s, direction, kchan, i, channels, par, scratch.ch_pass)
     return -1, -1
 
 
@@ -151,8 +171,7 @@ def _move_chunk(c, keys, ions, pumps, channels, par, scratch):
             x_face = x_out
         if hit:  # where along the membrane?
             yc = y0 + (yn - y0) * (x_face - x0) / (xn - x0)
-            p, q = _face_hit(i, s, face, yc, kstick, kchan, pumps, channels, par,
-                             scratch.ch_pass)
+            p, q = _face_hit(i, s, face, yc, kstick, kchan, pumps, channels, par, scratch)
             if p >= 0:
                 prop_ion[start + cnt] = i
                 prop_pump[start + cnt] = p
@@ -231,7 +250,8 @@ def _move(seed, step, ions, pumps, channels, par, scratch):
         par: ``(N_PAR,)`` parameters: box and faces, ``PAR_SIGMA + species`` (rms step per
             axis ``sqrt(2 D dt)``, µm), ``PAR_P_STICK + P_STICK_*`` (sticking probability
             per crossing of an open face), pump face and pore half widths.
-        scratch: :class:`~particles.layout.Scratch`. Chunk ``c`` writes its proposals at
+        scratch: :class:`~particles.layout.Scratch` (``rate`` holds this step's rebinding
+            sticking probability). Chunk ``c`` writes its proposals at
             ``prop_ion/prop_pump[c·CHUNK : c·CHUNK + prop_count[c]]`` and its channel
             crossings in row ``c`` of ``ch_part``; ``ch_pass (N_CH_TYPES, 2)`` holds this
             step's passage probabilities per hit (``[:, INWARD]``, ``[:, OUTWARD]``).
@@ -256,33 +276,54 @@ def _move(seed, step, ions, pumps, channels, par, scratch):
 def _accept(ions, pumps, par, scratch, counters):
     """Accept capture proposals in deterministic order (chunk, then ion index).
 
-    A proposal is accepted if its pump still has an open site on that face; the ion becomes
-    bound and is placed on the site (``PAR_X_MEM + PAR_SITE_DX[k]``,
-    ``pump y + PAR_SITE_DY[k]``). Filling the last Na+ site moves the pump to E1_3NA, the
-    last K+ site to E2P_2K.
+    A proposal is accepted if its pump still has an open site for the ion on that face; the
+    ion becomes bound and is placed on the site (``PAR_X_MEM + PAR_SITE_DX[k]``,
+    ``pump y + PAR_SITE_DY[k]``). Filling the last Na+ site of E1 moves the pump to E1_3NA,
+    the last K+ site of E2P to E2P_2K. External Na+ rebinding and internal K+ binding undo a
+    release: they count back the net ``C_NA_OUT`` / ``C_K_IN`` and the charge.
     """
-    x, y, species, side, bound, _ = ions
+    x, y, species, side, bound, tracer = ions
     prop_ion, prop_pump, prop_count = scratch.prop_ion, scratch.prop_pump, scratch.prop_count
+    m = pumps.y.shape[0]
+    state, n_na, n_k = pumps.state, pumps.n_na, pumps.n_k
     for c in range(prop_count.shape[0]):
         base = c * CHUNK
         for j in range(prop_count[c]):
             i = prop_ion[base + j]
-            p = prop_pump[base + j]
+            p = prop_pump[base + j] % m
+            congener = prop_pump[base + j] >= m
+            s = species[i]
             if side[i] == INSIDE:
-                if not _open_inner(p, species[i], pumps.state, pumps.n_na):
+                if not _open_inner(p, s, state, n_na, n_k):
                     continue
-                k = pumps.n_na[p]
-                pumps.n_na[p] += 1
-                if pumps.n_na[p] == NA_SITES:
-                    pumps.state[p] = E1_3NA
-                counters[C_NA_CAPTURED] += 1
+                if s == NA:
+                    k = n_na[p]
+                    n_na[p] += 1
+                    if n_na[p] == NA_SITES:
+                        state[p] = E1_3NA
+                    counters[C_NA_CAPTURED] += 1
+                else:
+                    k = NA_SITES + n_k[p]
+                    n_k[p] += 1
+                    counters[C_K_IN] -= 1
+                    counters[C_CHARGE_OUT] += 1
+            elif s == NA and not congener:
+                if not _open_rebind(p, state, n_na, n_k):
+                    continue
+                k = n_na[p]
+                n_na[p] += 1
+                counters[C_NA_OUT] -= 1
+                counters[C_CHARGE_OUT] -= 1
+                if tracer[i]:
+                    counters[C_TRACER_EFFLUX] -= 1
+                counters[C_K_CAPTURED] += 1
             else:
-                if not _open_outer(p, pumps.state, pumps.n_na, pumps.n_k):
+                if not _open_outer(p, state, n_na, n_k):
                     continue
-                k = NA_SITES + pumps.n_k[p]
-                pumps.n_k[p] += 1
-                if pumps.n_k[p] == K_SITES:
-                    pumps.state[p] = E2P_2K
+                k = NA_SITES + n_k[p]
+                n_k[p] += 1
+                if n_k[p] == K_SITES:
+                    state[p] = E2P_2K
                 counters[C_K_CAPTURED] += 1
             pumps.sites[p, k] = i
             bound[i] = True

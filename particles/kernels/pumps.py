@@ -1,9 +1,13 @@
-"""The pumps: open sites, first-order conformational changes, release of ions.
+"""The pumps: open sites, reversible conformational changes, release of ions.
 
-Post-Albers cycle (MODEL.md §2, :class:`~particles.layout.PumpState`): E1 fills its three
-Na+ sites from inside -> E1_3NA -> (ATP) E1P_3NA -> E2P releases the Na+ outside one by one,
-then fills its two K+ sites from outside -> E2P_2K -> E2_2K -> E1 releasing them inside.
-Ouabain locks an empty E2P (BLOCKED).
+Post-Albers cycle (MODEL.md §2, §2b; :class:`~particles.layout.PumpState`), every step
+reversible: E1 fills its three Na+ sites from inside (they unbind back) -> E1_3NA ->(ATP ⇌
+ADP) E1P_3NA ⇌ E2P releases the Na+ outside one by one (external Na+ rebinds), then fills
+its two K+ sites from outside (they unbind back) -> E2P_2K ⇌(Pi) E2_2K ⇌ E1 holding the two
+K+, which it releases inside one by one (internal K+ binds back). A forward cycle is counted
+at E2_2K -> E1, a backward one at its reverse. Ouabain locks an empty E2P (BLOCKED).
+Competing transitions of one state are drawn from one uniform number: the state is left
+with probability ``1 - exp(-Σk dt)``, by each way in proportion to its rate.
 """
 
 from __future__ import annotations
@@ -12,24 +16,36 @@ import numpy as np
 from numba import njit
 
 from ..jit import JIT
-from ..layout import (BLOCKED, C_ATP_USED, C_CHARGE_OUT, C_CYCLES, C_K_IN, C_NA_IN, C_NA_OUT,
-                      C_TRACER_EFFLUX, E1, E1_3NA, E1P_3NA, E2_2K, E2P, E2P_2K, ENV_ATP,
-                      ENV_OUABAIN, ENV_V, INSIDE, K_SITES, NA, NA_SITES, OUTSIDE, P_DEPHOS, P_NAREL,
-                      P_OCC, P_OUA_OFF, P_OUA_ON, P_PHOS, P_RET, PAR_DT, PAR_FACE_HALF,
-                      PAR_K_DEPHOS, PAR_K_NAREL, PAR_K_OCC, PAR_K_OUA_OFF, PAR_K_OUA_ON, PAR_K_PHOS,
-                      PAR_K_RET0, PAR_K_RET_ATP, PAR_KM_ATP, PAR_KM_ATP_LOW, PAR_REACH, PAR_X_IN,
-                      PAR_X_OUT, PAR_Z_OCC, STREAM_PLACE, STREAM_PUMP, K)
+from ..layout import (BLOCKED, C_ATP_USED, C_CHARGE_OUT, C_CYCLES, C_CYCLES_BWD, C_CYCLES_FWD,
+                      C_K_IN, C_NA_IN, C_NA_OUT, C_PI_RELEASED, C_TRACER_EFFLUX, E1, E1_3NA,
+                      E1P_3NA, E2_2K, E2P, E2P_2K, ENV_ADP, ENV_ATP, ENV_OUABAIN, ENV_PI, ENV_V,
+                      INSIDE, K, K_SITES, NA, NA_SITES, OUTSIDE, P_STICK_NA_REBIND, PAR_DT,
+                      PAR_FACE_HALF, PAR_K_DEPHOS, PAR_K_DEPHOS_B, PAR_K_K_OFF_OUT,
+                      PAR_K_K_REL_IN, PAR_K_NA_OFF_IN, PAR_K_NAREL, PAR_K_OCC, PAR_K_OCC_B,
+                      PAR_K_OUA_OFF, PAR_K_OUA_ON, PAR_K_PHOS, PAR_K_PHOS_B, PAR_K_RET0,
+                      PAR_K_RET_ATP, PAR_KEQ_RET, PAR_KM_ADP, PAR_KM_ATP, PAR_KM_ATP_LOW,
+                      PAR_P_STICK, PAR_SIGMA, PAR_VT, PAR_X_IN, PAR_X_OUT, PAR_Z_NA, PAR_Z_OCC,
+                      R_DEPHOS, R_DEPHOS_B, R_K_OFF_OUT, R_K_REL_IN, R_NA_OFF_IN, R_NAREL,
+                      R_OCC, R_OCC_B, R_OUA_OFF, R_OUA_ON, R_PHOS, R_PHOS_B, R_RET, R_RET_B,
+                      R_STICK_REBIND, STREAM_PLACE, STREAM_PUMP)
 from ..rng import draw, step_key, uniforms
-
-V_T_MV = 26.7
-"""Thermal voltage kT/e at 37 °C (mV), for the voltage dependence of E1P -> E2P and of
-channel passage."""
 
 
 @njit(**JIT)
-def _open_inner(p, species, state, n_na):
-    """True if pump ``p`` accepts an ion of ``species`` at its inner face now."""
-    return species == NA and state[p] == E1 and n_na[p] < NA_SITES
+def _open_inner(p, species, state, n_na, n_k):
+    """True if pump ``p`` accepts an ion of ``species`` at its inner face now: Na+ on the
+    Na+ sites of an E1 holding no K+, K+ on the K+ sites of an E1 holding no Na+."""
+    if state[p] != E1:
+        return False
+    if species == NA:
+        return n_k[p] == 0 and n_na[p] < NA_SITES
+    return n_na[p] == 0 and n_k[p] < K_SITES
+
+
+@njit(**JIT)
+def _open_rebind(p, state, n_na, n_k):
+    """True if pump ``p`` accepts an external Na+ back on its Na+ sites (E2P, no K+)."""
+    return state[p] == E2P and n_k[p] == 0 and n_na[p] < NA_SITES
 
 
 @njit(**JIT)
@@ -40,105 +56,190 @@ def _open_outer(p, state, n_na, n_k):
 
 @njit(**JIT)
 def _release(i, to_side, face_x, yp, par, key, slot, ions):
-    """Free ion ``i`` beside the face at ``face_x`` (µm) on ``to_side``, within
-    ``PAR_REACH`` µm of it and within the pump face of the pump at ``yp``."""
+    """Free ion ``i`` beside the face at ``face_x`` (µm) on ``to_side``, within the pump face
+    of the pump at ``yp``.
+
+    The distance from the face is drawn with the density of the positions from which an ion
+    crosses the face in one step, ``∝ erfc(d / (√2 σ))`` (σ its rms step per axis): release
+    is then the microscopic reverse of capture, so the agents keep the cycle's detailed
+    balance (a release placed closer would be recaptured too often). Sampled as
+    ``d = U·σ·R`` with R Rayleigh-distributed."""
     u1, u2 = uniforms(draw(key, slot))
+    u3, _ = uniforms(draw(key, (1 << 40) + i))
+    d = u1 * par[PAR_SIGMA + ions.species[i]] * np.sqrt(-2.0 * np.log(1.0 - u3))
     if to_side == OUTSIDE:
-        ions.x[i] = face_x + u1 * par[PAR_REACH]
+        ions.x[i] = face_x + d
     else:
-        ions.x[i] = face_x - u1 * par[PAR_REACH]
+        ions.x[i] = face_x - d
     ions.y[i] = yp + (2.0 * u2 - 1.0) * par[PAR_FACE_HALF]
     ions.side[i] = to_side
     ions.bound[i] = False
 
 
 @njit(**JIT)
-def _pump_transitions(seed, step, ions, pumps, par, prob, counters):
+def _pick(u, dt, k1, k2):
+    """Which of two competing transitions of rates ``k1``, ``k2`` (1/ms) fires in a step of
+    ``dt`` ms given the uniform ``u``: 0 none, 1 or 2."""
+    tot = k1 + k2
+    if tot <= 0.0:
+        return 0
+    p = -np.expm1(-tot * dt)
+    if u >= p:
+        return 0
+    return 1 if u * tot < p * k1 else 2
+
+
+@njit(**JIT)
+def _unbind(p, k, to_side, pumps, par, kplace, ions):
+    """Free the ion on site ``k`` of pump ``p`` beside the face of ``to_side``; returns it."""
+    i = pumps.sites[p, k]
+    pumps.sites[p, k] = -1
+    face = par[PAR_X_OUT] if to_side == OUTSIDE else par[PAR_X_IN]
+    _release(i, to_side, face, pumps.y[p], par, kplace, 4 * p + (k % 4), ions)
+    return i
+
+
+@njit(**JIT)
+def _e1(p, u, dt, rate, ions, pumps, par, kplace, counters):
+    """E1 (or E1_3NA): Na+ unbinds inside or phosphorylates; K+ is released inside or the
+    pump occludes its two K+ (backward return)."""
+    n_na, n_k = pumps.n_na, pumps.n_k
+    if n_k[p] > 0:
+        w = _pick(u, dt, rate[R_K_REL_IN], rate[R_RET_B] if n_k[p] == K_SITES else 0.0)
+        if w == 1:
+            n_k[p] -= 1
+            i = _unbind(p, NA_SITES + n_k[p], INSIDE, pumps, par, kplace, ions)
+            counters[C_CHARGE_OUT] -= 1
+            if ions.species[i] == K:
+                counters[C_K_IN] += 1
+            else:
+                counters[C_NA_IN] += 1
+        elif w == 2:
+            pumps.state[p] = E2_2K
+            pumps.cycles[p] -= 1
+            counters[C_CYCLES] -= 1
+            counters[C_CYCLES_BWD] += 1
+    elif n_na[p] > 0:
+        full = pumps.state[p] == E1_3NA
+        w = _pick(u, dt, rate[R_NA_OFF_IN], rate[R_PHOS] if full else 0.0)
+        if w == 1:
+            n_na[p] -= 1
+            _unbind(p, n_na[p], INSIDE, pumps, par, kplace, ions)
+            pumps.state[p] = E1
+        elif w == 2:
+            pumps.state[p] = E1P_3NA
+            counters[C_ATP_USED] += 1
+
+
+@njit(**JIT)
+def _e2p(p, u, dt, rate, ions, pumps, par, kplace, counters):
+    """E2P: Na+ released outside (or back to E1P with all three), K+ unbinding outside,
+    ouabain binding when empty."""
+    n_na, n_k = pumps.n_na, pumps.n_k
+    if n_na[p] > 0:
+        w = _pick(u, dt, rate[R_NAREL], rate[R_OCC_B] if n_na[p] == NA_SITES else 0.0)
+        if w == 1:
+            n_na[p] -= 1
+            i = _unbind(p, n_na[p], OUTSIDE, pumps, par, kplace, ions)
+            counters[C_NA_OUT] += 1
+            counters[C_CHARGE_OUT] += 1
+            if ions.tracer[i]:
+                counters[C_TRACER_EFFLUX] += 1
+        elif w == 2:
+            pumps.state[p] = E1P_3NA
+    elif n_k[p] > 0:
+        if _pick(u, dt, rate[R_K_OFF_OUT], 0.0) == 1:
+            n_k[p] -= 1
+            _unbind(p, NA_SITES + n_k[p], OUTSIDE, pumps, par, kplace, ions)
+    elif _pick(u, dt, rate[R_OUA_ON], 0.0) == 1:
+        pumps.state[p] = BLOCKED
+
+
+@njit(**JIT)
+def _pump_transitions(seed, step, ions, pumps, par, rate, counters):
     """Fire first-order pump transitions for one step (serial over pumps).
 
     Args:
         seed, step: key of the counter-based random numbers.
         ions, pumps: :class:`~particles.layout.IonArrays`, :class:`~particles.layout.PumpArrays`.
-        par: ``(N_PAR,)`` parameters (faces, reach of released ions).
-        prob: ``(N_PROB,)`` probabilities ``1 - exp(-k dt)`` of each transition this step,
-            indexed by the ``P_*`` slots (ATP- and voltage-dependent ones already evaluated
-            for this step, :func:`_probabilities`).
+        par: ``(N_PAR,)`` parameters (faces, reach of released ions, dt).
+        rate: ``(N_RATE,)`` rates in force this step (1/ms, ``R_*`` slots; :func:`_rates`).
         counters: ``(N_COUNTERS,)`` int64 cumulative counters, updated in place.
     """
-    state, n_na, n_k, sites = pumps.state, pumps.n_na, pumps.n_k, pumps.sites
+    state, n_k = pumps.state, pumps.n_k
+    dt = par[PAR_DT]
     kp = step_key(seed, STREAM_PUMP, step)
     kplace = step_key(seed, STREAM_PLACE, step)
     for p in range(pumps.y.shape[0]):
         st = state[p]
-        if st == E1:
-            continue
         u, _ = uniforms(draw(kp, p))
-        if st == E1_3NA:
-            if u < prob[P_PHOS]:
-                state[p] = E1P_3NA
-                counters[C_ATP_USED] += 1
+        if st == E1 or st == E1_3NA:
+            _e1(p, u, dt, rate, ions, pumps, par, kplace, counters)
         elif st == E1P_3NA:
-            if u < prob[P_OCC]:
+            w = _pick(u, dt, rate[R_OCC], rate[R_PHOS_B])
+            if w == 1:
                 state[p] = E2P
+            elif w == 2:
+                state[p] = E1_3NA
+                counters[C_ATP_USED] -= 1
         elif st == E2P:
-            if n_na[p] > 0:
-                if u < prob[P_NAREL]:
-                    k = n_na[p] - 1
-                    i = sites[p, k]
-                    sites[p, k] = -1
-                    n_na[p] = k
-                    _release(i, OUTSIDE, par[PAR_X_OUT], pumps.y[p], par, kplace, 4 * p, ions)
-                    counters[C_NA_OUT] += 1
-                    counters[C_CHARGE_OUT] += 1
-                    if ions.tracer[i]:
-                        counters[C_TRACER_EFFLUX] += 1
-            elif n_k[p] == 0 and u < prob[P_OUA_ON]:
-                state[p] = BLOCKED
+            _e2p(p, u, dt, rate, ions, pumps, par, kplace, counters)
         elif st == E2P_2K:
-            if u < prob[P_DEPHOS]:
+            w = _pick(u, dt, rate[R_DEPHOS], rate[R_K_OFF_OUT])
+            if w == 1:
                 state[p] = E2_2K
+                counters[C_PI_RELEASED] += 1
+            elif w == 2:
+                state[p] = E2P
+                n_k[p] -= 1
+                _unbind(p, NA_SITES + n_k[p], OUTSIDE, pumps, par, kplace, ions)
         elif st == E2_2K:
-            if u < prob[P_RET]:
-                for k in range(NA_SITES, NA_SITES + K_SITES):
-                    i = sites[p, k]
-                    sites[p, k] = -1
-                    _release(i, INSIDE, par[PAR_X_IN], pumps.y[p], par, kplace,
-                             4 * p + 1 + k - NA_SITES, ions)
-                    counters[C_CHARGE_OUT] -= 1
-                    if ions.species[i] == K:
-                        counters[C_K_IN] += 1
-                    else:
-                        counters[C_NA_IN] += 1
-                n_k[p] = 0
+            w = _pick(u, dt, rate[R_RET], rate[R_DEPHOS_B])
+            if w == 1:
                 state[p] = E1
                 pumps.cycles[p] += 1
                 counters[C_CYCLES] += 1
+                counters[C_CYCLES_FWD] += 1
+            elif w == 2:
+                state[p] = E2P_2K
+                counters[C_PI_RELEASED] -= 1
         elif st == BLOCKED:
-            if u < prob[P_OUA_OFF]:
+            if _pick(u, dt, rate[R_OUA_OFF], 0.0) == 1:
                 state[p] = E2P
 
 
 @njit(**JIT)
-def _rates(par, env):
-    """The ATP- and voltage-dependent rates now (1/ms): (phosphorylation, E1P -> E2P,
-    E2 -> E1)."""
-    atp = env[ENV_ATP]
-    k_phos = par[PAR_K_PHOS] * atp / (atp + par[PAR_KM_ATP])
-    k_occ = par[PAR_K_OCC] * np.exp(par[PAR_Z_OCC] * env[ENV_V] / (2.0 * V_T_MV))
+def _rates(par, env, rate):
+    """The rates in force now (1/ms) into ``rate (N_RATE,)`` (``R_*`` slots), from ATP, ADP,
+    Pi, ouabain and V.
+
+    Nucleotides: E1_3NA binds ATP (``K_ATP``) or ADP (``K_ADP``) competitively, so
+    phosphorylation runs at ``k_phos·a/(1 + a + d)`` and back at ``k_phos_b·d/(1 + a + d)``
+    (``a = ATP/K_ATP``, ``d = ADP/K_ADP``). ATP on its low-affinity site speeds E2_2K ⇌ E1
+    both ways (a catalyst: the ratio of the two is the constant ``PAR_KEQ_RET``). Voltage:
+    each backward/forward pair splits its factor symmetrically, ``exp(±z·V/2V_T)``, with the
+    charge ``z`` of E1P -> E2P and of each Na+ release (the rebinding sticking probability
+    gets ``exp(-z_Na·V/2V_T)``)."""
+    atp, adp, pi = env[ENV_ATP], env[ENV_ADP], env[ENV_PI]
+    u = env[ENV_V] / par[PAR_VT]
+    a = atp / par[PAR_KM_ATP]
+    d = adp / par[PAR_KM_ADP]
+    rate[R_PHOS] = par[PAR_K_PHOS] * a / (1.0 + a + d)
+    rate[R_PHOS_B] = par[PAR_K_PHOS_B] * d / (1.0 + a + d)
+    f_occ = np.exp(0.5 * par[PAR_Z_OCC] * u)
+    rate[R_OCC] = par[PAR_K_OCC] * f_occ
+    rate[R_OCC_B] = par[PAR_K_OCC_B] / f_occ
+    f_na = np.exp(0.5 * par[PAR_Z_NA] * u)
+    rate[R_NAREL] = par[PAR_K_NAREL] * f_na
+    rate[R_STICK_REBIND] = min(1.0, par[PAR_P_STICK + P_STICK_NA_REBIND] / f_na)
+    rate[R_DEPHOS] = par[PAR_K_DEPHOS]
+    rate[R_DEPHOS_B] = par[PAR_K_DEPHOS_B] * pi
     k_ret = par[PAR_K_RET0] + (par[PAR_K_RET_ATP] - par[PAR_K_RET0]) * atp / (
         atp + par[PAR_KM_ATP_LOW])
-    return k_phos, k_occ, k_ret
-
-
-@njit(**JIT)
-def _probabilities(par, env, prob):
-    """Per-step transition probabilities ``1 - exp(-k dt)`` from rates, ATP and V."""
-    dt = par[PAR_DT]
-    k_phos, k_occ, k_ret = _rates(par, env)
-    prob[P_PHOS] = -np.expm1(-k_phos * dt)
-    prob[P_OCC] = -np.expm1(-k_occ * dt)
-    prob[P_NAREL] = -np.expm1(-par[PAR_K_NAREL] * dt)
-    prob[P_DEPHOS] = -np.expm1(-par[PAR_K_DEPHOS] * dt)
-    prob[P_RET] = -np.expm1(-k_ret * dt)
-    prob[P_OUA_ON] = -np.expm1(-par[PAR_K_OUA_ON] * env[ENV_OUABAIN] * dt)
-    prob[P_OUA_OFF] = -np.expm1(-par[PAR_K_OUA_OFF] * dt)
+    rate[R_RET] = k_ret
+    rate[R_RET_B] = k_ret / par[PAR_KEQ_RET]
+    rate[R_OUA_ON] = par[PAR_K_OUA_ON] * env[ENV_OUABAIN]
+    rate[R_OUA_OFF] = par[PAR_K_OUA_OFF]
+    rate[R_NA_OFF_IN] = par[PAR_K_NA_OFF_IN]
+    rate[R_K_REL_IN] = par[PAR_K_K_REL_IN]
+    rate[R_K_OFF_OUT] = par[PAR_K_K_OFF_OUT]

@@ -6,6 +6,7 @@ from numba import njit
 
 from ..jit import JIT
 from ..layout import (C_ATP_USED, C_BATH_ADDED, C_CHANNEL, C_CHARGE_OUT, C_DIALYSIS,
+                      C_PI_RELEASED,
                       C_TRACER_EFFLUX, CHP_CROSSINGS, CHP_TRACER_OUT, ENV_BATH_ON,
                       ENV_DIALYSIS_ON, INSIDE, N_CHP, N_SPECIES, OUTSIDE, OUTWARD, PAR_BATH_EVERY,
                       PAR_BATH_X0, PAR_DIALYSIS_X1, PAR_DT, PAR_HEIGHT, PAR_WIDTH, TARGET_BATH,
@@ -13,7 +14,7 @@ from ..layout import (C_ATP_USED, C_BATH_ADDED, C_CHANNEL, C_CHARGE_OUT, C_DIALY
 from .ions import _bath_exchange
 from .membrane import _channel_probabilities, _energy_and_potential
 from .motion import _accept, _move
-from .pumps import _probabilities, _pump_transitions
+from .pumps import _pump_transitions, _rates
 
 
 @njit(**JIT)
@@ -78,16 +79,18 @@ def _advance(nsteps, step0, seed, ions, pumps, channels, par, env, bath_target, 
     """
     for s in range(nsteps):
         step = step0 + s
-        _probabilities(par, env, scratch.prob)
+        _rates(par, env, scratch.rate)
         _channel_probabilities(par, env, step * par[PAR_DT], channels.p0, scratch.ch_pass)
         _move(seed, step, ions, pumps, channels, par, scratch)
         ch_out = _reduce_crossings(channels, scratch, counters)
-        _accept(ions, pumps, par, scratch, counters)
         used0 = counters[C_ATP_USED]
-        charge0 = counters[C_CHARGE_OUT]
-        _pump_transitions(seed, step, ions, pumps, par, scratch.prob, counters)
+        pi0 = counters[C_PI_RELEASED]
+        charge0 = counters[C_CHARGE_OUT]  # bindings move charge too (rebinding Na+, K+ in)
+        _accept(ions, pumps, par, scratch, counters)
+        _pump_transitions(seed, step, ions, pumps, par, scratch.rate, counters)
         _energy_and_potential(par, env, counters[C_ATP_USED] - used0,
-                              counters[C_CHARGE_OUT] - charge0, ch_out)
+                              counters[C_PI_RELEASED] - pi0, counters[C_CHARGE_OUT] - charge0,
+                              ch_out)
         if (step + 1) % int(par[PAR_BATH_EVERY]) == 0:
             if not _exchanges(seed, step, ions, par, env, bath_target, counters):
                 return -(s + 1)

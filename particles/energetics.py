@@ -1,0 +1,136 @@
+"""The pump's energetics (MODEL.md §2b): free energies, reversal potential, the detailed-
+balance constant of the return step, and the mean-field rates of the reversible cycle.
+
+Conventions: V is inside minus outside (mV); one forward cycle moves 3 Na+ out, 2 K+ in,
+hydrolyses one ATP and carries one positive charge outward. Concentrations in mM; the
+standard state of ΔG0′ is 1 M (1000 mM).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .layout import (R_DEPHOS, R_DEPHOS_B, R_K_OFF_OUT, R_K_REL_IN, R_NA_OFF_IN, R_NAREL, R_OCC,
+                     R_OCC_B, R_PHOS, R_PHOS_B, R_RET, R_RET_B)
+
+GAS_CONSTANT = 8.314462618e-3
+"""R (kJ/(mol·K))."""
+FARADAY = 96.48533212
+"""F (kJ/(mol·V)), i.e. C/mol / 1000."""
+
+
+def rt_kJ(temperature_C: float) -> float:
+    """RT (kJ/mol) at ``temperature_C``."""
+    return GAS_CONSTANT * (temperature_C + 273.15)
+
+
+def thermal_voltage_mV(temperature_C: float) -> float:
+    """RT/F (mV) at ``temperature_C``."""
+    return 1000.0 * rt_kJ(temperature_C) / FARADAY
+
+
+def dg_atp(atp_mM: float, adp_mM: float, pi_mM: float, dg0: float,
+           temperature_C: float) -> float:
+    """ΔG of ATP hydrolysis (kJ/mol): ``ΔG0′ + RT ln([ADP][Pi]/[ATP])`` (concentrations in
+    M); -inf without ADP or Pi, +inf without ATP."""
+    if adp_mM <= 0 or pi_mM <= 0:
+        return -math.inf if atp_mM > 0 else math.nan
+    if atp_mM <= 0:
+        return math.inf
+    return dg0 + rt_kJ(temperature_C) * math.log(adp_mM * pi_mM / (atp_mM * 1000.0))
+
+
+def _ln_ratio(a: float, b: float) -> float:
+    """ln(a/b), ±inf when one of them is 0, nan when both are."""
+    la = math.log(a) if a > 0 else -math.inf
+    lb = math.log(b) if b > 0 else -math.inf
+    return la - lb if math.isfinite(la) or math.isfinite(lb) else math.nan
+
+
+def transport_work(na_in: float, na_out: float, k_in: float, k_out: float, v_mV: float,
+                   temperature_C: float) -> float:
+    """Free energy (kJ/mol) of moving 3 Na+ out, 2 K+ in and one charge out:
+    ``3 RT ln(Na_o/Na_i) + 2 RT ln(K_i/K_o) − F V`` (infinite or nan when an ion is
+    missing)."""
+    rt = rt_kJ(temperature_C)
+    na, k = _ln_ratio(na_out, na_in), _ln_ratio(k_in, k_out)
+    if (na == math.inf and k == -math.inf) or (na == -math.inf and k == math.inf):
+        return math.nan
+    return 3 * rt * na + 2 * rt * k - FARADAY * v_mV * 1e-3
+
+
+def dg_cycle(atp_mM, adp_mM, pi_mM, na_in, na_out, k_in, k_out, v_mV, dg0,
+             temperature_C) -> float:
+    """ΔG of one forward cycle (kJ/mol); negative: forward is downhill."""
+    return _sum(dg_atp(atp_mM, adp_mM, pi_mM, dg0, temperature_C),
+                transport_work(na_in, na_out, k_in, k_out, 0.0, temperature_C)) \
+        - FARADAY * v_mV * 1e-3
+
+
+def _sum(a: float, b: float) -> float:
+    """a + b, nan (not an error) for inf − inf."""
+    return a + b if not (math.isinf(a) and math.isinf(b) and a != b) else math.nan
+
+
+def reversal_mV(atp_mM, adp_mM, pi_mM, na_in, na_out, k_in, k_out, dg0,
+                temperature_C) -> float:
+    """The potential (mV) at which ΔG_cycle = 0: the pump runs forward above it."""
+    g = _sum(dg_atp(atp_mM, adp_mM, pi_mM, dg0, temperature_C),
+             transport_work(na_in, na_out, k_in, k_out, 0.0, temperature_C))
+    return g / FARADAY * 1e3
+
+
+def return_equilibrium(v: dict) -> float:
+    """Equilibrium constant of E2(2K) ⇌ E1(2K) (forward/backward rate, dimensionless) that
+    closes detailed balance around the cycle, from the scenario's values ``v``.
+
+    Around one cycle ``Π k+ / Π k− = exp(−ΔG0′/RT)·1000 mM·[ATP]/([ADP][Pi]) ×
+    (Na_i/Na_o)³ (K_o/K_i)² exp(FV/RT)``. The ion and voltage factors cancel against the
+    binding steps (k_on·c against k_off, with the voltage split over the charged steps,
+    which carry one charge in all); what remains fixes this constant."""
+    rt = rt_kJ(v["membrane.temperature_C"])
+    others = (v["pumps.kd_na_in_mM"] ** -3
+              * (v["pumps.k_phos_per_ms"] / v["pumps.km_atp_mM"])
+              / (v["pumps.k_phos_back_per_ms"] / v["pumps.km_adp_mM"])
+              * v["pumps.k_occlusion_per_ms"] / v["pumps.k_occlusion_back_per_ms"]
+              * v["pumps.kd_na_out_mM"] ** 3 * v["pumps.kd_k_out_mM"] ** -2
+              * v["pumps.k_dephos_per_ms"] / v["pumps.k_dephos_back_per_mM_ms"]
+              * v["pumps.kd_k_in_mM"] ** 2)
+    return 1000.0 * math.exp(-v["atp.dg0_kJ_per_mol"] / rt) / others
+
+
+#: Names of the 14 steps of the cycle, in order from E1 (empty, inward-open).
+CYCLE_STEP_NAMES = (["Na+ binds inside"] * 3 + ["phosphorylation", "E1P -> E2P"]
+                    + ["Na+ released outside"] * 3 + ["K+ binds outside"] * 2
+                    + ["dephosphorylation", "E2 -> E1", "K+ released inside",
+                       "K+ released inside"])
+
+
+def cycle_rates(v: dict, rate: np.ndarray, v_mV: float, na_in: float, na_out: float,
+                k_in: float, k_out: float) -> list[tuple[str, float, float]]:
+    """Mean-field rates (1/ms) of the 14 steps around the cycle, forward and backward.
+
+    Binding steps are ``k_on·c`` (the agents' capture rate of an open face at bulk
+    concentration ``c`` mM) against ``k_off``; first-order steps come from ``rate`` (the
+    kernel's ``R_*`` rates now, with ATP, ADP, Pi and V applied). The congener path and
+    ouabain are not part of the cycle.
+
+    Returns:
+        ``[(name, k_forward, k_backward)]`` in the order of :data:`CYCLE_STEP_NAMES`.
+    """
+    vt = thermal_voltage_mV(v["membrane.temperature_C"])
+    z_na = (1.0 - v["pumps.occlusion_charge"]) / 3.0
+    kon_na = v["pumps.kon_na_per_mM_ms"]
+    kon_k = v["pumps.kon_k_per_mM_ms"]
+    # release k·exp(+z u/2) against rebinding (k/K_D)·exp(−z u/2)·c
+    rebind = rate[R_NAREL] / v["pumps.kd_na_out_mM"] * math.exp(-z_na * v_mV / vt)
+    kon_k_in = v["pumps.k_k_release_per_ms"] / v["pumps.kd_k_in_mM"]
+    pairs = ([(kon_na * na_in, rate[R_NA_OFF_IN])] * 3
+             + [(rate[R_PHOS], rate[R_PHOS_B]), (rate[R_OCC], rate[R_OCC_B])]
+             + [(rate[R_NAREL], rebind * na_out)] * 3
+             + [(kon_k * k_out, rate[R_K_OFF_OUT])] * 2
+             + [(rate[R_DEPHOS], rate[R_DEPHOS_B]), (rate[R_RET], rate[R_RET_B])]
+             + [(rate[R_K_REL_IN], kon_k_in * k_in)] * 2)
+    return [(n, float(f), float(b)) for n, (f, b) in zip(CYCLE_STEP_NAMES, pairs)]

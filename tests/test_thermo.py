@@ -1,0 +1,182 @@
+"""The reversible pump (issue 13): detailed balance, direction of the net flux around the
+reversal potential, stoichiometry both ways, external Na+ against K+, and the agents against
+an exact well-mixed master equation of the cycle."""
+
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+
+from particles import Simulation, load_scenario
+from particles.layout import C_ATP_USED, C_CYCLES_BWD, C_CYCLES_FWD, C_K_IN, C_NA_OUT
+
+from .master_equation import turnover
+from .test_pumps import _check_stoichiometry
+
+R_KJ = 8.314462618e-3  # kJ/(mol K), written out here: the test does not use the model's
+F_KJ = 96.48533212  # kJ/(mol V)
+
+
+def _scenario(**over):
+    """`energetics` without its protocol, with overrides (dotted keys with '__' for '.')."""
+    sc = load_scenario("energetics")
+    sc = dataclasses.replace(sc, protocol=[])
+    return sc.with_overrides({k.replace("__", "."): v for k, v in over.items()})
+
+
+def _dg_cycle(v, atp, adp, pi, na_i, na_o, k_i, k_o, v_mV):
+    """ΔG of one forward cycle (kJ/mol) straight from MODEL.md §2b."""
+    rt = R_KJ * (v["membrane.temperature_C"] + 273.15)
+    dg_atp = v["atp.dg0_kJ_per_mol"] + rt * math.log(adp * 1e-3 * pi * 1e-3 / (atp * 1e-3))
+    return (dg_atp + 3 * rt * math.log(na_o / na_i) + 2 * rt * math.log(k_i / k_o)
+            - F_KJ * v_mV * 1e-3)
+
+
+_RANDOM_KEYS = {  # key: (low, high), drawn log-uniformly
+    "pumps.kd_na_in_mM": (1, 100), "pumps.kd_na_out_mM": (10, 1000),
+    "pumps.kd_k_out_mM": (0.05, 20), "pumps.kd_k_in_mM": (5, 500),
+    "pumps.k_phos_per_ms": (0.1, 20), "pumps.k_phos_back_per_ms": (0.1, 5000),
+    "pumps.km_atp_mM": (0.002, 0.1), "pumps.km_adp_mM": (0.01, 1),
+    "pumps.k_occlusion_per_ms": (0.1, 10), "pumps.k_occlusion_back_per_ms": (0.01, 10),
+    "pumps.k_na_release_per_ms": (0.5, 50), "pumps.k_dephos_per_ms": (0.2, 20),
+    "pumps.k_dephos_back_per_mM_ms": (1e-3, 1), "pumps.k_return_per_ms": (0.01, 1),
+    "pumps.k_return_atp_per_ms": (0.1, 10), "pumps.km_atp_low_mM": (0.05, 2),
+    "pumps.k_k_release_per_ms": (0.5, 50), "atp.initial_mM": (0.01, 10),
+    "atp.adp_mM": (0.001, 3), "atp.pi_mM": (0.1, 20),
+}
+
+
+def test_detailed_balance_for_random_values():
+    rng = np.random.default_rng(13)
+    for _ in range(12):
+        over = {k: float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
+                for k, (lo, hi) in _RANDOM_KEYS.items()}
+        v_mV = float(rng.uniform(-200, 80))
+        over.update({"pumps.occlusion_charge": float(rng.uniform(0, 1)),
+                     "membrane.temperature_C": float(rng.uniform(5, 40)),
+                     "atp.dg0_kJ_per_mol": float(rng.uniform(-40, -25)),
+                     "membrane.clamp_mV": v_mV})
+        sim = Simulation(_scenario().with_overrides(over), seed=0)
+        conc = {k: float(np.exp(rng.uniform(np.log(0.5), np.log(500))))
+                for k in ("na_in", "na_out", "k_in", "k_out")}
+        steps = sim.cycle_rates(**conc)
+        assert len(steps) == 14
+        log_ratio = sum(math.log(f) - math.log(b) for _, f, b in steps)
+        v = sim.scenario.values
+        dg = _dg_cycle(v, v["atp.initial_mM"], v["atp.adp_mM"], v["atp.pi_mM"],
+                       conc["na_in"], conc["na_out"], conc["k_in"], conc["k_out"], v_mV)
+        expected = -dg / (R_KJ * (v["membrane.temperature_C"] + 273.15))
+        # product of ratios = exp(-ΔG/RT) to 1e-9 relative
+        assert abs(math.expm1(log_ratio - expected)) < 1e-9, (log_ratio, expected)
+        # and the simulation reports the same ΔG (free concentrations of its own ions)
+        assert sim.dg_cycle_kJ_mol == pytest.approx(_dg_cycle(
+            v, sim.atp_mM, sim.adp_mM, sim.pi_mM,
+            *[sim.concentration_mM(s, side)
+              for s, side in ((0, 0), (0, 1), (1, 0), (1, 1))], v_mV), rel=1e-12)
+
+
+def test_reversal_potential_is_where_the_cycle_free_energy_vanishes():
+    sim = Simulation(_scenario(), seed=0)
+    v0 = sim.pump_reversal_mV
+    sim.set_value("membrane.clamp_mV", v0)
+    assert sim.v_mV == v0
+    assert abs(sim.dg_cycle_kJ_mol) < 1e-9
+    sim.set_value("membrane.clamp_mV", v0 + 10)
+    assert sim.dg_cycle_kJ_mol == pytest.approx(-F_KJ * 1e-2, rel=1e-9)
+
+
+def _net_per_pump(sim, ms):
+    """Net cycles per pump per ms over ``ms`` from now: (mean, standard error), the error
+    from the spread between the (independent) pumps."""
+    c0 = sim.pumps.cycles.copy()
+    sim.run(ms)
+    d = (sim.pumps.cycles - c0) / ms
+    return d.mean(), d.std(ddof=1) / np.sqrt(len(d))
+
+
+LOW_ATP = {"atp__initial_mM": 0.3, "atp__adp_mM": 0.3, "atp__pi_mM": 8.0,
+           "ions__na__inside_mM": 15.0}
+
+
+@pytest.mark.slow
+def test_clamped_flux_is_forward_above_reversal_backward_below_and_zero_at_it():
+    sc = _scenario(**LOW_ATP, pumps__count=20, domain__depth_um=5e-5, time__sample_ms=1.0)
+    v0 = Simulation(sc, seed=0).pump_reversal_mV
+    assert -100 < v0 < -70  # the dialysed, perfused patch at low ATP
+    out = {}
+    for dv, seed in ((50, 1), (0, 2), (-50, 3)):
+        sim = Simulation(sc.with_overrides({"membrane.clamp_mV": v0 + dv}), seed=seed)
+        sim.run(15.0)  # pumps start empty: settle their distribution over the cycle
+        out[dv] = _net_per_pump(sim, 60.0)
+        _check_stoichiometry(sim)
+        if dv < 0:  # running backwards: K+ out, Na+ in, ATP made
+            c = sim.counters
+            assert c[C_CYCLES_BWD] > c[C_CYCLES_FWD]
+            assert c[C_NA_OUT] < 0 and c[C_K_IN] < 0 and c[C_ATP_USED] < 0
+    (up, se_up), (zero, se0), (down, se_dn) = out[50], out[0], out[-50]
+    assert up > 3 * se_up, out
+    assert down < -3 * se_dn, out
+    assert abs(zero) < 4 * se0, out
+
+
+#: Conditions for the master-equation comparison: overrides of `energetics` (clamped V).
+ME_CASES = [
+    {},  # ATP 3 mM, Na+ in 50 mM, K+ out 5 mM, -40 mV
+    {"ions__na__inside_mM": 15.0, "membrane__clamp_mV": 0.0},
+    {"ions__k__outside_mM": 0.5, "atp__initial_mM": 0.3, "atp__adp_mM": 0.3,
+     "membrane__clamp_mV": -80.0},
+    {"atp__initial_mM": 0.5, "atp__adp_mM": 0.5, "atp__pi_mM": 8.0, "membrane__clamp_mV": 30.0},
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", range(len(ME_CASES)))
+def test_agents_turnover_equals_the_master_equation(case):
+    """Fast-diffusion limit: small sticking probabilities (reaction-limited capture) and
+    concentrations held by dialysis and bath; the master equation is solved at the run's
+    mean free concentrations."""
+    sc = _scenario(pumps__count=20, domain__depth_um=1e-5, time__sample_ms=0.5,
+                   **ME_CASES[case])
+    sim = Simulation(sc, seed=40 + case)
+    sim.run(5.0)
+    c0 = sim.pumps.cycles.copy()
+    t0 = sim.time_ms
+    sim.run(250.0)
+    df = sim.timeseries()
+    df = df[df["time_ms"] > t0]
+    conc = {k: float(df[f"{k}_mM"].mean()) for k in ("na_in", "na_out", "k_in", "k_out")}
+    theory = turnover([(f, b) for _, f, b in sim.cycle_rates(**conc)])
+    d = (sim.pumps.cycles - c0) / (sim.time_ms - t0)
+    agents, se = d.mean(), d.std(ddof=1) / np.sqrt(len(d))
+    assert abs(agents - theory) < 0.03 * abs(theory) + 3 * se, (agents, se, theory)
+    assert se < 0.08 * abs(theory)  # the comparison has power
+
+
+def test_ouabain_dissociation_constant_from_the_defaults():
+    from particles.config import SCHEMA
+
+    kd_nM = SCHEMA["ouabain.k_off_per_ms"].default / SCHEMA["ouabain.k_on_per_mM_ms"].default * 1e6
+    assert 1.0 <= kd_nM <= 10.0
+    k_off_per_s = SCHEMA["ouabain.k_off_per_ms"].default * 1e3
+    assert 1e-4 <= k_off_per_s <= 4e-4
+
+
+def test_master_equation_current_rises_with_v_and_external_na_inhibits_at_low_k():
+    """The cycle's exact steady state (the agents follow it, see the test above): the pump
+    current rises monotonically from -120 to +40 mV; at 0.5 mM external K+, 145 mM external
+    Na+ lowers the turnover (rebinding to the outward-open Na+ sites), more at -100 mV."""
+    sim = Simulation(load_scenario("resting"), seed=0)
+
+    def j(v_mV, **conc):
+        sim.set_value("membrane.clamp", True)
+        sim.set_value("membrane.clamp_mV", v_mV)
+        c = {"na_in": 12.0, "na_out": 145.0, "k_in": 140.0, "k_out": 5.0, **conc}
+        return turnover([(f, b) for _, f, b in sim.cycle_rates(**c)])
+
+    iv = [j(v) for v in range(-120, 41, 10)]
+    assert np.all(np.diff(iv) > 0) and iv[0] > 0
+    for v in (-100.0, 0.0):
+        assert j(v, k_out=0.5) < j(v, k_out=0.5, na_out=1e-6)
+    ratio = [j(v, k_out=0.5) / j(v, k_out=0.5, na_out=1e-6) for v in (-100.0, 0.0)]
+    assert ratio[0] < ratio[1]  # more inhibition at negative V
