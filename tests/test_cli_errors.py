@@ -165,7 +165,8 @@ def test_unknown_checkpoint_extension(tmp_path):
 
 
 @pytest.mark.parametrize("args,expected", [
-    (["--seed", "-1"], "command line: --seed: must be >= 0"),
+    (["--seed", "-1"], "command line: --seed: must be a whole number from 0 to 2^63 - 1"),
+    (["--seed", str(2**64)], "command line: --seed: must be a whole number from 0 to 2^63 - 1"),
     (["--seed", "1.5"], "command line: ionpump run: argument --seed: invalid int value"),
     (["--replicates", "0"], "command line: --replicates: must be >= 1"),
     (["--checkpoint-every", "2"], "command line: --checkpoint-every: needs --checkpoint FILE"),
@@ -181,8 +182,8 @@ def test_bad_options(tmp_path, args, expected):
 def test_missing_arguments(tmp_path):
     assert error_line(run_cli("run", "--out", "r.csv", cwd=tmp_path)).startswith(
         "command line: SCENARIO: a scenario is required")
-    assert error_line(run_cli("run", "resting", cwd=tmp_path)).startswith(
-        "command line: --out: an output file is required")
+    assert error_line(run_cli("run", "resting", "--replicates", "2", cwd=tmp_path)).startswith(
+        "command line: --out: --replicates needs an output file")
     assert error_line(run_cli("run", "--resume", "none.npz", cwd=tmp_path)) == \
         "none.npz: no such checkpoint file"
 

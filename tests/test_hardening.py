@@ -183,7 +183,7 @@ def test_inflating_checkpoint_member_is_refused_unread(tmp_path, checkpoint_file
      "at most 100,000"),
     ('[channels]\nna_leak_count = 200_000\n', "channels", "at most 100,000"),
     ('[time]\nsample_ms = 1.5e-4\nduration_ms = 2000.0\n', "time.duration_ms",
-     "GiB; the limit is"),
+     "GiB in memory; the limit is"),
 ])
 def test_scenario_resources_are_bounded(tmp_path, text, key, expect):
     p = toml(tmp_path, '[scenario]\ntitle = "big"\n' + text)

@@ -65,7 +65,7 @@ def test_pores_fit_between_pump_faces(name):
 def test_too_many_pores_is_refused_with_the_room_there_is():
     with pytest.raises(ScenarioError, match=r"^scenarios/resting.toml: channels: .* do not fit"
                        r" between .* \(room for \d+\)$"):
-        load_scenario("resting", overrides={"channels.k_leak_count": 10**6})
+        load_scenario("resting", overrides={"channels.k_leak_count": 90_000})
 
 
 def test_a_domain_too_large_for_this_machine_is_refused(monkeypatch):

@@ -251,7 +251,7 @@ REFUSALS = {
     "random-bytes": "truncated or corrupted", "not-a-checkpoint": "not an ionpump checkpoint",
     "checksum": "checksum mismatch", "format-version": "format version 99",
     "ionpump-version": "ionpump 0.0.1", "schema": "schema",
-    "missing-array": "incomplete or inconsistent",
+    "missing-array": "member 'env.npy' missing",
 }
 
 
@@ -327,8 +327,19 @@ def _interrupted_then_resumed(tmp_path, scenario, extra, duration, sig, after_ms
     r = cli("run", "--resume", ck, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert json.loads((tmp_path / f"{out}.meta.json").read_text())["interrupted"] is False
-    return ((tmp_path / f"full{Path(out).suffix}").read_bytes(), (tmp_path / out).read_bytes(),
-            header)
+    return (_content(tmp_path / f"full{Path(out).suffix}"), _content(tmp_path / out), header)
+
+
+def _content(path: Path):
+    """A results file's bytes; for Parquet its table without the run metadata it carries
+    (wall time, command, resumed_from differ between the runs by nature)."""
+    if path.suffix != ".parquet":
+        return path.read_bytes()
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    kv = {k: v for k, v in (table.schema.metadata or {}).items() if k != b"ionpump"}
+    return table.replace_schema_metadata(kv).to_pydict(), kv
 
 
 def test_sigterm_then_resume_resting_identical(tmp_path):

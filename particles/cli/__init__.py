@@ -52,27 +52,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     While it runs, SIGTERM is Ctrl-C: both raise KeyboardInterrupt outside the commands'
     own :class:`~.signals.Interrupt` sections, which ends here in exit 130 (nothing was being
     written then, or the results are already complete)."""
-    with signals.interrupt_raises():
-        try:
-            from ..config import ScenarioError
-            from ..output import remove_created_dirs
-            from .parser import build_parser
+    try:
+        with signals.interrupt_raises():
+            return _command(argv)
+    except KeyboardInterrupt:
+        output = sys.modules.get("particles.output")  # not imported yet: nothing to undo
+        if output is not None:
+            output.remove_created_dirs()
+        return signals.interrupted()
 
-            parser = build_parser()
-        except KeyboardInterrupt:
-            return signals.interrupted()
-        try:
-            args = parser.parse_args(argv)
-            if args.command is None:
-                parser.print_help()
-                return 2
-            return int(args.func(args) or 0)
-        except ScenarioError as e:
-            remove_created_dirs()
-            print(f"ionpump: error: {e}", file=sys.stderr)
+
+def _command(argv: Sequence[str] | None) -> int:
+    """Parse ``argv`` and run the command; bad input is one line and exit 2."""
+    from ..config import ScenarioError
+    from ..output import remove_created_dirs
+    from .parser import build_parser
+
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
             return 2
-        except KeyboardInterrupt:
-            remove_created_dirs()
-            return signals.interrupted()
-        except BrokenPipeError:
-            os._exit(0)
+        return int(args.func(args) or 0)
+    except ScenarioError as e:
+        remove_created_dirs()
+        print(f"ionpump: error: {e}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        os._exit(0)
