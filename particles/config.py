@@ -78,6 +78,7 @@ def _k(default, unit, help, kind=float, lo=None, hi=None, strict=False) -> Key:
 
 POS = dict(lo=0.0, strict=True)  # strictly positive
 NONNEG = dict(lo=0.0)
+MV = dict(lo=-500.0, hi=500.0)  # potentials: a membrane breaks down well inside ±500 mV
 
 #: Every key a scenario may set, with defaults. Dotted names map to TOML tables.
 SCHEMA: dict[str, Key] = {
@@ -167,13 +168,13 @@ SCHEMA: dict[str, Key] = {
     # membrane potential (MODEL.md §4)
     "membrane.C_uF_per_cm2": _k(1.0, "µF/cm²", "specific capacitance", **POS),
     "membrane.g_leak_mS_per_cm2": _k(0.3, "mS/cm²", "leak conductance g_L", **POS),
-    "membrane.E_leak_mV": _k(-65.0, "mV", "leak reversal potential E_L"),
-    "membrane.v_initial_mV": _k(-65.0, "mV", "membrane potential at start"),
+    "membrane.E_leak_mV": _k(-65.0, "mV", "leak reversal potential E_L", **MV),
+    "membrane.v_initial_mV": _k(-65.0, "mV", "membrane potential at start", **MV),
     "membrane.temperature_C": _k(37.0, "°C", "temperature (RT/F of the pump's energetics and "
                                  "voltage factors, and of channel passage)", lo=-273.15,
                                  strict=True),
     "membrane.clamp": _k(False, "", "voltage clamp: V held at membrane.clamp_mV", bool),
-    "membrane.clamp_mV": _k(-65.0, "mV", "clamp potential (settable during a run)"),
+    "membrane.clamp_mV": _k(-65.0, "mV", "clamp potential (settable during a run)", **MV),
     "membrane.current_window_ms": _k(
         5.0, "ms", "averaging window of the patch's pump current before it drives V", **POS),
     "membrane.pump_density_per_um2": _k(

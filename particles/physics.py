@@ -226,7 +226,9 @@ def dt_limit(values: dict) -> tuple[float, str]:
     Rules: the rms step ``sqrt(2 D dt)`` of the fastest species is at most half a pump face,
     a pore's width and a fifth of the narrowest compartment, and the sticking probability of
     every face and species (passage probability of every pore at V = 0) stays at or below
-    :data:`STICK_P_MAX`: dt <= 2 D (κ'(P_max) / κ)² (:func:`sticking_probability`).
+    :data:`STICK_P_MAX`: dt <= 2 D (κ'(P_max) / κ)² (:func:`sticking_probability`); and dt
+    is at most the membrane's leak time constant C/g_L, so the potential's explicit step
+    cannot overshoot.
     """
     D_na, D_k = values["ions.na.D"], values["ions.k.D"]
     D_max = max(D_na, D_k)
@@ -234,6 +236,10 @@ def dt_limit(values: dict) -> tuple[float, str]:
     narrow = min(xm - t / 2, values["domain.width_um"] - xm - t / 2, values["domain.height_um"])
     step = "lets ions step past a capture face or compartment"
     limits = [(_sq(narrow) / (25 * 2 * D_max), step)]
+    # The potential relaxes through the leak with tau = C / g_L (ms); explicit steps longer
+    # than tau overshoot and, far beyond it, diverge.
+    limits.append((values["membrane.C_uF_per_cm2"] / values["membrane.g_leak_mS_per_cm2"],
+                   "exceeds the membrane's leak time constant C/g_L (V would oscillate)"))
     k_max = reduced_adsorption(STICK_P_MAX)
     stick = f"makes a capture or passage probability per crossing exceed {STICK_P_MAX:g}"
     if values["pumps.count"] > 0:

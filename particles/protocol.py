@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from .config import Event, Scenario, ScenarioError, check_event, check_ion_budget
 from .layout import SIDE_BY_NAME, SPECIES_BY_NAME
 from .memory import BYTES_PER_ION
+from .physics import dt_limit
 
 if TYPE_CHECKING:  # pragma: no cover
     from .simulation import Simulation
@@ -53,6 +54,12 @@ class Protocol:
         params = check_event(source, "", action, params)
         if action == "set":
             check_settable(params.get("key"), source)
+            values = {**sim.scenario.values, params["key"]: params["value"]}
+            safe, why = dt_limit(values)
+            if sim.dt_ms > safe:
+                raise ScenarioError(source, f"protocol set {params['key']}",
+                                    f"{params['value']!r} {why} at dt = {sim.dt_ms:g} ms "
+                                    f"(it would need dt <= {safe:.3g} ms)")
             if params["key"].startswith("ions."):  # a clamped bath fills up to it
                 sc = sim.scenario
                 check_ion_budget(Scenario(sc.name, sc.source, {**sc.values, params["key"]:

@@ -44,6 +44,14 @@ TRY: dict[str, list[str]] = {
         "answers for a moment.",
         "The saturation curves come from `ionpump sweep saturation` (see the README).",
     ],
+    "energetics": [
+        "Watch the turnover (last 5 ms): at 20 ms ATP drops and ADP and Pi rise, and the "
+        "pumps slow.",
+        "At 40 ms the clamp steps V to −130 mV, past the pump's reversal potential: the "
+        "turnover turns negative, the pumps run backwards (K⁺ out, Na⁺ in, ATP made).",
+        "At 60 ms V returns to −40 mV and they run forward; at 100 ms ATP is restored.",
+        "Press D (poison) early on: ATP runs down and the pumps stall.",
+    ],
 }
 
 

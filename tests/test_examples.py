@@ -183,6 +183,15 @@ def _shorten(argv: list[str]) -> list[str]:
     return argv
 
 
+def _as_after_a_crash(checkpoint: Path) -> None:
+    """Remove the results beside ``checkpoint``: the documented resume follows a crash or an
+    interruption, while the example that wrote the checkpoint here ran to its end (and
+    ``--resume`` rightly refuses to replace a finished run's results without ``--force``)."""
+    for table in (*checkpoint.parent.glob("*.csv"), *checkpoint.parent.glob("*.parquet")):
+        table.unlink()
+        table.with_name(table.name + ".meta.json").unlink(missing_ok=True)
+
+
 class Workspace:
     """A directory per example run; producers of files run once, on demand."""
 
@@ -226,6 +235,8 @@ class Workspace:
             for path in _inputs(argv):
                 real = made.get(path) or self.made_by_other(ex, path)
                 argv[argv.index(path)] = str(real)
+            if argv[0] == "run" and "--resume" in argv:
+                _as_after_a_crash(Path(argv[argv.index("--resume") + 1]))
             stdout, stderr = io.StringIO(), io.StringIO()
             with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
                 try:
