@@ -289,6 +289,24 @@ STREAM_CHANNEL = 5  # channel passage trial
 STREAM_BATH = 6  # bath exchanges and tracer loading
 STREAM_MOVE_TAIL = 7  # slow path of the ziggurat for displacements
 STREAM_BATH_COUNT = 8  # whole number of ions a bath/dialysis exchange puts in its zone
+STREAM_GATE = 9  # gating transitions of the patch's voltage-gated pores (index: pore)
+STREAM_POPULATION = 10  # the rest of the membrane: its channels' and pumps' state counts
+
+# ---------------------------------------------------------------------------- gating
+
+# Hodgkin-Huxley gating as Markov chains (MODEL.md §4b; Skaugen & Walløe 1979, Chow & White
+# 1996). A Nav pore's state is ``m + NAV_M_STATES·h`` (m = 0..3 activation gates open, h =
+# 0 or 1: the inactivation gate open); it conducts only in NAV_OPEN (m3h1). A Kv pore's
+# state is n = 0..4 gates open; it conducts only in KV_OPEN (n4). ``Channels.gate (n_ch,)``
+# int8 holds these for gated pores (leak pores: 0, always conducting).
+NAV_M_STATES = 4
+NAV_STATES = 2 * NAV_M_STATES
+NAV_OPEN = NAV_STATES - 1
+KV_STATES = 5
+KV_OPEN = KV_STATES - 1
+# HH rate slots of ``hh (N_HH,)`` (1/ms, already scaled by the Q10 factor):
+HH_AM, HH_BM, HH_AH, HH_BH, HH_AN, HH_BN = 0, 1, 2, 3, 4, 5
+N_HH = 6
 
 # ---------------------------------------------------------------------------- array groups
 
