@@ -27,6 +27,7 @@ from .layout import (ENV_ADP, ENV_ATP, ENV_BATH_ON, ENV_PI, PAR_ADP_SET, PAR_CLA
 from .layout import (ENV_CONC, ENV_NUC, ENV_STIM_START, INSIDE, OUTSIDE, PAR_CH_RATE,
                      PAR_KON_K, PAR_KON_K_IN, PAR_KON_NA, PAR_KON_NA_OUT, PAR_MM_PER_ION,
                      PAR_CONC_WEIGHT, PAR_PHI, PAR_POP, PAR_POP_LEAK, PAR_RECOUNT_EVERY)
+from .gating import q10_factor
 from .physics import CHANNEL_KINDS, patch_area_um2, population_scale
 from .state import Geometry, site_offsets
 
@@ -97,7 +98,7 @@ def _gating_and_population(par: np.ndarray, v: dict, g: Geometry, n_pumps: int) 
     is a population, its leak pores, the pumps' binding constants per mM, the mM of one free
     ion in each compartment (its concentrations are recounted every 0.005 ms and averaged
     over :data:`CONC_WINDOW_MS`)."""
-    par[PAR_PHI] = v["channels.q10"] ** ((v["membrane.temperature_C"] - 6.3) / 10.0)
+    par[PAR_PHI] = q10_factor(v["membrane.temperature_C"], v["channels.q10"])
     for t, (stem, _) in enumerate(CHANNEL_KINDS):
         par[PAR_CH_RATE + t] = v[f"channels.{stem}_per_mM_ms"]
     scale = population_scale(v, n_pumps)
