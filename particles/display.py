@@ -67,10 +67,17 @@ def html_table(sim: "Simulation") -> str:
 
 def run_figure(sim: "Simulation"):
     """The standard run figure of ``sim``'s results table so far
-    (:func:`particles.plotting.plot_run`): a matplotlib Figure."""
+    (:func:`particles.plotting.plot_run`): a matplotlib Figure.
+
+    The figure is closed in pyplot (it stays usable: ``savefig``, display), so a notebook
+    shows it once, as the cell's value, not a second time when the cell ends."""
+    import matplotlib.pyplot as plt
+
     from .plotting import plot_run
 
-    return plot_run(sim.timeseries(), title=sim.scenario.title)
+    fig = plot_run(sim.timeseries(), title=sim.scenario.title)
+    plt.close(fig)
+    return fig
 
 
 # ---------------------------------------------------------------------- renderer plugin
