@@ -132,28 +132,25 @@ class PNGImage:
 
 @dataclass(frozen=True)
 class InlineVideo:
-    """A video that a notebook plays inline (HTML5 ``<video>``, or ``<img>`` for a GIF).
+    """An MP4 video that a notebook plays inline (an HTML5 ``<video>`` with the file in it).
 
     Attributes:
-        data: the file's bytes.
-        mime: ``video/mp4`` or ``image/gif``.
+        data: the MP4 file's bytes.
         width: display width (px).
     """
 
     data: bytes
-    mime: str
     width: int
+    mime = "video/mp4"
 
     def save(self, path: str | Path) -> Path:
-        """Write the video file to ``path``; returns it."""
+        """Write the MP4 file to ``path``; returns it."""
         path = Path(path)
         path.write_bytes(self.data)
         return path
 
     def _repr_html_(self) -> str:
         src = f"data:{self.mime};base64,{base64.b64encode(self.data).decode('ascii')}"
-        if self.mime == "image/gif":
-            return f'<img src="{src}" width="{self.width}">'
         return (f'<video controls autoplay loop muted playsinline width="{self.width}" '
                 f'src="{src}"></video>')
 
@@ -196,7 +193,7 @@ def film(sim: "Simulation", path: str | Path | None, seconds: float = 5.0, fps: 
     with tempfile.TemporaryDirectory(prefix="ionpump-video-") as tmp:
         out = Path(tmp) / "video.mp4"
         video(sim, out, (W, H), fps, seconds, captions, progress)
-        return InlineVideo(out.read_bytes(), "video/mp4", W)
+        return InlineVideo(out.read_bytes(), W)
 
 
 __all__ = ["InlineVideo", "PNGImage", "PLUGIN_GROUP", "film", "html_table", "renderer",

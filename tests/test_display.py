@@ -58,7 +58,7 @@ def test_repr_html_escapes_the_scenario_text():
     assert "&lt;b&gt;phase&lt;/b&gt;" in text
 
 
-def test_show_draws_the_current_frame_without_advancing(sim):
+def test_show_draws_the_current_frame_without_advancing(sim, tmp_path):
     pygame = pytest.importorskip("pygame")
     step, state = sim.step_index, sim.pumps.state.copy()
     img = sim.show(size=(640, 360))
@@ -70,8 +70,8 @@ def test_show_draws_the_current_frame_without_advancing(sim):
     rgb = pygame.surfarray.array3d(surface)
     colours = np.unique(rgb.reshape(-1, 3), axis=0)
     assert len(colours) > 50 and rgb.std() > 20, "blank frame"
-    # the same frame as the video's first one (the same drawing code)
-    assert sim.show(size=(640, 360)).data == img.data
+    assert sim.show(size=(640, 360)).data == img.data  # drawing does not change the state
+    assert img.save(tmp_path / "f.png").read_bytes() == img.data
 
 
 @pytest.mark.parametrize("suffix", [".mp4", ".gif"])
@@ -93,7 +93,7 @@ def test_to_video_writes_the_frames(tmp_path, suffix):
     assert abs(s.step_index - wanted / s.dt_ms) <= 1
 
 
-def test_to_video_inline(sim):
+def test_to_video_inline(tmp_path):
     video = Simulation(load_scenario("pump-cycle"), seed=3).to_video(
         None, seconds=0.2, fps=10, size=(320, 180), progress=False)
     assert isinstance(video, display.InlineVideo) and video.mime == "video/mp4"
@@ -102,6 +102,7 @@ def test_to_video_inline(sim):
     assert html.startswith("<video controls") and 'width="320"' in html
     src = html.split('src="data:video/mp4;base64,')[1].split('"')[0]
     assert base64.b64decode(src) == video.data
+    assert video.save(tmp_path / "v.mp4").read_bytes() == video.data
 
 
 @pytest.mark.parametrize("kwargs, key", [
