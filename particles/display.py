@@ -191,7 +191,7 @@ def film(sim: "Simulation", path: str | Path | None, seconds: float = 5.0, fps: 
         video(sim, out, (W, H), fps, seconds, captions, progress)
         return out
     with tempfile.TemporaryDirectory(prefix="ionpump-video-") as tmp:
-        out = Path(tmp) / "video.mp4"
+        out = Path(tmp) / f"{sim.scenario.name}.mp4"  # names the progress bar
         video(sim, out, (W, H), fps, seconds, captions, progress)
         return InlineVideo(out.read_bytes(), W)
 
