@@ -577,6 +577,52 @@ class Simulation:
         return (f"Simulation({self.scenario.name!r}, seed={self.seed}, t={self.time_ms:g} ms, "
                 f"{len(self.ions)} ions, {len(self.pumps)} pumps)")
 
+    # ------------------------------------------------------------------ notebooks
+
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display: title, time, ions in and out, V, ATP and pump states
+        (:func:`particles.display.html_table`)."""
+        from .display import html_table
+
+        return html_table(self)
+
+    def show(self, size: tuple[int, int] = (1280, 720), captions: bool = True):
+        """The current frame as the window draws it, a PNG a notebook shows inline
+        (:class:`particles.display.PNGImage`: ``.data``, ``.size``, ``.save(path)``).
+        Does not advance the simulation; needs the renderer (pygame-ce)."""
+        from .display import still
+
+        return still(self, size, captions)
+
+    def to_video(self, path=None, seconds: float = 5.0, fps: int = 30,
+                 size: tuple[int, int] = (960, 540), captions: bool = True,
+                 progress: bool = True):
+        """Film the simulation from now on for ``seconds`` of video at ``fps``, advancing it
+        by ``seconds × render.ms_per_second`` simulated ms (``render.video.record``).
+
+        Args:
+            path: ``.mp4`` or ``.gif`` file to write (replaced if it exists), or None for a
+                video a notebook plays inline (:class:`particles.display.InlineVideo`, MP4).
+            seconds: video length (s), > 0 and at most 3600; ``round(seconds × fps)`` frames.
+            fps: frames per second, 1 to 120.
+            size: (W, H) pixels; both even for MP4.
+            captions: burn in the captions and the title card.
+            progress: a progress bar of frames (tqdm.auto: a widget in a notebook).
+
+        Returns:
+            The path written, or the inline video.
+        """
+        from .display import film
+
+        return film(self, path, seconds, fps, size, captions, progress)
+
+    def plot(self):
+        """The standard run figure of the results so far (concentrations, V, cycles, pump
+        states; :func:`particles.plotting.plot_run`): a matplotlib Figure."""
+        from .display import run_figure
+
+        return run_figure(self)
+
 
 
 def _code(value: str | int, by_name: dict) -> int:
