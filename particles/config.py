@@ -289,8 +289,17 @@ def suggest(name: str, options) -> str:
     return f" (did you mean {close[0]}?)" if close else ""
 
 
+#: Keys of earlier versions, and why they are gone (said instead of "unknown key").
+REMOVED_KEYS = {k: "removed: the voltage-gated pores now open and close by their own "
+                   "Hodgkin-Huxley gating at V (issue 14); use a `stimulate` event"
+                for k in ("channels.nav_open_ms", "channels.kv_delay_ms",
+                          "channels.kv_open_ms")}
+
+
 def coerce(source: str, key: str, value: Any) -> Any:
     """Check one value against :data:`SCHEMA` and return it in the schema's type."""
+    if key in REMOVED_KEYS:
+        raise _bad(source, key, REMOVED_KEYS[key])
     if key not in SCHEMA:
         inner = [k for k in SCHEMA if k.startswith(key + ".")]
         if inner:  # e.g. `time = 3` where [time] is a table
