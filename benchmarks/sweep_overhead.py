@@ -59,7 +59,7 @@ from particles.output import write_results
 if __name__ == "__main__":
     values = [float(v) for v in sys.argv[3].split(",")]
     with LocalCluster(n_workers=min(len(values), {workers}), threads_per_worker=1,
-                      dashboard_address=None, silence_logs=logging.ERROR,
+                      dashboard_address=":0", silence_logs=logging.ERROR,
                       env={{"NUMBA_NUM_THREADS": "1"}}) as cluster:
         df = run_sweep(sys.argv[1], {{sys.argv[2]: values}}, 1, 1, float(sys.argv[4]),
                        progress=False, scheduler=cluster.scheduler_address)

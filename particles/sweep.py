@@ -444,15 +444,14 @@ def _progress_bar(total: int, done: int, progress: bool):
     from tqdm.auto import tqdm
 
     bar = tqdm(total=total, initial=done, unit="run", desc="sweep",
-               disable=not show_progress(progress))
-    _count(bar, 0)
+               postfix=f"{total - done} left", disable=not show_progress(progress))
     return bar
 
 
 def _count(bar, runs: int) -> None:
     """Count ``runs`` more runs done on the progress bar, and the runs left."""
+    bar.set_postfix_str(f"{bar.total - bar.n - runs} left", refresh=False)
     bar.update(runs)
-    bar.set_postfix_str(f"{bar.total - bar.n} left")
 
 
 def show_progress(progress: bool) -> bool:
