@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -80,11 +81,15 @@ def machine() -> str:
     return f"{model}, {len(os.sched_getaffinity(0))} CPUs"
 
 
-def wall(argv: list[str], env: dict) -> float:
-    """Seconds from start to exit of ``argv``; raises if it fails."""
+def wall(argv: list[str], env: dict) -> tuple[float, float]:
+    """Seconds from start to exit of ``argv``, and the CPU seconds (user + system) of it and
+    the processes it waited for; raises if it fails."""
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     subprocess.run(argv, check=True, env=env, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - t0
+    t1 = time.perf_counter()
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return t1 - t0, (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
 
 
 def main() -> None:
@@ -115,7 +120,7 @@ def main() -> None:
                                                         *common]
         wall([py, "-c", RUNS.format(), *common[:4]], env)  # the kernels in numba's cache
         load0 = os.getloadavg()
-        times: dict[str, list[float]] = {k: [] for k in variants}
+        times: dict[str, list[tuple[float, float]]] = {k: [] for k in variants}
         for _ in range(args.repeats):
             for name, argv in variants.items():
                 if os.path.exists(out):
@@ -124,15 +129,16 @@ def main() -> None:
         load1 = os.getloadavg()
 
     n = len(args.values.split(","))
-    base = statistics.median(times["serial, one process"])
+    base = statistics.median(w for w, _ in times["serial, one process"])
     print(f"{n} runs × {args.duration:g} ms of `{SCENARIO}`; {machine()}; load average "
           f"{load0[0]:.1f} before, {load1[0]:.1f} after; median of {args.repeats}\n")
-    print("| variant | wall (s), median | all (s) | ÷ serial |")
-    print("|---|---|---|---|")
+    print("| variant | wall (s), median | all (s) | ÷ serial | CPU (s), median |")
+    print("|---|---|---|---|---|")
     for name, ts in times.items():
-        med = statistics.median(ts)
-        print(f"| {name} | {med:.2f} | {', '.join(f'{t:.1f}' for t in ts)} | "
-              f"{med / base:.2f} |")
+        med = statistics.median(w for w, _ in ts)
+        cpu = statistics.median(c for _, c in ts)
+        print(f"| {name} | {med:.2f} | {', '.join(f'{w:.1f}' for w, _ in ts)} | "
+              f"{med / base:.2f} | {cpu:.1f} |")
 
 
 if __name__ == "__main__":
