@@ -76,7 +76,8 @@ def plot_iv(df: pd.DataFrame, meta: Mapping | None = None, title: str = "",
             ax.text(0.02 if reversal < lo else 0.98, 0.04,
                     f"pump reversal potential {reversal:.0f} mV (off scale)",
                     transform=ax.transAxes, ha="left" if reversal < lo else "right",
-                    fontsize=8, color=hex_colour(V_RGB))
+                    fontsize=8, color=hex_colour(V_RGB),
+                    bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.85))
         if per_cycle_uA > 0:
             right = ax.secondary_yaxis("right", functions=(lambda y: y * per_cycle_uA,
                                                            lambda y: y / per_cycle_uA))

@@ -328,3 +328,16 @@ def test_iv_sweep_figure_without_a_scenario_draws_the_points(tmp_path):
     fig = plotting.plot_iv(pd.read_csv(src))
     assert not [ln for ln in fig.axes[0].get_lines() if len(ln.get_xdata()) == 300]
     plotting.plt.close(fig)
+
+
+def test_iv_sweep_figure_names_a_reversal_potential_off_its_scale():
+    """Swept only above the reversal potential (about -85 mV here): no line, a note."""
+    volts = [-40, 0, 40]
+    meta = {"vary": {"membrane.clamp_mV": volts}, "overrides": IV_OVERRIDES,
+            "scenario": "energetics"}
+    fig = plotting.plot_iv(synthetic_iv_sweep(volts, lambda v: 0.02 + 1e-4 * v), meta=meta)
+    ax = fig.axes[0]
+    assert not [ln for ln in ax.get_lines() if str(ln.get_label()).startswith("pump reversal")]
+    notes = [t.get_text() for t in ax.texts if "off scale" in t.get_text()]
+    assert len(notes) == 1 and "-8" in notes[0], notes
+    plotting.plt.close(fig)
