@@ -184,6 +184,9 @@ def print_sweep_summary(df, out) -> None:
     print(f"  turnover (cycles pump⁻¹ s⁻¹, after {warmup:g} ms warm-up; mean ± 95 % CI"
           f"{'*' if few else ''}, {n_rep} replicate(s))")
     groups = runs.groupby(keys, sort=False) if keys else [((), runs)]
+    # a clamp sweep is an I-V relation: near reversal the net rate is small while the
+    # one-way rates are fast, and nothing saturates (`ionpump plot` draws it)
+    iv = keys == ["membrane.clamp_mV"]
     slow = []
     for key, g in groups:
         key = key if isinstance(key, tuple) else (key,)
@@ -192,7 +195,7 @@ def print_sweep_summary(df, out) -> None:
         label = ", ".join(f"{k}={v}" for k, v in zip(keys, key)) or "all"
         err = f" ± {half:.3g}" if half == half else ""
         print(f"    {label:<40} {s['mean']:.4g}{err}")
-        if 0 < s["mean"] < 1000.0 / warmup:  # a mean cycle outlasts the warm-up
+        if not iv and 0 < s["mean"] < 1000.0 / warmup:  # a mean cycle outlasts the warm-up
             slow.append(f"{label} ({1000.0 / s['mean']:.2g} ms)")
     if few:
         print(f"  * {few}")
@@ -200,7 +203,9 @@ def print_sweep_summary(df, out) -> None:
         print(f"  note: a mean cycle outlasts the {warmup:g} ms warm-up at {', '.join(slow)}; "
               "pumps start empty, so those rates can be biased low (and a fitted n high): "
               "use a longer --duration (the warm-up is its first 20 %)")
-    if len(keys) == 1:
+    if iv:
+        print(f"  the pump's I-V relation: `ionpump plot {out}` draws it")
+    elif len(keys) == 1:
         g = runs.groupby(keys[0])[fig]
         x = pd.to_numeric(pd.Series(list(g.groups)), errors="coerce").to_numpy()
         if len(x) >= 2 and (x == x).all():
