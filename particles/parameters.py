@@ -122,7 +122,8 @@ def _reverse_steps(par: np.ndarray, v: dict) -> None:
     par[PAR_KM_ADP] = v["pumps.km_adp_mM"]
     par[PAR_K_OCC_B] = v["pumps.k_occlusion_back_per_ms"]
     par[PAR_K_DEPHOS_B] = v["pumps.k_dephos_back_per_mM_ms"]
-    par[PAR_KEQ_RET] = return_equilibrium(v)
+    # within float range: extreme (valid) rates must not make a rate divide by zero
+    par[PAR_KEQ_RET] = min(max(return_equilibrium(v), 1e-300), 1e300)
     par[PAR_K_NA_OFF_IN] = v["pumps.kon_na_per_mM_ms"] * v["pumps.kd_na_in_mM"]
     par[PAR_K_K_REL_IN] = v["pumps.k_k_release_per_ms"]
     par[PAR_K_K_OFF_OUT] = v["pumps.kon_k_per_mM_ms"] * v["pumps.kd_k_out_mM"]
