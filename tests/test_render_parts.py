@@ -174,3 +174,123 @@ def test_efflux_rate_bins_the_run_and_leaves_out_empty_bins():
     assert len(out) == 8
     assert [r["efflux_per_ms"] for r in out[:4]] == pytest.approx([4.0] * 4)  # 2 per 0.5 ms
     assert all(np.isnan(r["efflux_per_ms"]) for r in out[4:])
+
+
+# ---------------------------------------------------------------- pores and the V chart
+
+def test_pore_states_follow_the_gating_codes():
+    """Nav: inactivated while h = 0 (codes 0..3), open only in m3h1, else closed; Kv: open
+    only in n4; leak pores always open."""
+    from particles.layout import KV_OPEN, NAV_OPEN, ChannelType
+    from render.pores import PoreState, pore_states
+    nav = [int(ChannelType.NAV)] * 8
+    kv = [int(ChannelType.KV)] * 5
+    leak = [int(ChannelType.NA_LEAK), int(ChannelType.K_LEAK)]
+    types = np.array(nav + kv + leak, np.int8)
+    gate = np.array(list(range(8)) + list(range(5)) + [0, 0], np.int8)
+    got = pore_states(types, gate)
+    want = ([PoreState.INACTIVATED] * 4 + [PoreState.CLOSED] * 3 + [PoreState.OPEN]
+            + [PoreState.CLOSED] * 4 + [PoreState.OPEN] + [PoreState.OPEN] * 2)
+    assert list(got) == want
+    assert gate[7] == NAV_OPEN and gate[8 + 4] == KV_OPEN
+
+
+def _pore_picture(state, color):
+    from render.pores import draw_pore
+    buf, surf = _surface((60, 40))
+    buf[:] = 255
+    draw_pore(surf, pygame.Rect(20, 12, 24, 16), color, True, state, 1)
+    grey = buf.astype(float) @ np.array([0.299, 0.587, 0.114])  # luminance only
+    return grey < 100  # the dark parts: gate, ball, outline
+
+
+def test_pore_states_differ_in_shape_not_only_colour():
+    """Seen in grey (no colour vision), open, closed and inactivated pores of the same
+    colour differ in many pixels, in both ion colours."""
+    from render.pores import PoreState
+    from render.raster import K_RGB, NA_RGB
+    for color in (NA_RGB, K_RGB):
+        pics = [_pore_picture(s, color) for s in PoreState]
+        for i in range(3):
+            for j in range(i + 1, 3):
+                assert np.count_nonzero(pics[i] != pics[j]) >= 40, (color, i, j)
+    inact = _pore_picture(PoreState.INACTIVATED, NA_RGB)
+    assert inact[:, :20].any()  # the ball sits in the cytoplasmic mouth, left of the pore
+
+
+def test_world_view_draws_each_pore_in_its_state():
+    """A scenario with gated pores: the same pore drawn open, closed and inactivated gives
+    three different pictures at its place, and nothing changes elsewhere."""
+    from particles.layout import NAV_OPEN, ChannelType
+    s = Simulation(load_scenario("recovery"), seed=1)
+    ch = s.channels
+    nav = np.flatnonzero(ch.type == ChannelType.NAV)
+    assert nav.size
+    lay = Layout.for_size((1280, 720), panel=False)
+    proj = Projection.of(lay, View(), s.geometry)
+    pics = []
+    for code in (NAV_OPEN, NAV_OPEN - 1, 0):  # open, closed (m2h1), inactivated (m0h0)
+        gate = np.full(len(ch), 0, np.int8)
+        gate[ch.type == ChannelType.KV] = 0
+        gate[nav] = code
+        ch.gate = gate
+        buf, surf = _surface(lay.size)
+        WorldView(Text()).draw(buf, surf, lay, s, proj, FrameMemory(), fps=30, follow=-1)
+        pics.append(buf.copy())
+    cy = round(proj.pump_y(float(ch.y[nav[0]])))
+    x0, x1 = (round(x) for x in proj.band)
+    near = slice(cy - 12, cy + 13), slice(x0 - 15, x1 + 5)
+    for i in range(3):
+        for j in range(i + 1, 3):
+            assert (pics[i][near] != pics[j][near]).any(axis=2).sum() >= 10, (i, j)
+    diff = (pics[0] != pics[2]).any(axis=2)
+    diff[near] = False
+    far = diff.copy()
+    for k in nav:  # the other Nav pores change too; nothing else does
+        y = round(proj.pump_y(float(ch.y[k])))
+        far[max(0, y - 12):y + 13, x0 - 15:x1 + 5] = False
+    assert not far.any()
+
+
+def test_key_shows_the_pore_states_only_with_gated_pores():
+    from render.pores import STATE_NAMES
+    names = [n for _, n in STATE_NAMES]
+    for name, has in (("pump-cycle", False), ("recovery", True)):
+        s = Simulation(load_scenario(name), seed=1)
+        lay = Layout.for_size((1280, 720))
+        buf, surf = _surface(lay.size)
+        text = Text()
+        Panel(text).draw(surf, lay, s, follow=-1, history=[])
+        drawn = [t for _, _, _, t in text.drawn]
+        assert all((n in drawn) == has for n in names), (name, drawn)
+
+
+def test_v_axis_spans_the_spike_range_around_a_spike():
+    from render.panel import V_SPIKE_RANGE, _axis_range, spike_in_view
+    rest = [{"spikes": 2, "v_mV": -70.0}, {"spikes": 2, "v_mV": -66.0}]
+    assert not spike_in_view(rest, -66.0)
+    assert spike_in_view(rest, -30.0)                       # depolarised now
+    spiked = rest + [{"spikes": 3, "v_mV": -72.0}]
+    assert spike_in_view(spiked, -72.0)                     # a spike inside the window
+    v = np.array([-72.0, 35.0, -80.0])
+    assert _axis_range([v], None, V_SPIKE_RANGE) == V_SPIKE_RANGE
+    lo, hi = _axis_range([np.array([-95.0, 60.0])], None, V_SPIKE_RANGE)
+    assert lo < -95 and hi > 60                             # data beyond it: all shown
+    lo, hi = _axis_range([np.array([-70.0, -66.0])], None, None)
+    assert -71 < lo < -70 and -66 < hi < -65                # at rest: the data's range
+
+
+def test_v_chart_draws_the_0_mV_line_and_the_stimulus():
+    from render.panel import STIM_SHADE, draw_chart
+    lay = Layout.for_size((1280, 720))
+    buf, surf = _surface((400, 200))
+    rows = [{"time_ms": 0.05 * i, "v_mV": -70.0 + 100.0 * (20 <= i < 30),
+             "i_stim_uA_cm2": 40.0 * (10 <= i < 20), "spikes": int(i >= 25)}
+            for i in range(100)]
+    text = Text()
+    draw_chart(surf, text, lay, pygame.Rect(0, 0, 400, 200), rows, [("v_mV", (0, 0, 0), "V")],
+               "Membrane potential (mV)", floor=None, include=(-90.0, 50.0), marks=(0.0,),
+               shade=("i_stim_uA_cm2", STIM_SHADE, "stimulus"))
+    drawn = [t for _, _, _, t in text.drawn]
+    assert "0" in drawn and "stimulus" in drawn and "-90.0" in drawn and "50.0" in drawn
+    assert (buf == STIM_SHADE).all(axis=2).sum() > 100
