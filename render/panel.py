@@ -77,7 +77,8 @@ def current_lines(sim) -> list[tuple[str, str]]:
         out.append(("Pump current", f"{cur['pump']:+.2f} µA/cm²{share}"))
     if np.any(sim.channels.type == ChannelType.NAV):
         na = sim.na_per_spike()
-        out.append(("Na⁺ entered", f"{na:,.0f} ions/spike" if na == na else "no spike yet"))
+        text = (f"{na:.1f}" if na < 100 else f"{na:,.0f}") + " ions/spike"
+        out.append(("Na⁺ entered, patch", text if na == na else "no spike yet"))
     return out
 
 
