@@ -34,7 +34,7 @@ from .layout import IonArrays, PumpArrays
 from .state import Ions, Pumps, Snapshot
 
 FORMAT = "ionpump-checkpoint"
-FORMAT_VERSION = 2  # 2: bath_target holds mean counts (float64)
+FORMAT_VERSION = 3  # 2: bath_target holds mean counts (float64); 3: pores gate (issue 14)
 SUFFIXES = (".npz",)
 
 _ION_FIELDS = IonArrays._fields
@@ -99,6 +99,7 @@ def _state(sim, plan: dict | None) -> tuple[dict, dict[str, np.ndarray]]:
     arrays["env"] = snap.env
     arrays["bath_target"] = snap.bath_target
     arrays["cycles_history"] = snap.cycles_history
+    arrays["channel_gate"] = snap.gate
     columns = list(snap.rows[0]) if snap.rows else []
     start = sim.scenario.to_dict()
     start["values"] = snap.initial_values
@@ -185,7 +186,8 @@ def _expected_arrays() -> dict[str, tuple[np.dtype, tuple]]:
     out.update({"counters": (np.dtype(np.int64), (N_COUNTERS,)),
                 "env": (np.dtype(np.float64), (N_ENV,)),
                 "bath_target": (np.dtype(np.float64), (N_TARGET,)),
-                "cycles_history": (np.dtype(np.int64), ("r", "m"))})
+                "cycles_history": (np.dtype(np.int64), ("r", "m")),
+                "channel_gate": (np.dtype(np.int8), ("c",))})
     return out
 
 
@@ -438,6 +440,9 @@ def _snapshot(path, sim, header: dict, arrays: dict[str, np.ndarray]) -> Snapsho
     if any(len(getattr(ions, k)) != n_ions for k in _ION_FIELDS) or \
             any(getattr(pumps, k).shape[0] != n_pumps for k in _PUMP_FIELDS):
         raise CheckpointError(path, "checkpoint arrays have inconsistent lengths")
+    if arrays["channel_gate"].shape != sim.channels.gate.shape:
+        raise CheckpointError(path, f"checkpoint holds {arrays['channel_gate'].shape[0]} "
+                              f"channel pores, the scenario {len(sim.channels)}")
     rec = header["recorder"]
     cols = rec["columns"]
     return Snapshot(
@@ -448,7 +453,7 @@ def _snapshot(path, sim, header: dict, arrays: dict[str, np.ndarray]) -> Snapsho
         protocol_position=int(header["protocol"]["position"]),
         protocol_log=[tuple(e) for e in header["protocol"]["log"]],
         rows=[dict(zip(cols, r)) for r in rec["rows"]], cycles_history=arrays["cycles_history"],
-        last_step=int(rec["last_step"]))
+        last_step=int(rec["last_step"]), gate=arrays["channel_gate"].copy())
 
 
 def check_path(path: str | os.PathLike, force: bool, may_replace=()) -> Path:

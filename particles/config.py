@@ -192,10 +192,10 @@ SCHEMA: dict[str, Key] = {
     # channels: pores in the membrane between the pumps (MODEL.md §1, issue 4)
     "channels.na_leak_count": _k(0, "pores", "Na+ leak channels", int, 0),
     "channels.k_leak_count": _k(0, "pores", "K+ leak channels", int, 0),
-    "channels.nav_count": _k(0, "pores", "voltage-gated Na+ channels (opened by action "
-                             "potentials)", int, 0),
-    "channels.kv_count": _k(0, "pores", "voltage-gated K+ channels (opened by action "
-                            "potentials)", int, 0),
+    "channels.nav_count": _k(0, "pores", "voltage-gated Na+ channels (Hodgkin-Huxley m³h "
+                             "gating)", int, 0),
+    "channels.kv_count": _k(0, "pores", "voltage-gated K+ channels (Hodgkin-Huxley n⁴ "
+                            "gating)", int, 0),
     "channels.pore_um": _k(0.03, "µm", "width of a channel pore along the membrane", **POS),
     "channels.na_leak_per_mM_ms": _k(
         0.001, "1/(mM·ms)", "passages per ms through one Na+ leak pore per mM of Na+ on the "
@@ -208,16 +208,21 @@ SCHEMA: dict[str, Key] = {
         0.02, "1/(mM·ms)", "the same for one open voltage-gated K+ pore", **NONNEG),
     "channels.voltage_bias": _k(
         True, "", "V biases passage: inward ×exp(−V/2V_T), outward ×exp(+V/2V_T)", bool),
-    "channels.nav_open_ms": _k(1.0, "ms", "Na+ gates stay open this long per action "
-                               "potential", **POS),
-    "channels.kv_delay_ms": _k(0.5, "ms", "K+ gates open this long after the action "
-                               "potential starts", **NONNEG),
-    "channels.kv_open_ms": _k(2.5, "ms", "K+ gates stay open this long", **POS),
+    "channels.q10": _k(3.0, "", "Q10 of the gating rates, from Hodgkin & Huxley's 6.3 °C to "
+                       "membrane.temperature_C (MODEL.md §4b)", lo=1.0),
     "channels.current_window_ms": _k(
         0.05, "ms", "averaging window of the channel current before it drives V", **POS),
     "membrane.patch_area_um2": _k(
         0.0, "µm²", "membrane area one patch stands for in the current density (0: pumps.count"
         " / pump_density_per_um2, or the slab's own height × depth)", **NONNEG),
+    "membrane.cell_area_um2": _k(
+        0.0, "µm²", "membrane area of the whole cell whose potential V is; the rest of it "
+        "beyond the patch is a population of the patch's pumps and pores (0: the patch alone)",
+        **NONNEG),
+    # current injection (issue 14): the `stimulate` event's defaults
+    "stimulus.amplitude_uA_per_cm2": _k(
+        40.0, "µA/cm²", "default stimulus amplitude (positive depolarises)", lo=-1e4, hi=1e4),
+    "stimulus.duration_ms": _k(0.5, "ms", "default duration of one stimulus pulse", **POS),
     # tracer
     "tracer.fraction": _k(0.0, "", "fraction of inside Na+ labelled (24Na) at start", lo=0.0,
                           hi=1.0),
@@ -238,6 +243,7 @@ PROTOCOL_EVENTS: dict[str, tuple[str, ...]] = {
     "washout": (),
     "ouabain": ("mM",),
     "action_potential": ("count", "interval_ms"),
+    "stimulate": ("amplitude_uA_per_cm2", "duration_ms", "count", "interval_ms"),
     "load_tracer": ("fraction",),
     "add_ions": ("species", "side", "count"),
     "remove_ions": ("species", "side", "count"),
@@ -283,8 +289,17 @@ def suggest(name: str, options) -> str:
     return f" (did you mean {close[0]}?)" if close else ""
 
 
+#: Keys of earlier versions, and why they are gone (said instead of "unknown key").
+REMOVED_KEYS = {k: "removed: the voltage-gated pores now open and close by their own "
+                   "Hodgkin-Huxley gating at V (issue 14); use a `stimulate` event"
+                for k in ("channels.nav_open_ms", "channels.kv_delay_ms",
+                          "channels.kv_open_ms")}
+
+
 def coerce(source: str, key: str, value: Any) -> Any:
     """Check one value against :data:`SCHEMA` and return it in the schema's type."""
+    if key in REMOVED_KEYS:
+        raise _bad(source, key, REMOVED_KEYS[key])
     if key not in SCHEMA:
         inner = [k for k in SCHEMA if k.startswith(key + ".")]
         if inner:  # e.g. `time = 3` where [time] is a table
@@ -543,6 +558,14 @@ def check_event(source: str, where: str, action: Any, params: dict[str, Any]) ->
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not \
                     math.isfinite(v) or v < 0:
                 raise _bad(source, f"{pre}{k}", f"expected a number >= 0, got {v!r}")
+    if "duration_ms" in ev:
+        v = ev["duration_ms"]
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not \
+                math.isfinite(v) or v <= 0:
+            raise _bad(source, f"{pre}duration_ms", f"expected a number > 0, got {v!r}")
+    if "amplitude_uA_per_cm2" in ev:
+        ev["amplitude_uA_per_cm2"] = coerce(source, "stimulus.amplitude_uA_per_cm2",
+                                            ev["amplitude_uA_per_cm2"])
     if "fraction" in ev and ev["fraction"] > 1:
         raise _bad(source, f"{pre}fraction", f"must be <= 1, got {ev['fraction']!r}")
     if "count" in ev:

@@ -111,6 +111,32 @@ NA_SITES = 3
 K_SITES = 2
 N_SITES = NA_SITES + K_SITES
 
+# ---------------------------------------------------------------------------- gating
+
+# Hodgkin-Huxley gating as Markov chains (MODEL.md §4b; Skaugen & Walløe 1979, Chow & White
+# 1996). A Nav pore's state is ``m + NAV_M_STATES·h`` (m = 0..3 activation gates open, h =
+# 0 or 1: the inactivation gate open); it conducts only in NAV_OPEN (m3h1). A Kv pore's
+# state is n = 0..4 gates open; it conducts only in KV_OPEN (n4). ``Channels.gate (n_ch,)``
+# int8 holds these for gated pores (leak pores: 0, always conducting).
+NAV_M_STATES = 4
+NAV_STATES = 2 * NAV_M_STATES
+NAV_OPEN = NAV_STATES - 1
+KV_STATES = 5
+KV_OPEN = KV_STATES - 1
+# HH rate slots of ``hh (N_HH,)`` (1/ms, already scaled by the Q10 factor):
+HH_AM, HH_BM, HH_AH, HH_BH, HH_AN, HH_BN = 0, 1, 2, 3, 4, 5
+N_HH = 6
+
+# The pumps of the rest of the membrane as counts on the cycle's ring of 14 states
+# (:data:`particles.energetics.CYCLE_STEP_NAMES`: step j leads from ring state j to j + 1),
+# plus the ouabain-blocked state reached from the empty E2P.
+RING_STATES = 14
+RING_E2P_EMPTY = 8  # E2P after its three Na+ left: K+ binds next, or ouabain
+RING_BLOCKED = RING_STATES
+N_RING = RING_STATES + 1
+RING_NA_OUT_STEPS = (5, 6, 7)  # one Na+ released outside each (one charge out)
+RING_K_IN_STEPS = (12, 13)  # one K+ released inside each (one charge in)
+
 # ---------------------------------------------------------------------------- probabilities
 
 # First-order rates in force this step (1/ms), ``rate (N_RATE,)``, ATP-, ADP-, Pi- and
@@ -214,9 +240,9 @@ PAR_TAU_J = 19  # averaging window of the pump current (ms)
 PAR_BATH_EVERY = 20  # steps between bath and dialysis exchanges
 PAR_ATP_REGEN = 21  # ATP regeneration towards PAR_ATP_SET (1/ms)
 PAR_ATP_SET = 22  # ATP set point (mM)
-PAR_NAV_OPEN = 23  # Na+ gates open per action potential (ms)
-PAR_KV_DELAY = 24  # K+ gates open this long after its start (ms)
-PAR_KV_OPEN = 25  # K+ gates open for (ms)
+PAR_PHI = 23  # Q10 factor of the gating rates at the membrane's temperature
+PAR_POP = 24  # 1: the rest of the membrane is a population (ENV_POP), 0: the patch alone
+PAR_RECOUNT_EVERY = 25  # steps between recounts of the concentrations the population sees
 PAR_TAU_JCH = 26  # averaging window of the channel current (ms)
 PAR_CH_BIAS = 27  # 1: the potential biases pore passage, 0: it does not
 PAR_WIDTH = 28  # box width (µm)
@@ -252,7 +278,15 @@ PAR_CLAMP = PAR_VT + 1  # 1: V held at PAR_CLAMP_MV
 PAR_CLAMP_MV = PAR_CLAMP + 1  # clamp potential (mV)
 PAR_ADP_SET = PAR_CLAMP_MV + 1  # ADP set point metabolism restores (mM)
 PAR_PI_SET = PAR_ADP_SET + 1  # Pi set point (mM)
-N_PAR = PAR_PI_SET + 1
+PAR_CH_RATE = PAR_PI_SET + 1  # + channel type: one pore's passage rate per mM (1/(mM ms))
+PAR_POP_LEAK = PAR_CH_RATE + N_CH_TYPES  # + species: leak pores in the rest of the membrane
+PAR_KON_NA = PAR_POP_LEAK + N_SPECIES  # Na+ binding to E1 per mM (1/(mM ms))
+PAR_KON_K = PAR_KON_NA + 1  # K+ binding to E2P per mM (1/(mM ms))
+PAR_KON_NA_OUT = PAR_KON_K + 1  # external Na+ rebinding to E2P per mM at V = 0 (1/(mM ms))
+PAR_KON_K_IN = PAR_KON_NA_OUT + 1  # internal K+ binding to E1 per mM (1/(mM ms))
+PAR_MM_PER_ION = PAR_KON_K_IN + 1  # + side (INSIDE, OUTSIDE): mM of one free ion there
+PAR_CONC_WEIGHT = PAR_MM_PER_ION + 2  # weight of each recount in the smoothed concentrations
+N_PAR = PAR_CONC_WEIGHT + 1
 
 # ---------------------------------------------------------------------------- environment
 
@@ -266,12 +300,27 @@ ENV_POISONED = 4  # 1 while a metabolic poison stops ATP production
 ENV_BATH_ON = 5  # 1: the perfused bath exchanges ions
 ENV_DIALYSIS_ON = 6  # 1: internal dialysis exchanges ions
 ENV_JCH = 7  # channel current density, outward, averaged (µA/cm²)
-ENV_AP_START = 8  # the train of action potentials in force: start (ms),
-ENV_AP_COUNT = 9  # number,
-ENV_AP_INTERVAL = 10  # and interval (ms)
+ENV_STIM_START = 8  # the train of current stimuli in force: start (ms),
+ENV_STIM_COUNT = 9  # number of pulses,
+ENV_STIM_INTERVAL = 10  # interval between their starts (ms),
 ENV_ADP = 11  # ADP inside (mM)
 ENV_PI = 12  # Pi inside (mM)
-N_ENV = 13
+ENV_STIM_AMP = 13  # amplitude of each pulse (µA/cm², positive depolarises),
+ENV_STIM_DUR = 14  # and duration of each (ms)
+ENV_I_STIM = 15  # stimulus current injected now (µA/cm², positive depolarises)
+ENV_SPIKES = 16  # spikes so far: upward crossings of 0 mV
+ENV_JPOP_PUMP = 17  # pump current of the rest of the membrane, outward (µA/cm²)
+ENV_JPOP_CH = 18  # channel current of the rest of the membrane, outward (µA/cm²)
+ENV_CONC = 19  # + 2·species + side: the concentrations the population sees (mM)
+ENV_NUC = ENV_CONC + 2 * N_SPECIES  # + 0, 1, 2: the ATP, ADP, Pi it sees (mM)
+# The rest of the membrane (PAR_POP = 1): how many of its channels and pumps are in each
+# state (whole numbers; ``ENV_POP + POP_*``).
+ENV_POP = ENV_NUC + 3
+POP_NAV = 0  # + Nav state (NAV_STATES)
+POP_KV = POP_NAV + NAV_STATES  # + Kv state (KV_STATES)
+POP_PUMP = POP_KV + KV_STATES  # + pump ring state (N_RING)
+N_POP = POP_PUMP + N_RING
+N_ENV = ENV_POP + N_POP
 
 # ``bath_target (N_TARGET,)`` float64: mean ions per species held in the exchange zones.
 TARGET_BATH = 0  # + species: perfused bath zone (outside)
@@ -292,21 +341,6 @@ STREAM_BATH_COUNT = 8  # whole number of ions a bath/dialysis exchange puts in i
 STREAM_GATE = 9  # gating transitions of the patch's voltage-gated pores (index: pore)
 STREAM_POPULATION = 10  # the rest of the membrane: its channels' and pumps' state counts
 
-# ---------------------------------------------------------------------------- gating
-
-# Hodgkin-Huxley gating as Markov chains (MODEL.md §4b; Skaugen & Walløe 1979, Chow & White
-# 1996). A Nav pore's state is ``m + NAV_M_STATES·h`` (m = 0..3 activation gates open, h =
-# 0 or 1: the inactivation gate open); it conducts only in NAV_OPEN (m3h1). A Kv pore's
-# state is n = 0..4 gates open; it conducts only in KV_OPEN (n4). ``Channels.gate (n_ch,)``
-# int8 holds these for gated pores (leak pores: 0, always conducting).
-NAV_M_STATES = 4
-NAV_STATES = 2 * NAV_M_STATES
-NAV_OPEN = NAV_STATES - 1
-KV_STATES = 5
-KV_OPEN = KV_STATES - 1
-# HH rate slots of ``hh (N_HH,)`` (1/ms, already scaled by the Q10 factor):
-HH_AM, HH_BM, HH_AH, HH_BH, HH_AN, HH_BN = 0, 1, 2, 3, 4, 5
-N_HH = 6
 
 # ---------------------------------------------------------------------------- array groups
 
@@ -316,10 +350,18 @@ IonArrays = namedtuple("IonArrays", "x y species side bound tracer")
 PumpArrays = namedtuple("PumpArrays", "y state n_na n_k sites cycles")
 #: The channel arrays: pore centres ``y (n_ch,)`` µm, ``type (n_ch,)`` int8
 #: :class:`ChannelType` codes, bin map ``bins (B,)`` int32, passage probability at V = 0
-#: per type ``p0 (N_CH_TYPES,)``.
-ChannelArrays = namedtuple("ChannelArrays", "y type bins p0")
+#: per type ``p0 (N_CH_TYPES,)``, gating state ``gate (n_ch,)`` int8 (NAV_*/KV_* codes; 0 for
+#: leak pores).
+ChannelArrays = namedtuple("ChannelArrays", "y type bins p0 gate")
 #: Per-step scratch of the kernels: capture proposals ``prop_ion``, ``prop_pump`` ``(n,)``
 #: int32 (a pump index, plus the pump count for a congener Na+ on the K+ sites) and
 #: ``prop_count (n_chunks,)`` int64; rates ``rate (N_RATE,)``; passage probabilities
 #: ``ch_pass (N_CH_TYPES, 2)``; crossings per chunk ``ch_part (n_chunks, N_CHP)`` int64.
-Scratch = namedtuple("Scratch", "prop_ion prop_pump prop_count rate ch_pass ch_part")
+#: Gating and population scratch: HH rates ``hh (N_HH,)``; transition-rate matrices
+#: ``q_nav (NAV_STATES, NAV_STATES)``, ``q_kv (KV_STATES, KV_STATES)``,
+#: ``q_ring (N_RING, N_RING)`` (1/ms, from state i to j) and ``ring_a (N_RING, N_RING)`` (the
+#: pumps' implicit step); ``pop (N_RING,)`` int64 counts and ``delta (N_RING,)`` int64 for
+#: one population step; ``count (N_COUNT,)`` int64; ``pop_rate (N_RATE,)`` the population's
+#: pump rates.
+Scratch = namedtuple("Scratch", "prop_ion prop_pump prop_count rate ch_pass ch_part hh q_nav "
+                     "q_kv q_ring ring_a pop delta count pop_rate")

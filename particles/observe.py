@@ -15,8 +15,8 @@ from .layout import (C_ATP_USED, C_BATH_ADDED, C_BATH_REMOVED, C_CHANNEL, C_CHAR
                      C_CYCLES_BWD, C_CYCLES_FWD,
                      C_DIALYSIS, C_DIALYSIS_REMOVED, C_K_IN, C_NA_IN, C_NA_OUT, C_TRACER_EFFLUX,
                      CHP_TRACER_IN, CHP_TRACER_OUT, COUNT_BOUND, COUNT_FREE, COUNT_TRACER_IN,
-                     GROUP_GATED, GROUP_LEAK, INWARD, N_COUNT, OUTWARD, PumpState, Side, Species,
-                     chp_column)
+                     GROUP_GATED, GROUP_LEAK, INWARD, N_COUNT, OUTWARD, ChannelType, PumpState,
+                     Side, Species, chp_column)
 
 if TYPE_CHECKING:  # pragma: no cover
     from .simulation import Simulation
@@ -66,13 +66,17 @@ CHANNEL_COLUMNS = list(_channel_columns()) + ["i_pump_uA_cm2", "i_channel_uA_cm2
 ENERGETICS_COLUMNS = ["cycles_forward", "cycles_backward", "adp_mM", "pi_mM", "dg_atp_kJ_mol",
                       "dg_cycle_kJ_mol", "pump_reversal_mV"]
 
+#: The excitable membrane (issue 14): the patch's voltage-gated pores conducting now, the
+#: stimulus current (µA/cm², positive depolarises), spikes so far (upward crossings of 0 mV).
+EXCITABILITY_COLUMNS = ["nav_open", "kv_open", "i_stim_uA_cm2", "spikes"]
+
 #: Columns in the order they are written. ``pumps_<STATE>`` follow ``v_mV``.
 COLUMNS = (["time_ms"] + _FREE + [f"{sp}_bound" for sp in _SPECIES]
            + ["cycles", "na_pumped_out", "k_pumped_in", "na_pumped_in", "tracer_in",
               "tracer_efflux", "atp_mM", "atp_used", "v_mV"]
            + [f"pumps_{s.name}" for s in PumpState]
            + list(_exchange_columns()) + [f"{c}_mM" for c in _FREE]
-           + CHANNEL_COLUMNS + ENERGETICS_COLUMNS + ["phase"])
+           + CHANNEL_COLUMNS + ENERGETICS_COLUMNS + EXCITABILITY_COLUMNS + ["phase"])
 
 
 class Recorder:
@@ -125,7 +129,11 @@ class Recorder:
             "i_pump_uA_cm2": sim.i_pump_uA_cm2, "i_channel_uA_cm2": sim.i_channel_uA_cm2,
             "adp_mM": sim.adp_mM, "pi_mM": sim.pi_mM, "dg_atp_kJ_mol": sim.dg_atp_kJ_mol,
             "dg_cycle_kJ_mol": sim.dg_cycle_kJ_mol, "pump_reversal_mV": sim.pump_reversal_mV,
+            "i_stim_uA_cm2": sim.stimulus_uA_cm2, "spikes": sim.spikes,
         }
+        on, kind = sim.channels.conducting(), sim.channels.type
+        row["nav_open"] = int(np.count_nonzero(on & (kind == ChannelType.NAV)))
+        row["kv_open"] = int(np.count_nonzero(on & (kind == ChannelType.KV)))
         for sp in Species:
             name = sp.name.lower()
             row[f"{name}_bound"] = int(counts[COUNT_BOUND + sp])

@@ -12,7 +12,7 @@ import numpy as np
 
 from .energetics import return_equilibrium, thermal_voltage_mV
 from .physics import AVOGADRO_PER_UM3_MM, adsorption_coefficients, sticking_probability
-from .layout import (ENV_ADP, ENV_AP_START, ENV_ATP, ENV_BATH_ON, ENV_PI, PAR_ADP_SET, PAR_CLAMP,
+from .layout import (ENV_ADP, ENV_ATP, ENV_BATH_ON, ENV_PI, PAR_ADP_SET, PAR_CLAMP,
                      PAR_CLAMP_MV, PAR_K_DEPHOS_B, PAR_K_K_OFF_OUT, PAR_K_K_REL_IN,
                      PAR_K_NA_OFF_IN, PAR_K_OCC_B, PAR_K_PHOS_B, PAR_KEQ_RET, PAR_KM_ADP,
                      PAR_PI_SET, PAR_VT, PAR_Z_NA, ENV_DIALYSIS_ON, ENV_OUABAIN, ENV_POISONED,
@@ -21,10 +21,18 @@ from .layout import (ENV_ADP, ENV_AP_START, ENV_ATP, ENV_BATH_ON, ENV_PI, PAR_AD
                      PAR_CH_HALF, PAR_DIALYSIS_X1, PAR_DT, PAR_EL, PAR_FACE_HALF, PAR_GL,
                      PAR_HEIGHT, PAR_J_PER_CHARGE, PAR_K_DEPHOS, PAR_K_NAREL, PAR_K_OCC,
                      PAR_K_OUA_OFF, PAR_K_OUA_ON, PAR_K_PHOS, PAR_K_RET0, PAR_K_RET_ATP, PAR_KM_ATP,
-                     PAR_KM_ATP_LOW, PAR_KV_DELAY, PAR_KV_OPEN, PAR_MM_PER_ATP, PAR_NAV_OPEN,
+                     PAR_KM_ATP_LOW, PAR_MM_PER_ATP,
                      PAR_P_STICK, PAR_REACH, PAR_SIGMA, PAR_SITE_DX, PAR_SITE_DY, PAR_TAU_J,
                      PAR_TAU_JCH, PAR_WIDTH, PAR_X_IN, PAR_X_MEM, PAR_X_OUT, PAR_Z_OCC, Species)
+from .layout import (ENV_CONC, ENV_NUC, ENV_STIM_START, INSIDE, OUTSIDE, PAR_CH_RATE,
+                     PAR_KON_K, PAR_KON_K_IN, PAR_KON_NA, PAR_KON_NA_OUT, PAR_MM_PER_ION,
+                     PAR_CONC_WEIGHT, PAR_PHI, PAR_POP, PAR_POP_LEAK, PAR_RECOUNT_EVERY)
+from .gating import q10_factor
+from .physics import CHANNEL_KINDS, patch_area_um2, population_scale
 from .state import Geometry, site_offsets
+
+CONC_WINDOW_MS = 2.0
+"""Averaging window (ms) of the concentrations the rest of the membrane sees."""
 
 E_CHARGE_C = 1.602176634e-19
 """Elementary charge (C)."""
@@ -71,25 +79,40 @@ def _pump_and_energy(par: np.ndarray, v: dict, g: Geometry, n_pumps: int) -> Non
     par[PAR_C] = v["membrane.C_uF_per_cm2"]
     par[PAR_GL] = v["membrane.g_leak_mS_per_cm2"]
     par[PAR_EL] = v["membrane.E_leak_mV"]
-    # One charge moved in one step, as a current density (µA/cm²). The patch stands for
-    # a membrane of density rho: each of its m pumps carries the current of 1/(m·rho) µm².
-    # The channels' crossings are scaled the same way (the patch's channels stand for the
-    # same area as its pumps); membrane.patch_area_um2 > 0 sets that area directly.
-    m = max(n_pumps, 1)
-    rho = v["membrane.pump_density_per_um2"]
-    per_um2 = rho / m if rho > 0 else 1.0 / (g.height_um * g.depth_um)
-    if v["membrane.patch_area_um2"] > 0:
-        per_um2 = 1.0 / v["membrane.patch_area_um2"]
-    par[PAR_J_PER_CHARGE] = E_CHARGE_C * per_um2 * 1e8 / (dt * 1e-3) * 1e6
+    # One charge moved in one step, as a current density (µA/cm²) on the membrane the
+    # potential belongs to: the whole cell when it has an area (the patch's crossings are
+    # then its real charges), else the area the patch stands for (physics.patch_area_um2).
+    area = v["membrane.cell_area_um2"] or patch_area_um2(v, n_pumps)
+    par[PAR_J_PER_CHARGE] = E_CHARGE_C / area * 1e8 / (dt * 1e-3) * 1e6
     par[PAR_TAU_J] = v["membrane.current_window_ms"]
     par[PAR_BATH_EVERY] = max(1, round(v["bath.every_ms"] / dt))
     par[PAR_ATP_REGEN] = v["atp.regen_per_ms"]
     par[PAR_ATP_SET] = v["atp.initial_mM"]
-    par[PAR_NAV_OPEN] = v["channels.nav_open_ms"]
-    par[PAR_KV_DELAY] = v["channels.kv_delay_ms"]
-    par[PAR_KV_OPEN] = v["channels.kv_open_ms"]
     par[PAR_TAU_JCH] = v["channels.current_window_ms"]
     par[PAR_CH_BIAS] = float(v["channels.voltage_bias"])
+    _gating_and_population(par, v, g, n_pumps)
+
+
+def _gating_and_population(par: np.ndarray, v: dict, g: Geometry, n_pumps: int) -> None:
+    """The gating's Q10 factor, the pores' rates, and the rest of the membrane: whether it
+    is a population, its leak pores, the pumps' binding constants per mM, the mM of one free
+    ion in each compartment (its concentrations are recounted every 0.005 ms and averaged
+    over :data:`CONC_WINDOW_MS`)."""
+    par[PAR_PHI] = q10_factor(v["membrane.temperature_C"], v["channels.q10"])
+    for t, (stem, _) in enumerate(CHANNEL_KINDS):
+        par[PAR_CH_RATE + t] = v[f"channels.{stem}_per_mM_ms"]
+    scale = population_scale(v, n_pumps)
+    par[PAR_POP] = float(scale > 0)
+    par[PAR_POP_LEAK:PAR_POP_LEAK + 2] = [scale * v["channels.na_leak_count"],
+                                          scale * v["channels.k_leak_count"]]
+    par[PAR_RECOUNT_EVERY] = max(1, round(0.005 / v["time.dt_ms"]))
+    par[PAR_CONC_WEIGHT] = min(1.0, par[PAR_RECOUNT_EVERY] * v["time.dt_ms"] / CONC_WINDOW_MS)
+    par[PAR_KON_NA] = v["pumps.kon_na_per_mM_ms"]
+    par[PAR_KON_K] = v["pumps.kon_k_per_mM_ms"]
+    par[PAR_KON_NA_OUT] = v["pumps.k_na_release_per_ms"] / v["pumps.kd_na_out_mM"]
+    par[PAR_KON_K_IN] = v["pumps.k_k_release_per_ms"] / v["pumps.kd_k_in_mM"]
+    for side, area in ((INSIDE, g.area_in_um2), (OUTSIDE, g.area_out_um2)):
+        par[PAR_MM_PER_ION + side] = 1.0 / (area * g.depth_um * AVOGADRO_PER_UM3_MM)
 
 
 def _reverse_steps(par: np.ndarray, v: dict) -> None:
@@ -155,5 +178,9 @@ def initial_environment(values: dict) -> np.ndarray:
     env[ENV_POISONED] = float(values["atp.poisoned"])
     env[ENV_BATH_ON] = float(values["bath.clamped"])
     env[ENV_DIALYSIS_ON] = float(values["dialysis.clamped"])
-    env[ENV_AP_START] = -1.0  # no action potential yet (ENV_AP_COUNT = 0)
+    env[ENV_STIM_START] = -1.0  # no stimulus yet (ENV_STIM_COUNT = 0)
+    env[ENV_NUC:ENV_NUC + 3] = env[ENV_ATP], env[ENV_ADP], env[ENV_PI]
+    for s in Species:
+        for side, where in ((INSIDE, "inside"), (OUTSIDE, "outside")):
+            env[ENV_CONC + 2 * s + side] = values[f"ions.{s.name.lower()}.{where}_mM"]
     return env

@@ -97,6 +97,26 @@ def adsorption_coefficients(values: dict) -> tuple[float, float, float]:
             values["pumps.kon_na_congener_per_mM_ms"] / scale)
 
 
+def patch_area_um2(values: dict, n_pumps: int) -> float:
+    """Membrane area (µm²) the simulated patch stands for: ``membrane.patch_area_um2`` if
+    set, else its pumps at ``membrane.pump_density_per_um2`` (m / rho), else the slab's
+    own membrane (height × depth)."""
+    if values["membrane.patch_area_um2"] > 0:
+        return values["membrane.patch_area_um2"]
+    rho = values["membrane.pump_density_per_um2"]
+    if rho > 0:
+        return max(n_pumps, 1) / rho
+    return values["domain.height_um"] * values["domain.depth_um"]
+
+
+def population_scale(values: dict, n_pumps: int) -> float:
+    """How many times the patch's pumps and pores the rest of the cell's membrane holds
+    (``membrane.cell_area_um2`` / patch area − 1), 0 without a cell area (the patch alone
+    stands for the membrane)."""
+    cell = values["membrane.cell_area_um2"]
+    return max(cell / patch_area_um2(values, n_pumps) - 1.0, 0.0) if cell > 0 else 0.0
+
+
 def channel_kappas(values: dict) -> list[float]:
     """Adsorption-like coefficients κ (µm/ms) of the four channel types at V = 0, from their
     passage rates per mM exactly as for pump faces: ``κ = rate / (h · 602214 · pore)``."""

@@ -21,13 +21,18 @@ Figures are written at 150 dpi; the format follows the extension (``.png``, ``.s
 from __future__ import annotations
 
 import math
+import os
 import re
+import sys
 from pathlib import Path
 from typing import Any, Mapping
 
 import matplotlib
 
-matplotlib.use("Agg")  # headless: never needs a display
+# headless: never needs a display; but a backend already chosen (a notebook's inline backend
+# through MPLBACKEND, or pyplot already in use) is kept, so that figures show in notebooks
+if not os.environ.get("MPLBACKEND") and "matplotlib.pyplot" not in sys.modules:
+    matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402

@@ -125,8 +125,9 @@ class Protocol:
             sim.set_ouabain(float(params.get("mM", 1e-3)))
         elif action == "load_tracer":
             sim.label_tracer(float(params.get("fraction", 1.0)))
-        elif action == "action_potential":
-            sim.start_action_potentials(params.get("count", 1), params.get("interval_ms", 10.0))
+        elif action in ("action_potential", "stimulate"):  # an action potential: the default
+            sim.stimulate(params.get("amplitude_uA_per_cm2"), params.get("duration_ms"),
+                          int(params.get("count", 1)), float(params.get("interval_ms", 10.0)))
         elif action == "add_ions":
             sim.add_ions(params["species"], params["side"], int(params["count"]))
         elif action == "remove_ions":

@@ -132,3 +132,41 @@ def normal_pair(bits, key, index):
     i2 = np.uint64(index) * np.uint64(2)
     return (normal32(bits & _LOW32, key, i2),
             normal32(bits >> _S32, key, i2 + np.uint64(1)))
+
+
+_INVERSION_MAX = 30.0  # binomial: inversion while n·min(p, 1−p) is below this
+
+
+@njit(**JIT)
+def binomial(n, p, key, index):
+    """A Binomial(``n``, ``p``) deviate (int64), a pure function of (``key``, ``index``).
+
+    Exact inversion while n·min(p, 1 − p) < 30: the CDF is walked from 0 with one uniform
+    of ``draw(key, index)`` (32 bits: probabilities resolved to 2⁻³² ≈ 2.3e-10), for
+    p > 1/2 as n − Binomial(n, 1 − p), so the walk is short (≈ n·min(p, 1 − p) terms) and
+    (1 − p)ⁿ ≥ e⁻⁶⁰ never underflows. Above that, the normal approximation (the Langevin,
+    diffusion limit of channel noise, as in Fox & Lu 1994): n·p + √(n·p(1 − p))·z rounded
+    and clipped to [0, n], z by Box–Muller from the two uniforms of the same draw (its mean
+    is exact, its variance n·p(1 − p) + 1/12, its skewness is dropped). n ≤ 0 or p ≤ 0
+    give 0, p ≥ 1 gives n."""
+    if n <= 0 or p <= 0.0:
+        return np.int64(0)
+    if p >= 1.0:
+        return np.int64(n)
+    flip = p > 0.5
+    pp = 1.0 - p if flip else p
+    u1, u2 = uniforms(draw(key, index))
+    if n * pp < _INVERSION_MAX:
+        ratio = pp / (1.0 - pp)
+        f = np.exp(n * np.log1p(-pp))
+        cdf = f
+        k = 0
+        while u1 > cdf and k < n:
+            f *= ratio * (n - k) / (k + 1)
+            k += 1
+            cdf += f
+    else:
+        z = np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
+        k = int(np.rint(n * pp + np.sqrt(n * pp * (1.0 - pp)) * z))
+        k = min(max(k, 0), n)
+    return np.int64(n - k if flip else k)

@@ -2,7 +2,7 @@
 
 The simulation is the only writer of its state. Protocol events, manual ion exchanges and
 checkpoint restores call its public methods (``set_value``, ``set_bath``, ``set_poisoned``,
-``set_ouabain``, ``start_action_potentials``, ``label_tracer``, ``add_ions``, ``remove_ions``,
+``set_ouabain``, ``stimulate``, ``label_tracer``, ``add_ions``, ``remove_ions``,
 ``set_phase``, ``restore``); observers and the renderer read it (``counts()``,
 ``gates_open()``, ``poisoned``, ``ouabain_mM`` ...) and never write.
 """
@@ -15,12 +15,15 @@ from typing import Any, Callable
 import numpy as np
 
 from . import kernels as kn
+from . import population
 from .channels import Channels
 from .config import Scenario, ScenarioError, check_recording, load_scenario
 from .physics import count_to_mM, membrane_x, mM_to_count, mM_to_mean_count
 from .energetics import cycle_rates, dg_atp, dg_cycle, reversal_mV
-from .layout import (C_BATH_ADDED, C_BATH_REMOVED, C_CYCLES_BWD, C_CYCLES_FWD, ENV_ADP,
-                     ENV_AP_COUNT, ENV_AP_INTERVAL, ENV_AP_START, ENV_ATP, ENV_J, ENV_JCH,
+from .layout import (C_BATH_ADDED, C_BATH_REMOVED, C_CHANNEL, C_CYCLES_BWD, C_CYCLES_FWD,
+                     ENV_ADP, ENV_ATP, ENV_CONC, ENV_I_STIM, ENV_J, ENV_JCH, ENV_JPOP_CH, ENV_JPOP_PUMP,
+                     ENV_SPIKES, ENV_STIM_AMP, ENV_STIM_COUNT, ENV_STIM_DUR, ENV_STIM_INTERVAL,
+                     ENV_STIM_START, GROUP_GATED, INWARD, NA, OUTWARD, ChannelType, chp_column,
                      ENV_OUABAIN, ENV_PI, ENV_POISONED, ENV_V, N_COUNTERS, N_TARGET, R_DEPHOS,
                      R_DEPHOS_B, R_K_OFF_OUT, R_K_REL_IN, R_NA_OFF_IN, R_NAREL, R_OCC, R_OCC_B,
                      R_PHOS, R_PHOS_B, R_RET, R_RET_B, SIDE_BY_NAME, SPECIES_BY_NAME,
@@ -71,11 +74,12 @@ class Simulation:
         self.ions = self._place_ions(v)
         self._scratch = kn.scratch(len(self.ions))
         self.pumps = Pumps.evenly_spaced(v["pumps.count"], self.geometry.height_um)
-        self.channels = Channels.from_values(v)
+        self.channels = Channels.from_values(v, self.seed)
         self.counters = np.zeros(N_COUNTERS, np.int64)
         self.env = initial_environment(v)
         self.bath_target = np.zeros(N_TARGET)  # mean ions per species in the exchange zones
         self._update_parameters()
+        population.fill(self.env, self.par, v, len(self.pumps))
         self.set_bath(v["ions.na.outside_mM"], v["ions.k.outside_mM"])
         self.recorder = Recorder(self)
         self.protocol = Protocol(self, scenario.protocol)
@@ -166,15 +170,15 @@ class Simulation:
 
     @property
     def i_pump_uA_cm2(self) -> float:
-        """Pump current density, outward, averaged over ``membrane.current_window_ms``
-        (µA/cm²)."""
-        return float(self.env[ENV_J])
+        """Pump current density of the membrane, outward (µA/cm²): the patch's, averaged
+        over ``membrane.current_window_ms``, plus the rest of the membrane's now."""
+        return float(self.env[ENV_J] + self.env[ENV_JPOP_PUMP])
 
     @property
     def i_channel_uA_cm2(self) -> float:
-        """Channel current density, outward, averaged over ``channels.current_window_ms``
-        (µA/cm²)."""
-        return float(self.env[ENV_JCH])
+        """Channel current density of the membrane, outward (µA/cm²): the patch's pores,
+        averaged over ``channels.current_window_ms``, plus the rest of the membrane's now."""
+        return float(self.env[ENV_JCH] + self.env[ENV_JPOP_CH])
 
     def _advance(self, nsteps: int) -> None:
         """Run the kernel for ``nsteps`` steps (no events, no samples in between)."""
@@ -280,6 +284,8 @@ class Simulation:
             c_dial = v[f"ions.{sp.name.lower()}.inside_mM"]
             self.bath_target[TARGET_BATH + sp] = mM_to_mean_count(c_bath, zone, h)
             self.bath_target[TARGET_DIALYSIS + sp] = mM_to_mean_count(c_dial, dial, h)
+            if v["bath.clamped"]:  # the bath is the cell's outside (kernels.population)
+                self.env[ENV_CONC + 2 * sp + Side.OUTSIDE] = c_bath
 
     def set_poisoned(self, poisoned: bool) -> None:
         """Start (True) or stop (False) a metabolic poison: ATP production stops while on."""
@@ -289,13 +295,27 @@ class Simulation:
         """Set the ouabain concentration in the bath (mM; 0 washes it out)."""
         self.env[ENV_OUABAIN] = float(mM)
 
-    def start_action_potentials(self, count: int = 1, interval_ms: float = 10.0) -> None:
-        """A train of ``count`` action potentials from now, ``interval_ms`` apart: the gates
-        open and close on this schedule (:meth:`gates_open`); the ions that pass and the
-        potential they move are the agents' own."""
-        self.env[ENV_AP_START] = self.time_ms
-        self.env[ENV_AP_COUNT] = float(count)
-        self.env[ENV_AP_INTERVAL] = float(interval_ms)
+    def stimulate(self, amplitude_uA_per_cm2: float | None = None,
+                  duration_ms: float | None = None, count: int = 1,
+                  interval_ms: float = 10.0) -> None:
+        """Inject current from now: ``count`` pulses of ``amplitude_uA_per_cm2`` (µA/cm²,
+        positive depolarises; default ``stimulus.amplitude_uA_per_cm2``) lasting
+        ``duration_ms`` (default ``stimulus.duration_ms``), one every ``interval_ms``. A
+        train in force is replaced. Whether the membrane fires is up to its channels."""
+        v = self.scenario.values
+        amp = v["stimulus.amplitude_uA_per_cm2"] if amplitude_uA_per_cm2 is None \
+            else float(amplitude_uA_per_cm2)
+        dur = v["stimulus.duration_ms"] if duration_ms is None else float(duration_ms)
+        if not (np.isfinite(amp) and np.isfinite(dur) and dur > 0 and count >= 1
+                and interval_ms >= 0):
+            raise ScenarioError("argument", "stimulate", f"expected a finite amplitude, a "
+                                f"duration > 0, count >= 1 and interval >= 0, got {amp!r}, "
+                                f"{dur!r}, {count!r}, {interval_ms!r}")
+        self.env[ENV_STIM_START] = self.time_ms
+        self.env[ENV_STIM_COUNT] = float(count)
+        self.env[ENV_STIM_INTERVAL] = float(interval_ms)
+        self.env[ENV_STIM_AMP] = amp
+        self.env[ENV_STIM_DUR] = dur
 
     def label_tracer(self, fraction: float) -> int:
         """Label each Na+ inside (free or bound) with probability ``fraction`` (²⁴Na);
@@ -359,7 +379,7 @@ class Simulation:
                         self.step_index, self.phase, self.bath_mM, self.ions, self.pumps,
                         self.counters, self.env, self.bath_target, self.protocol.position,
                         list(self.protocol.log), list(rec.rows), rec.pump_cycles(),
-                        rec.last_step)
+                        rec.last_step, self.channels.gate)
 
     def restore(self, snap: Snapshot) -> None:
         """Continue from ``snap`` (a :meth:`snapshot` of a simulation of the same scenario
@@ -378,6 +398,7 @@ class Simulation:
         self.counters[:] = snap.counters
         self.env[:] = snap.env
         self.bath_target[:] = snap.bath_target
+        self.channels.gate[:] = snap.gate
         self.bath_mM = tuple(float(c) for c in snap.bath_mM)
         self.protocol.restore(snap.protocol_position, snap.protocol_log)
         self.recorder.restore(snap.rows, snap.cycles_history, snap.last_step)
@@ -395,8 +416,42 @@ class Simulation:
         return float(self.env[ENV_OUABAIN])
 
     def gates_open(self) -> tuple[bool, bool]:
-        """(voltage-gated Na+ pores open, voltage-gated K+ pores open) now."""
-        return kn.gates_open(self.par, self.env, self.time_ms)
+        """(any voltage-gated Na+ pore conducting, any voltage-gated K+ pore conducting)
+        now."""
+        on = self.channels.conducting()
+        t = self.channels.type
+        return bool(on[t == ChannelType.NAV].any()), bool(on[t == ChannelType.KV].any())
+
+    @property
+    def spikes(self) -> int:
+        """Spikes so far: upward crossings of 0 mV."""
+        return int(self.env[ENV_SPIKES])
+
+    @property
+    def stimulus_uA_cm2(self) -> float:
+        """Stimulus current injected now (µA/cm², positive depolarises)."""
+        return float(self.env[ENV_I_STIM])
+
+    def currents_uA_cm2(self) -> dict[str, float]:
+        """The whole membrane's current densities now (µA/cm², outward positive; the
+        stimulus as injected, positive depolarising): ``pump``, ``channels`` (pores, the
+        patch's averaged plus the rest of the membrane's), ``leak`` (g_L·(V − E_L)),
+        ``stimulus``."""
+        e, v = self.env, self.scenario.values
+        return {"pump": self.i_pump_uA_cm2, "channels": self.i_channel_uA_cm2,
+                "leak": float(v["membrane.g_leak_mS_per_cm2"]
+                              * (e[ENV_V] - v["membrane.E_leak_mV"])),
+                "stimulus": float(e[ENV_I_STIM])}
+
+    def na_per_spike(self) -> float:
+        """Na+ ions that entered through the patch's Nav pores per spike (net, mean over
+        the spikes so far; nan before the first)."""
+        if self.spikes == 0:
+            return float("nan")
+        c = self.counters
+        net = c[C_CHANNEL + chp_column(GROUP_GATED, NA, INWARD)] - \
+            c[C_CHANNEL + chp_column(GROUP_GATED, NA, OUTWARD)]
+        return float(net) / self.spikes
 
     def memory_bytes(self) -> int:
         """Bytes held by the state and scratch arrays (ions, pumps, channels, proposals)."""
@@ -521,6 +576,52 @@ class Simulation:
     def __repr__(self) -> str:
         return (f"Simulation({self.scenario.name!r}, seed={self.seed}, t={self.time_ms:g} ms, "
                 f"{len(self.ions)} ions, {len(self.pumps)} pumps)")
+
+    # ------------------------------------------------------------------ notebooks
+
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display: title, time, ions in and out, V, ATP and pump states
+        (:func:`particles.display.html_table`)."""
+        from .display import html_table
+
+        return html_table(self)
+
+    def show(self, size: tuple[int, int] = (1280, 720), captions: bool = True):
+        """The current frame as the window draws it, a PNG a notebook shows inline
+        (:class:`particles.display.PNGImage`: ``.data``, ``.size``, ``.save(path)``).
+        Does not advance the simulation; needs the renderer (pygame-ce)."""
+        from .display import still
+
+        return still(self, size, captions)
+
+    def to_video(self, path=None, seconds: float = 5.0, fps: int = 30,
+                 size: tuple[int, int] = (960, 540), captions: bool = True,
+                 progress: bool = True):
+        """Film the simulation from now on for ``seconds`` of video at ``fps``, advancing it
+        by ``seconds × render.ms_per_second`` simulated ms (``render.video.record``).
+
+        Args:
+            path: ``.mp4`` or ``.gif`` file to write (replaced if it exists), or None for a
+                video a notebook plays inline (:class:`particles.display.InlineVideo`, MP4).
+            seconds: video length (s), > 0 and at most 3600; ``round(seconds × fps)`` frames.
+            fps: frames per second, 1 to 120.
+            size: (W, H) pixels; both even for MP4.
+            captions: burn in the captions and the title card.
+            progress: a progress bar of frames (tqdm.auto: a widget in a notebook).
+
+        Returns:
+            The path written, or the inline video.
+        """
+        from .display import film
+
+        return film(self, path, seconds, fps, size, captions, progress)
+
+    def plot(self):
+        """The standard run figure of the results so far (concentrations, V, cycles, pump
+        states; :func:`particles.plotting.plot_run`): a matplotlib Figure."""
+        from .display import run_figure
+
+        return run_figure(self)
 
 
 

@@ -160,6 +160,7 @@ class Snapshot:
             as ``(time_ms, action, phase)``.
         rows: recorded results-table rows; cycles_history: ``(n_rows, m)`` int64 completed
             cycles per pump at each row; last_step: step index of the last row.
+        gate: ``(n_ch,)`` int8 gating state of each channel pore.
     """
 
     values: dict
@@ -177,3 +178,4 @@ class Snapshot:
     rows: list
     cycles_history: np.ndarray
     last_step: int
+    gate: np.ndarray

@@ -5,7 +5,8 @@
 captions, notices, help), placed by ``layout``, styled by ``style``, lettered by ``text``;
 ``memory`` remembers the previous frame to show what happened between frames. ``app`` is the
 pygame window (``ionpump watch``), ``video`` encodes frames with ffmpeg (``ionpump record``),
-``bench`` measures frames per second and encoding speed.
+``bench`` measures frames per second and encoding speed, ``notebook`` draws stills and videos
+for ``sim.show()`` and ``sim.to_video()`` (found through the ``ionpump.display`` entry points).
 """
 
 import os

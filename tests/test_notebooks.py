@@ -14,7 +14,7 @@ import pytest
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "docs" / "notebooks"
 SHORT = {
-    "pump-cycle.ipynb": "DURATION_MS = 2.0",
+    "pump-cycle.ipynb": "DURATION_MS = 2.0\nVIDEO_SECONDS = 0.2",
     "hodgkin-keynes.ipynb": "DURATION_MS = 2.0",
     "saturation-sweep.ipynb": "DURATION_MS = 0.5\nREPLICATES = 2\nVALUES = [5, 20]",
 }
@@ -51,6 +51,10 @@ def test_notebook_runs(name, tmp_path):
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     assert any(o.output_type in ("stream", "execute_result", "display_data") for o in outputs)
+    figures = [o for o in outputs if "image/png" in o.get("data", {})]
+    assert figures, "no figure shown (a backend forced to Agg shows none in a notebook)"
+    assert all(sum("image/png" in o.get("data", {}) for o in c.outputs) <= 1
+               for c in nb.cells if c.cell_type == "code"), "a figure shown twice"
 
 
 def test_docs_site_builds_in_strict_mode(tmp_path, monkeypatch):

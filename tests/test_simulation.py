@@ -12,8 +12,7 @@ from particles.config import ScenarioError
 from particles.kernels import step
 from particles.state import PumpState, Side, Species
 
-CELL = {"channels.nav_count": 1, "channels.kv_count": 1, "channels.nav_open_ms": 0.5,
-        "channels.kv_delay_ms": 0.3, "channels.kv_open_ms": 1.0}
+CELL = {"channels.nav_count": 1, "channels.kv_count": 1}
 
 
 def _cell(**over):
@@ -54,14 +53,21 @@ def test_read_members_follow_events():
     assert sim.poisoned and sim.ouabain_mM == 0.002
     sim.apply_event("washout")
     assert not sim.poisoned and sim.ouabain_mM == 0.0
-    sim.apply_event("action_potential", count=2, interval_ms=2.0)
-    assert sim.gates_open() == (True, False)  # Na+ gates open for 0.5 ms
-    sim.run(0.6)
-    assert sim.gates_open() == (False, True)  # K+ gates from 0.3 ms to 1.3 ms
-    sim.run(1.5)  # 0.1 ms into the second action potential of the train
-    assert sim.gates_open() == (True, False)
-    sim.run(2.5)
-    assert sim.gates_open() == (False, False)
+    sim.apply_event("stimulate", amplitude_uA_per_cm2=30.0, duration_ms=0.5, count=2,
+                    interval_ms=2.0)
+    assert sim.stimulus_uA_cm2 == 0.0  # the kernel injects it from the next step on
+    sim.run(0.3)
+    assert sim.stimulus_uA_cm2 == 30.0
+    sim.run(1.0)  # between the pulses
+    assert sim.stimulus_uA_cm2 == 0.0
+    sim.run(1.0)  # 0.3 ms into the second pulse
+    assert sim.stimulus_uA_cm2 == 30.0
+    sim.run(2.0)
+    assert sim.stimulus_uA_cm2 == 0.0
+    on = sim.channels.conducting()
+    kinds = sim.channels.type
+    assert sim.gates_open() == (bool(on[kinds == layout.CH_NAV].any()),
+                                bool(on[kinds == layout.CH_KV].any()))
 
 
 def test_memory_bytes_counts_ions_pumps_and_scratch():
@@ -122,5 +128,6 @@ def test_public_kernels_compile_one_signature_each():
     sim.gates_open()
     sim.pump_rates()
     for f in (kernels.step._advance, kernels.motion._move, kernels.ions._count,
-              kernels.ions._label_tracer, kernels.membrane._gates_open, kernels.pumps._rates):
+              kernels.ions._label_tracer, kernels.membrane._stimulus, kernels.pumps._rates,
+              kernels.gating._gate_pores, kernels.population._population):
         assert len(f.signatures) <= 1, (f, f.signatures)

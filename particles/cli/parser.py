@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from . import bench, plot, record, run, scenarios, schema, sweep, warmup, watch
+from . import bench, completion, plot, record, run, scenarios, schema, sweep, warmup, watch
 from .options import UsageError
 
 EPILOG = """examples:
@@ -20,7 +20,7 @@ EPILOG = """examples:
 """
 
 #: The commands in the order ``ionpump --help`` lists them.
-COMMANDS = (scenarios, watch, run, record, plot, sweep, bench, warmup, schema)
+COMMANDS = (scenarios, watch, run, record, plot, sweep, bench, warmup, schema, completion)
 
 
 class ArgParser(argparse.ArgumentParser):

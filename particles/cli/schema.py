@@ -34,7 +34,12 @@ EVENT_PARAMETERS: dict[str, dict[str, Any]] = {
                  "description": "fraction of the Na+ inside labelled as 24Na+"},
     "count": {"type": "integer", "minimum": 1, "description": "how many [count]"},
     "interval_ms": {"type": "number", "minimum": 0,
-                    "description": "interval between action potentials [ms]"},
+                    "description": "interval between the starts of stimuli [ms]"},
+    "amplitude_uA_per_cm2": {"type": "number", "minimum": -1e4, "maximum": 1e4,
+                             "description": "stimulus current, positive depolarises "
+                                           "[µA/cm²]"},
+    "duration_ms": {"type": "number", "exclusiveMinimum": 0,
+                    "description": "duration of each stimulus pulse [ms]"},
     "species": {"enum": sorted(SPECIES_BY_NAME), "description": "ion species"},
     "side": {"enum": sorted(SIDE_BY_NAME), "description": "compartment"},
 }

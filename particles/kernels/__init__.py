@@ -3,6 +3,8 @@
 One simulation step, in the order of :func:`advance` (the kernel entry, called by
 :meth:`particles.simulation.Simulation.step`):
 
+0. :mod:`~particles.kernels.gating`: the voltage-gated pores' Hodgkin-Huxley Markov chains
+   take one step at V.
 1. :mod:`~particles.kernels.motion` (parallel over chunks of ions): Brownian displacement,
    reflection at the walls and at the membrane, *proposals* of captures by pump faces, and
    passage through open channel pores of the ion's species.
@@ -11,7 +13,10 @@ One simulation step, in the order of :func:`advance` (the kernel entry, called b
    wins, losers stay reflected).
 3. :mod:`~particles.kernels.pumps` (serial over pumps): first-order conformational changes
    and release of bound ions as free particles beside the other face.
-4. :mod:`~particles.kernels.membrane`: ATP, and V driven by the pump and channel currents.
+4. :mod:`~particles.kernels.population`: the rest of the membrane (its pumps and channels as
+   counts per state), when the scenario has a cell area; then
+   :mod:`~particles.kernels.membrane`: ATP, and V driven by the pump, channel, population
+   and stimulus currents.
 5. :mod:`~particles.kernels.ions`: the perfused bath's and the dialysis's exchanges.
 
 The arrays come in the groups of :mod:`particles.layout` (``IonArrays``, ``PumpArrays``,
@@ -27,16 +32,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..layout import (N_CH_TYPES, N_CHP, N_COUNT, N_RATE, ChannelArrays, IonArrays, PumpArrays,
-                      Scratch)
+from ..layout import (KV_STATES, N_CH_TYPES, N_CHP, N_COUNT, N_HH, N_RATE, N_RING, NAV_STATES,
+                      ChannelArrays, IonArrays, PumpArrays, Scratch)
 from .ions import _count, _label_tracer
-from .membrane import _gates_open
 from .motion import CHUNK, PARALLEL_MIN_CHUNKS, _move
+from .population import _ring_matrix
 from .pumps import _rates
 from .step import _advance, _exchanges
 
-__all__ = ["CHUNK", "PARALLEL_MIN_CHUNKS", "advance", "count", "exchanges", "gates_open",
-           "label_tracer", "move", "pump_rates", "scratch"]
+__all__ = ["CHUNK", "PARALLEL_MIN_CHUNKS", "advance", "count", "exchanges",
+           "label_tracer", "move", "pump_rates", "ring_matrix", "scratch"]
 
 
 def scratch(n_ions: int) -> Scratch:
@@ -44,7 +49,12 @@ def scratch(n_ions: int) -> Scratch:
     n_chunks = max((n_ions + CHUNK - 1) // CHUNK, 1)
     return Scratch(np.zeros(n_ions, np.int32), np.zeros(n_ions, np.int32),
                    np.zeros(n_chunks, np.int64), np.zeros(N_RATE),
-                   np.zeros((N_CH_TYPES, 2)), np.zeros((n_chunks, N_CHP), np.int64))
+                   np.zeros((N_CH_TYPES, 2)), np.zeros((n_chunks, N_CHP), np.int64),
+                   np.zeros(N_HH), np.zeros((NAV_STATES, NAV_STATES)),
+                   np.zeros((KV_STATES, KV_STATES)), np.zeros((N_RING, N_RING)),
+                   np.zeros((N_RING, N_RING)),
+                   np.zeros(N_RING, np.int64), np.zeros(N_RING, np.int64),
+                   np.zeros(N_COUNT, np.int64), np.zeros(N_RATE))
 
 
 def advance(nsteps: int, step0: int, seed: int, ions: IonArrays, pumps: PumpArrays,
@@ -78,12 +88,6 @@ def label_tracer(seed: int, step: int, fraction: float, ions: IonArrays) -> int:
     return int(_label_tracer(int(seed), int(step), float(fraction), ions))
 
 
-def gates_open(par: np.ndarray, env: np.ndarray, t_ms: float) -> tuple[bool, bool]:
-    """(voltage-gated Na+ pores open, K+ pores open) at time ``t_ms``."""
-    na, k = _gates_open(par, env, float(t_ms))
-    return bool(na), bool(k)
-
-
 def exchanges(seed: int, step: int, ions: IonArrays, par: np.ndarray, env: np.ndarray,
               bath_target: np.ndarray, counters: np.ndarray) -> bool:
     """The perfused bath's and the dialysis's exchanges of step ``step``, as the step does
@@ -98,3 +102,12 @@ def pump_rates(par: np.ndarray, env: np.ndarray) -> np.ndarray:
     out = np.zeros(N_RATE)
     _rates(par, env, out)
     return out
+
+
+def ring_matrix(par: np.ndarray, env: np.ndarray, rate: np.ndarray) -> np.ndarray:
+    """The pump cycle's transition rates now, ``(N_RING, N_RING)`` (1/ms, from ring state i
+    to j, the ouabain-blocked state last), at the population's concentrations in ``env``
+    and the rates ``rate`` (:func:`pump_rates`)."""
+    q = np.zeros((N_RING, N_RING))
+    _ring_matrix(par, env, rate, q)
+    return q

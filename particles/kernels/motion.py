@@ -15,7 +15,7 @@ from __future__ import annotations
 from numba import njit, prange
 
 from ..jit import JIT, JIT_PARALLEL
-from ..layout import (C_CHARGE_OUT, C_K_CAPTURED, C_K_IN, C_NA_CAPTURED, C_NA_OUT,
+from ..layout import (CH_KV, CH_NAV, KV_OPEN, NAV_OPEN, C_CHARGE_OUT, C_K_CAPTURED, C_K_IN, C_NA_CAPTURED, C_NA_OUT,
                       C_TRACER_EFFLUX, CHP_GROUP_STRIDE, CHP_TRACER_IN, CHP_TRACER_OUT,
                       E1_3NA, E2P_2K, INSIDE, INWARD, K_SITES, NA, NA_SITES, OUTSIDE, OUTWARD,
                       P_STICK_K_INNER, P_STICK_K_OUTER, P_STICK_NA_INNER, P_STICK_NA_OUTER,
@@ -76,15 +76,29 @@ def _channel_at(y, ch_bin, height, ch_y, ch_half):
 def _pore_passes(yc, s, direction, key, i, channels, par, ch_pass):
     """Index of the pore at membrane coordinate ``yc`` (µm) that ion ``i`` of species ``s``
     passes through in ``direction`` (INWARD or OUTWARD) this step, or -1 (no pore there, a
-    pore of the other species, or the passage trial failed)."""
+    pore of the other species, a gated pore that is not open, or the passage trial
+    failed)."""
     q = _channel_at(yc, channels.bins, par[PAR_HEIGHT], channels.y, par[PAR_CH_HALF])
     if q < 0:
         return -1
     t = channels.type[q]
+    if (t & 1) != s or not _conducts(t, channels.gate[q]):
+        return -1
     u, _ = uniforms(draw(key, i))
-    if (t & 1) != s or not u < ch_pass[t, direction]:
+    if not u < ch_pass[t, direction]:
         return -1
     return q
+
+
+@njit(**JIT)
+def _conducts(t, gate):
+    """True if a pore of type ``t`` in gating state ``gate`` conducts: leak pores always,
+    Nav only in NAV_OPEN (m3h1), Kv only in KV_OPEN (n4)."""
+    if t == CH_NAV:
+        return gate == NAV_OPEN
+    if t == CH_KV:
+        return gate == KV_OPEN
+    return True
 
 
 @njit(**JIT)

@@ -211,7 +211,15 @@ def _pump_transitions(seed, step, ions, pumps, par, rate, counters):
 @njit(**JIT)
 def _rates(par, env, rate):
     """The rates in force now (1/ms) into ``rate (N_RATE,)`` (``R_*`` slots), from ATP, ADP,
-    Pi, ouabain and V.
+    Pi, ouabain and V in ``env``: :func:`_rates_at`."""
+    _rates_at(par, env[ENV_ATP], env[ENV_ADP], env[ENV_PI], env[ENV_V], env[ENV_OUABAIN],
+              rate)
+
+
+@njit(**JIT)
+def _rates_at(par, atp, adp, pi, v, ouabain, rate):
+    """The rates (1/ms) into ``rate (N_RATE,)`` at ATP, ADP, Pi (mM), V (mV) and ouabain
+    (mM).
 
     Nucleotides: E1_3NA binds ATP (``K_ATP``) or ADP (``K_ADP``) competitively, so
     phosphorylation runs at ``k_phos·a/(1 + a + d)`` and back at ``k_phos_b·d/(1 + a + d)``
@@ -220,8 +228,7 @@ def _rates(par, env, rate):
     each backward/forward pair splits its factor symmetrically, ``exp(±z·V/2V_T)``, with the
     charge ``z`` of E1P -> E2P and of each Na+ release (the rebinding sticking probability
     gets ``exp(-z_Na·V/2V_T)``)."""
-    atp, adp, pi = env[ENV_ATP], env[ENV_ADP], env[ENV_PI]
-    u = env[ENV_V] / par[PAR_VT]
+    u = v / par[PAR_VT]
     a = atp / par[PAR_KM_ATP]
     d = adp / par[PAR_KM_ADP]
     rate[R_PHOS] = par[PAR_K_PHOS] * a / (1.0 + a + d)
@@ -238,7 +245,7 @@ def _rates(par, env, rate):
         atp + par[PAR_KM_ATP_LOW])
     rate[R_RET] = k_ret
     rate[R_RET_B] = k_ret / par[PAR_KEQ_RET]
-    rate[R_OUA_ON] = par[PAR_K_OUA_ON] * env[ENV_OUABAIN]
+    rate[R_OUA_ON] = par[PAR_K_OUA_ON] * ouabain
     rate[R_OUA_OFF] = par[PAR_K_OUA_OFF]
     rate[R_NA_OFF_IN] = par[PAR_K_NA_OFF_IN]
     rate[R_K_REL_IN] = par[PAR_K_K_REL_IN]

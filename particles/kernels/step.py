@@ -8,12 +8,16 @@ from ..jit import JIT
 from ..layout import (C_ATP_USED, C_BATH_ADDED, C_CHANNEL, C_CHARGE_OUT, C_DIALYSIS,
                       C_PI_RELEASED,
                       C_TRACER_EFFLUX, CHP_CROSSINGS, CHP_TRACER_OUT, ENV_BATH_ON,
-                      ENV_DIALYSIS_ON, INSIDE, N_CHP, N_SPECIES, OUTSIDE, OUTWARD, PAR_BATH_EVERY,
-                      PAR_BATH_X0, PAR_DIALYSIS_X1, PAR_DT, PAR_HEIGHT, PAR_WIDTH, TARGET_BATH,
-                      TARGET_DIALYSIS)
+                      ENV_DIALYSIS_ON, ENV_V, INSIDE, N_CHP, N_SPECIES, OUTSIDE, OUTWARD,
+                      PAR_BATH_EVERY, PAR_BATH_X0, PAR_DIALYSIS_X1, PAR_DT, PAR_HEIGHT,
+                      PAR_PHI, PAR_POP, PAR_RECOUNT_EVERY, PAR_WIDTH, STREAM_GATE,
+                      TARGET_BATH, TARGET_DIALYSIS)
+from ..rng import step_key
+from .gating import _gate_pores, _gating_matrices, _hh_rates
 from .ions import _bath_exchange
-from .membrane import _channel_probabilities, _energy_and_potential
+from .membrane import _bias, _channel_probabilities, _energy_and_potential
 from .motion import _accept, _move
+from .population import _population, _recount
 from .pumps import _pump_transitions, _rates
 
 
@@ -58,9 +62,11 @@ def _advance(nsteps, step0, seed, ions, pumps, channels, par, env, bath_target, 
              scratch):
     """Advance the simulation ``nsteps`` steps from step index ``step0``.
 
-    The order within a step (DESIGN.md): move, propose captures and pass channel pores ->
-    channel crossing counts reduced in chunk order -> accept captures -> pump transitions
-    and releases -> ATP and potential -> bath and dialysis exchanges (every
+    The order within a step (DESIGN.md): gating of the voltage-gated pores at V -> move,
+    propose captures and pass conducting pores -> channel crossing counts reduced in chunk
+    order -> accept captures -> pump transitions and releases -> the rest of the membrane
+    (a population, when ``PAR_POP``; its concentrations recounted every
+    ``PAR_RECOUNT_EVERY`` steps) -> ATP and potential -> bath and dialysis exchanges (every
     ``PAR_BATH_EVERY`` steps).
 
     Args:
@@ -77,10 +83,19 @@ def _advance(nsteps, step0, seed, ions, pumps, channels, par, env, bath_target, 
     Everything is updated in place. Returns the number of steps done, negated when the
     bath reservoir ran short in the last of them (the caller grows it and goes on).
     """
+    pop = par[PAR_POP] > 0.0
+    gated = pop or channels.y.shape[0] > 0
+    recount = int(par[PAR_RECOUNT_EVERY])
     for s in range(nsteps):
         step = step0 + s
         _rates(par, env, scratch.rate)
-        _channel_probabilities(par, env, step * par[PAR_DT], channels.p0, scratch.ch_pass)
+        f_in, f_out = _bias(par, env)
+        _channel_probabilities(channels.p0, f_in, f_out, scratch.ch_pass)
+        if gated:
+            _hh_rates(env[ENV_V], par[PAR_PHI], scratch.hh)
+            _gating_matrices(scratch.hh, scratch.q_nav, scratch.q_kv)
+            _gate_pores(step_key(seed, STREAM_GATE, step), par[PAR_DT], scratch.q_nav,
+                        scratch.q_kv, channels.type, channels.gate)
         _move(seed, step, ions, pumps, channels, par, scratch)
         ch_out = _reduce_crossings(channels, scratch, counters)
         used0 = counters[C_ATP_USED]
@@ -88,7 +103,11 @@ def _advance(nsteps, step0, seed, ions, pumps, channels, par, env, bath_target, 
         charge0 = counters[C_CHARGE_OUT]  # bindings move charge too (rebinding Na+, K+ in)
         _accept(ions, pumps, par, scratch, counters)
         _pump_transitions(seed, step, ions, pumps, par, scratch.rate, counters)
-        _energy_and_potential(par, env, counters[C_ATP_USED] - used0,
+        if pop:
+            if step % recount == 0:
+                _recount(ions, par, env, scratch.count)
+            _population(seed, step, par, env, f_in, f_out, scratch)
+        _energy_and_potential(par, env, step * par[PAR_DT], counters[C_ATP_USED] - used0,
                               counters[C_PI_RELEASED] - pi0, counters[C_CHARGE_OUT] - charge0,
                               ch_out)
         if (step + 1) % int(par[PAR_BATH_EVERY]) == 0:
