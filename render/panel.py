@@ -17,6 +17,8 @@ from particles.layout import ChannelType, PumpState
 from .layout import Layout
 from .pores import KINDS, STATE_NAMES, PoreState, draw_pore
 from .raster import K_RGB, NA_RGB
+from .readouts import (TURNOVER_MS, SpikeHeights, conditions, current_lines, spike_in_view,
+                       turnover)
 from .style import (FOLLOW, GRID, K_LABEL, NA_LABEL, PANEL_BG, PANEL_DIM, PANEL_FG,
                     TRACER_LINE, V_LINE, WHITE, PUMP_STYLES, pump_style)
 from .text import Text, fmt_num, fmt_time
@@ -27,65 +29,7 @@ SEPARATOR = (200, 203, 210)
 HISTORY_S = 10.0             # playback seconds shown by the history strip
 PORE_ICON = (160, 160, 168)  # the gating-state icons of the key: shape, not colour
 V_SPIKE_RANGE = (-90.0, 50.0)  # mV the V chart always spans around a spike
-V_SPIKE_SHOW_MV = -40.0        # ... and while V is above this
 STIM_SHADE = (255, 236, 170)   # where the stimulus is on, behind the V trace
-TURNOVER_MS = 5.0            # simulated ms over which the panel's turnover is counted
-
-
-def turnover(sim, span: float = TURNOVER_MS) -> float:
-    """Cycles per pump per second over the last ``span`` simulated ms (all the rows when
-    fewer): 0 while every pump is blocked; NaN without pumps or with fewer than two rows."""
-    rows = sim.recorder.rows
-    m = len(sim.pumps)
-    if m == 0 or len(rows) < 2:
-        return float("nan")
-    last = rows[-1]
-    k = len(rows) - 1
-    while k > 0 and last["time_ms"] - rows[k - 1]["time_ms"] <= span:
-        k -= 1
-    first = rows[k]
-    dt = last["time_ms"] - first["time_ms"]
-    if dt <= 0:
-        return float("nan")
-    return (last["cycles"] - first["cycles"]) / m / (dt * 1e-3)
-
-
-def conditions(sim) -> list[str]:
-    """Short notes on what is in force: a K-free bath, a poison, ouabain."""
-    v = sim.scenario.values
-    out = []
-    if v.get("bath.clamped") and sim.bath_mM[1] == 0 and v["ions.k.outside_mM"] > 0:
-        out.append("K-free bath")
-    if sim.poisoned:
-        out.append("poisoned (no ATP made)")
-    if sim.ouabain_mM > 0:
-        out.append(f"ouabain {sim.ouabain_mM * 1e3:g} µM")
-    return out
-
-
-def current_lines(sim) -> list[tuple[str, str]]:
-    """The panel's readouts of the membrane's currents now: the pump's current and its share
-    of the outward current (the outward parts of pump, channel and leak currents), and with
-    voltage-gated Na⁺ pores the Na⁺ that entered per spike through the patch's Na⁺ pores
-    (mean over the spikes so far). (name, value) each."""
-    out = []
-    cur = sim.currents_uA_cm2()
-    if len(sim.pumps):
-        outward = sum(max(cur[k], 0.0) for k in ("pump", "channels", "leak"))
-        share = (f", {100 * max(cur['pump'], 0.0) / outward:.0f} % of outward"
-                 if outward > 0 else "")
-        out.append(("Pump current", f"{cur['pump']:+.2f} µA/cm²{share}"))
-    if np.any(sim.channels.type == ChannelType.NAV):
-        na = sim.na_per_spike()
-        text = (f"{na:.1f}" if na < 100 else f"{na:,.0f}") + " ions/spike"
-        out.append(("Na⁺ entered, patch", text if na == na else "no spike yet"))
-    return out
-
-
-def spike_in_view(rows: list[dict], v_now: float) -> bool:
-    """Whether the V chart spans a spike: the spike count rose within ``rows`` (the rows
-    shown) or V is above ``V_SPIKE_SHOW_MV`` now."""
-    return v_now > V_SPIKE_SHOW_MV or (len(rows) > 1 and rows[-1]["spikes"] > rows[0]["spikes"])
 
 
 def chart_rows(lay: Layout, rect) -> int:
@@ -108,6 +52,7 @@ class Panel:
 
     def __init__(self, text: Text):
         self.text = text
+        self.spike_heights = SpikeHeights()
 
     def draw(self, surf, lay: Layout, sim, follow: int, history: list[tuple[float, int]],
              ui=None) -> None:
@@ -159,7 +104,7 @@ class Panel:
             else:
                 draw_chart(surf, self.text, lay, chart, rows,
                            [("na_in_mM", NA_RGB, "Na⁺ in"), ("k_out_mM", K_RGB, "K⁺ out")],
-                           "Concentration (mM)")
+                           "Concentration (mM)", whole=True)
             y += ch2
         if follow_h:
             self._follow_box(surf, lay, sim, follow, history,
@@ -198,7 +143,8 @@ class Panel:
                  (f"Pump cycles ({m} pump{'' if m == 1 else 's'})", f"{row['cycles']:,}"),
                  (f"Turnover, last {TURNOVER_MS:g} ms",
                   f"{rate:.0f} /pump/s" if rate == rate else "–")]
-        lines += current_lines(sim)
+        self.spike_heights.update(sim.recorder.rows)
+        lines += current_lines(sim, self.spike_heights)
         if _has_tracer(row):
             n = int(row["tracer_efflux"])
             lines.append(("²⁴Na⁺ efflux", f"{n:,} ion{'' if n == 1 else 's'}"))
@@ -323,8 +269,9 @@ def efflux_rate(rows: list[dict], bins: int = 40) -> list[dict]:
 def draw_chart(surf, text: Text, lay: Layout, rect, rows: list[dict], series, title: str,
                floor: float | None = 0.0, log: bool = False,
                include: tuple[float, float] | None = None, marks: tuple[float, ...] = (),
-               shade: tuple[str, tuple, str] | None = None) -> None:
-    """A live line chart of the recent ``rows`` (as many as the plot is px wide).
+               shade: tuple[str, tuple, str] | None = None, whole: bool = False) -> None:
+    """A live line chart of the recent ``rows`` (as many as the plot is px wide), or of the
+    whole run (``whole``: every n-th row back from the last, at most one per px).
 
     Args:
         surf: the surface to draw on.
@@ -358,7 +305,7 @@ def draw_chart(surf, text: Text, lay: Layout, rect, rows: list[dict], series, ti
     if k < 2:
         pygame.draw.rect(surf, GRID, plot, 1)
         return
-    recent = rows[-k:]
+    recent = rows[-k:] if not whole else rows[::-1][::math.ceil(len(rows) / k)][::-1]
     t = np.array([r["time_ms"] for r in recent], float)
     t0, t1 = t[0], t[-1] if t[-1] > t[0] else t[0] + 1
     X = plot.left + (t - t0) / (t1 - t0) * (plot.w - 1)

@@ -6,9 +6,9 @@ gating state of a voltage-gated pore by shape, so that it reads without colour v
 - inactivated (Na⁺ only): the passage plugged at its cytoplasmic mouth by a dark ball (the
   "ball and chain" of the textbooks), whatever its activation gates do.
 
-The states come from ``Channels.gate`` (see :mod:`particles.layout`: a Nav pore's code is
-``m + NAV_M_STATES·h``, conducting only in ``NAV_OPEN``; a Kv pore conducts only in
-``KV_OPEN``); leak pores are always open.
+The states come from ``Channels.conducting()`` and, for inactivation, ``Channels.gate`` (see
+:mod:`particles.layout`: a Nav pore's code is ``m + NAV_M_STATES·h``); leak pores are always
+open.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from enum import IntEnum
 import numpy as np
 import pygame
 
-from particles.layout import KV_OPEN, NAV_M_STATES, NAV_OPEN, ChannelType
+from particles.layout import NAV_M_STATES, ChannelType
 
 from .raster import K_RGB, NA_RGB
 from .style import BLACK, CAVITY, WHITE, mix
@@ -44,26 +44,18 @@ STATE_NAMES = ((PoreState.OPEN, "open"), (PoreState.CLOSED, "closed"),
                (PoreState.INACTIVATED, "inactivated (Na⁺)"))
 
 
-def pore_states(types: np.ndarray, gate: np.ndarray) -> np.ndarray:
-    """The drawn state of each pore.
-
-    Args:
-        types: ``(n_ch,)`` :class:`~particles.layout.ChannelType` codes.
-        gate: ``(n_ch,)`` gating codes (``Channels.gate``).
+def pore_states(channels) -> np.ndarray:
+    """The drawn state of each pore of ``channels`` (:class:`~particles.channels.Channels`).
 
     Returns:
-        ``(n_ch,)`` int8 :class:`PoreState` codes: a Nav pore is inactivated while its
-        inactivation gate is shut (code < NAV_M_STATES), open only in NAV_OPEN, else closed;
-        a Kv pore open only in KV_OPEN, else closed; a leak pore always open.
+        ``(n_ch,)`` int8 :class:`PoreState` codes: open where the pore conducts
+        (``Channels.conducting``); else inactivated for a Nav pore whose inactivation gate is
+        shut (gate code < NAV_M_STATES), closed otherwise.
     """
-    types = np.asarray(types)
-    gate = np.asarray(gate)
-    out = np.full(types.shape, PoreState.OPEN, np.int8)
-    nav = types == ChannelType.NAV
-    kv = types == ChannelType.KV
-    out[nav & (gate != NAV_OPEN)] = PoreState.CLOSED
-    out[nav & (gate < NAV_M_STATES)] = PoreState.INACTIVATED
-    out[kv & (gate != KV_OPEN)] = PoreState.CLOSED
+    out = np.full(len(channels.type), PoreState.CLOSED, np.int8)
+    out[(channels.type == ChannelType.NAV) & (channels.gate < NAV_M_STATES)] = \
+        PoreState.INACTIVATED
+    out[channels.conducting()] = PoreState.OPEN
     return out
 
 

@@ -186,7 +186,7 @@ class WorldView:
         ch = sim.channels
         if len(ch) == 0:
             return
-        states = pore_states(ch.type, ch.gate)
+        states = pore_states(ch)
         band_l, band_r = proj.band
         half = ch.half_um * proj.scale
         line = max(1, round(lay.u))

@@ -154,7 +154,7 @@ def test_renderer_uses_only_public_members_of_the_simulation():
 def test_turnover_counts_the_last_5_ms_only():
     """Pumps that cycled at 100 /pump/s and then stopped (blocked) show 0 once 5 ms have
     passed, whatever the run's mean."""
-    from render.panel import turnover
+    from render.readouts import turnover
     sim = Simulation(load_scenario("pump-cycle"), seed=1)
     m = len(sim.pumps)
     t = np.arange(0.0, 20.01, 0.25)
@@ -181,6 +181,7 @@ def test_efflux_rate_bins_the_run_and_leaves_out_empty_bins():
 def test_pore_states_follow_the_gating_codes():
     """Nav: inactivated while h = 0 (codes 0..3), open only in m3h1, else closed; Kv: open
     only in n4; leak pores always open."""
+    from particles.channels import Channels
     from particles.layout import KV_OPEN, NAV_OPEN, ChannelType
     from render.pores import PoreState, pore_states
     nav = [int(ChannelType.NAV)] * 8
@@ -188,10 +189,10 @@ def test_pore_states_follow_the_gating_codes():
     leak = [int(ChannelType.NA_LEAK), int(ChannelType.K_LEAK)]
     types = np.array(nav + kv + leak, np.int8)
     gate = np.array(list(range(8)) + list(range(5)) + [0, 0], np.int8)
-    got = pore_states(types, gate)
+    ch = Channels(np.zeros(len(types)), types, np.zeros(0, np.int32), 0.01, np.zeros(4), gate)
     want = ([PoreState.INACTIVATED] * 4 + [PoreState.CLOSED] * 3 + [PoreState.OPEN]
             + [PoreState.CLOSED] * 4 + [PoreState.OPEN] + [PoreState.OPEN] * 2)
-    assert list(got) == want
+    assert list(pore_states(ch)) == want
     assert gate[7] == NAV_OPEN and gate[8 + 4] == KV_OPEN
 
 
@@ -233,7 +234,7 @@ def test_world_view_draws_each_pore_in_its_state():
         gate = np.full(len(ch), 0, np.int8)
         gate[ch.type == ChannelType.KV] = 0
         gate[nav] = code
-        ch.gate = gate
+        ch.gate[:] = gate
         buf, surf = _surface(lay.size)
         WorldView(Text()).draw(buf, surf, lay, s, proj, FrameMemory(), fps=30, follow=-1)
         pics.append(buf.copy())
@@ -266,7 +267,8 @@ def test_key_shows_the_pore_states_only_with_gated_pores():
 
 
 def test_v_axis_spans_the_spike_range_around_a_spike():
-    from render.panel import V_SPIKE_RANGE, _axis_range, spike_in_view
+    from render.panel import V_SPIKE_RANGE, _axis_range
+    from render.readouts import spike_in_view
     rest = [{"spikes": 2, "v_mV": -70.0}, {"spikes": 2, "v_mV": -66.0}]
     assert not spike_in_view(rest, -66.0)
     assert spike_in_view(rest, -30.0)                       # depolarised now
@@ -294,3 +296,32 @@ def test_v_chart_draws_the_0_mV_line_and_the_stimulus():
     drawn = [t for _, _, _, t in text.drawn]
     assert "0" in drawn and "stimulus" in drawn and "-90.0" in drawn and "50.0" in drawn
     assert (buf == STIM_SHADE).all(axis=2).sum() > 100
+
+
+def test_spike_heights_and_the_sodium_entry_ratio():
+    """Heights are measured from the foot (lowest V in the 3 ms before the crossing) to the
+    peak (highest in the 1.5 ms after), once the peak's window is recorded; the ratio is the
+    Na⁺ per spike over C·A·ΔV/e for the patch's area."""
+    from particles.physics import patch_area_um2
+    from render.readouts import SpikeHeights, na_entry_ratio
+    rows = []
+    for i in range(200):  # 0.1 ms rows: two spikes of 110 and 120 mV from -75 and -80 mV
+        t = 0.1 * i
+        v = -75.0 if t < 8 else -80.0
+        v = 35.0 if 5.0 <= t < 5.3 else (40.0 if 15.0 <= t < 15.3 else v)
+        rows.append({"time_ms": t, "v_mV": v, "spikes": int(t >= 5.0) + int(t >= 15.0)})
+    h = SpikeHeights()
+    h.update(rows[:55])
+    assert h.heights == []                      # the first peak's window is not complete
+    h.update(rows[:100])
+    assert h.heights == [pytest.approx(110.0)]
+    h.update(rows)
+    assert h.heights == [pytest.approx(110.0), pytest.approx(120.0)]
+    h.update(rows[:10])                          # a new run: starts again
+    assert h.heights == []
+    s = Simulation(load_scenario("action-potentials"), seed=1)
+    assert np.isnan(na_entry_ratio(s, 115.0))    # no spike yet
+    area = patch_area_um2(s.scenario.values, len(s.pumps))
+    least = 1e-14 * area * 0.115 / 1.602176634e-19
+    s.na_per_spike = lambda: 3.0 * least
+    assert na_entry_ratio(s, 115.0) == pytest.approx(3.0)
