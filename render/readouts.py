@@ -46,7 +46,8 @@ def conditions(sim) -> list[str]:
     if sim.poisoned:
         out.append("poisoned (no ATP made)")
     if sim.ouabain_mM > 0:
-        out.append(f"ouabain {sim.ouabain_mM * 1e3:g} µM")
+        mM = sim.ouabain_mM
+        out.append(f"ouabain {mM * 1e3:.3g} µM" if mM < 1 else f"ouabain {mM:.3g} mM")
     return out
 
 

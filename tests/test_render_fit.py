@@ -100,7 +100,7 @@ def test_spike_texts_fit(size):
         a.sim.run(10.0)
         a.frame()
         drawn = [t for _, _, _, t in a.scene.text.drawn]
-        assert any(t.endswith("ions/spike") for t in drawn)
+        assert any("ions/spike" in t and "C·ΔV/e" in t for t in drawn)
         assert any("% of outward" in t for t in drawn)
         assert problems(a.scene.text.drawn) == []
     finally:
