@@ -18,15 +18,17 @@ TRY: dict[str, list[str]] = {
     "resting": [
         "Press + to ×32 or more: each pump cycles about 50 times per simulated second, so at "
         "×1 a cycle is rare.",
-        "Press A to stimulate: V jumps to threshold, the gated Na⁺ pores open (clear passage), "
-        "then inactivate (ball in the mouth) as the K⁺ pores open; Na⁺ rushes in, K⁺ out.",
+        "Press A to stimulate: a pulse of current lifts V; if it reaches threshold the gated "
+        "Na⁺ pores open (clear passage), then inactivate (ball in the mouth) as the K⁺ pores "
+        "open. Below threshold V just falls back.",
         "Press 1 to add 5 mM Na⁺ inside: the turnover rises (the pumps are not saturated).",
         "Press O for ouabain and watch the turnover (last 5 ms) fall to 0.",
     ],
     "recovery": [
         "Watch the train of spikes load the cell with Na⁺, then Na⁺ inside fall back towards "
         "12 mM in the panel's concentration chart as the pumps clear it.",
-        "Press A to stimulate once more and watch the pumps clear that spike's Na⁺ too.",
+        "Press A to stimulate: a pulse of current lifts V (a spike if it reaches "
+        "threshold), and the pumps clear whatever Na⁺ came in.",
         "Press O: with the pumps blocked the extra Na⁺ stays inside.",
     ],
     "action-potentials": [
@@ -36,9 +38,12 @@ TRY: dict[str, list[str]] = {
         "mouth) while the K⁺ pores open; the panel counts the Na⁺ that entered per spike.",
         "After the train the pump current rises and V dips below rest for a while: the "
         "pump-driven after-hyperpolarisation.",
-        "Press A twice in quick succession: a second stimulus within a few ms (the "
-        "refractory period) gives no spike. Press O, then A: without pumps the "
-        "after-hyperpolarisation is gone and Na⁺ stays in.",
+        "After the train press A, then A again within about 2 s (2 simulated ms at the "
+        "slowed playback): the second stimulus gives no spike (the refractory period); a "
+        "few seconds later it does.",
+        "Run it again with ouabain from the start (`ionpump watch action-potentials --set "
+        "ouabain.concentration_mM=200`, a time-scaled dose): no after-hyperpolarisation, and "
+        "the Na⁺ stays in.",
     ],
     "hodgkin-keynes": [
         "Watch the log-scale efflux chart: a straight falling line in control, a dip in "
