@@ -176,7 +176,7 @@ class App:
         if (v["channels.nav_count"] == 0 or v["membrane.clamp"]
                 or v["render.ms_per_second"] <= SPIKE_MS_PER_S):
             return False
-        if sim.v_mV > SPIKE_V_MV or sim.currents_uA_cm2()["stimulus"] != 0:
+        if sim.v_mV > SPIKE_V_MV or sim.stimulus_uA_cm2 != 0:
             self._slow_until_ms = sim.time_ms + SPIKE_HOLD_MS
         return sim.time_ms < self._slow_until_ms
 

@@ -55,7 +55,8 @@ def test_text_fits_and_does_not_overlap(app, size):
     app.do("help")
 
 
-@pytest.mark.parametrize("name", ["ouabain", "hodgkin-keynes", "pump-cycle"])
+@pytest.mark.parametrize("name", ["ouabain", "hodgkin-keynes", "pump-cycle",
+                                  "action-potentials"])
 def test_small_video_frames_fit(name):
     """A 640x360 GIF (the README's size): legend, top bar and labels still fit."""
     from render.scene import Scene
@@ -105,3 +106,15 @@ def test_spike_texts_fit(size):
         assert problems(a.scene.text.drawn) == []
     finally:
         a.close()
+
+
+@pytest.mark.parametrize("size", [(640, 360), (960, 540)])
+def test_legend_keys_the_pores_without_a_panel(size):
+    """Frames without the panel (videos): the legend bar gives the gated pores' states."""
+    from render.scene import Scene
+    sim = Simulation(load_scenario("action-potentials"), seed=1)
+    sc = Scene(size, fps=15, panel=False)
+    sc.draw(sim)
+    drawn = [t for _, _, _, t in sc.text.drawn]
+    assert {"pore:", "open", "closed", "inactivated"} <= set(drawn)
+    assert problems(sc.text.drawn) == []
