@@ -26,7 +26,8 @@ from .simulation import Simulation
 
 def bench_scenario(n_ions: int, pumps: int = 100):
     """A 10 × 10 µm box, membrane in the middle, four equal ion groups totalling ``n_ions``
-    (the peers' workload, ../shared/peers/common.py), ``pumps`` pumps on the membrane."""
+    (the peers' workload, ../shared/peers/common.py), ``pumps`` pumps on the membrane; the
+    patch alone (no population for the rest of a cell)."""
     c = 100.0  # mM of each of Na+ and K+ on each side
     area = 5.0 * 10.0  # µm² per compartment (membrane band excluded below)
     depth = n_ions / (4 * c * area * AVOGADRO_PER_UM3_MM)
@@ -37,7 +38,7 @@ def bench_scenario(n_ions: int, pumps: int = 100):
             "time.dt_ms": dt, "time.sample_ms": 1e6, "channels.na_leak_count": 0,
             "channels.k_leak_count": 0, "channels.nav_count": 0, "channels.kv_count": 0,
             "ions.na.inside_mM": c, "ions.na.outside_mM": c, "ions.k.inside_mM": c,
-            "ions.k.outside_mM": c}
+            "ions.k.outside_mM": c, "membrane.cell_area_um2": 0.0}
     return load_scenario("resting", overrides=over)
 
 

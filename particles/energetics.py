@@ -1,5 +1,6 @@
 """The pump's energetics (MODEL.md §2b): free energies, reversal potential, the detailed-
-balance constant of the return step, and the mean-field rates of the reversible cycle.
+balance constant of the return step, the mean-field rates of the reversible cycle and its
+steady-state turnover (the exact well-mixed master equation).
 
 Conventions: V is inside minus outside (mV); one forward cycle moves 3 Na+ out, 2 K+ in,
 hydrolyses one ATP and carries one positive charge outward. Concentrations in mM; the
@@ -134,3 +135,32 @@ def cycle_rates(v: dict, rate: np.ndarray, v_mV: float, na_in: float, na_out: fl
              + [(rate[R_DEPHOS], rate[R_DEPHOS_B]), (rate[R_RET], rate[R_RET_B])]
              + [(rate[R_K_REL_IN], kon_k_in * k_in)] * 2)
     return [(n, float(f), float(b)) for n, (f, b) in zip(CYCLE_STEP_NAMES, pairs)]
+
+
+def ring_turnover(steps: list[tuple[str, float, float]]) -> float:
+    """Net cycles per ms of one pump in the well-mixed steady state of its cycle: the exact
+    solution of the master equation of a ring of N states (step j leads from state j to
+    j+1 mod N at ``k+_j`` and back at ``k-_j``).
+
+    The generator Q (``Q[i, j]`` the rate from state j to i, columns summing to zero) has a
+    one-dimensional null space, the steady probabilities p (with Σp = 1, solved by least
+    squares on the stacked, full-rank system); the turnover is the net flux
+    ``p_j k+_j − p_{j+1} k-_j``, the same through every step. Positive: forward.
+
+    Args:
+        steps: ``[(name, k_forward, k_backward)]`` (1/ms), e.g. :func:`cycle_rates`.
+    """
+    k = np.array([(f, b) for _, f, b in steps], dtype=float)
+    n = len(k)
+    j = np.arange(n)
+    nxt = (j + 1) % n
+    q = np.zeros((n, n))
+    np.add.at(q, (nxt, j), k[:, 0])
+    np.add.at(q, (j, j), -k[:, 0])
+    np.add.at(q, (j, nxt), k[:, 1])
+    np.add.at(q, (nxt, nxt), -k[:, 1])
+    a = np.vstack([q, np.ones(n)])
+    b = np.zeros(n + 1)
+    b[-1] = 1.0
+    p, *_ = np.linalg.lstsq(a, b, rcond=None)
+    return float(p[0] * k[0, 0] - p[1 % n] * k[0, 1])

@@ -251,11 +251,11 @@ PAR_X_IN = 30  # x of the membrane's inner face (µm)
 PAR_X_OUT = 31  # x of the membrane's outer face (µm)
 PAR_X_MEM = 32  # x of the membrane's midline (µm)
 PAR_FACE_HALF = 33  # half width of a pump face (µm)
-PAR_REACH = 34  # released ions land within this distance of the face (µm)
-PAR_BATH_X0 = 35  # the bath's exchange zone is x > PAR_BATH_X0 (µm)
-PAR_DIALYSIS_X1 = 36  # the dialysis zone is x < PAR_DIALYSIS_X1 (µm)
-PAR_CH_HALF = 37  # half width of a channel pore (µm)
-PAR_SIGMA = 38  # + species: rms step per axis sqrt(2 D dt) (µm)
+PAR_BATH_X0 = 34  # the bath's exchange zone is x > PAR_BATH_X0 (µm)
+PAR_DIALYSIS_X1 = 35  # the dialysis zone is x < PAR_DIALYSIS_X1 (µm)
+PAR_CH_HALF = 36  # half width of a channel pore (µm)
+PAR_SIGMA = 37  # + species: rms step per axis sqrt(2 D dt) (µm); released ions land
+# within about one of these of the face
 PAR_P_STICK = PAR_SIGMA + N_SPECIES  # + P_STICK_*: sticking probability per crossing
 # Na+ on E1's Na+ sites, K+ on E2P's K+ sites, Na+ congener on them, external Na+ back on
 # E2P's Na+ sites (at V = 0; the step scales it by the voltage), internal K+ on E1's K+ sites.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .energetics import return_equilibrium, thermal_voltage_mV
-from .physics import AVOGADRO_PER_UM3_MM, adsorption_coefficients, sticking_probability
+from .physics import AVOGADRO_PER_UM3_MM, face_kappas, sticking_probability
 from .layout import (ENV_ADP, ENV_ATP, ENV_BATH_ON, ENV_PI, PAR_ADP_SET, PAR_CLAMP,
                      PAR_CLAMP_MV, PAR_K_DEPHOS_B, PAR_K_K_OFF_OUT, PAR_K_K_REL_IN,
                      PAR_K_NA_OFF_IN, PAR_K_OCC_B, PAR_K_PHOS_B, PAR_KEQ_RET, PAR_KM_ADP,
@@ -22,7 +22,7 @@ from .layout import (ENV_ADP, ENV_ATP, ENV_BATH_ON, ENV_PI, PAR_ADP_SET, PAR_CLA
                      PAR_HEIGHT, PAR_J_PER_CHARGE, PAR_K_DEPHOS, PAR_K_NAREL, PAR_K_OCC,
                      PAR_K_OUA_OFF, PAR_K_OUA_ON, PAR_K_PHOS, PAR_K_RET0, PAR_K_RET_ATP, PAR_KM_ATP,
                      PAR_KM_ATP_LOW, PAR_MM_PER_ATP,
-                     PAR_P_STICK, PAR_REACH, PAR_SIGMA, PAR_SITE_DX, PAR_SITE_DY, PAR_TAU_J,
+                     PAR_P_STICK, PAR_SIGMA, PAR_SITE_DX, PAR_SITE_DY, PAR_TAU_J,
                      PAR_TAU_JCH, PAR_WIDTH, PAR_X_IN, PAR_X_MEM, PAR_X_OUT, PAR_Z_OCC, Species)
 from .layout import (ENV_CONC, ENV_NUC, ENV_STIM_START, INSIDE, OUTSIDE, PAR_CH_RATE,
                      PAR_KON_K, PAR_KON_K_IN, PAR_KON_NA, PAR_KON_NA_OUT, PAR_MM_PER_ION,
@@ -141,17 +141,9 @@ def _space_and_motion(par: np.ndarray, v: dict, g: Geometry, pore_half_um: float
     sigma = np.sqrt(2.0 * D * dt)
     par[PAR_SIGMA:PAR_SIGMA + len(Species)] = sigma
     # Sticking probability per crossing from the adsorption coefficient by the full relation
-    # (Andrews 2009; physics.sticking_probability). The rebinding of external Na+ and the
-    # binding of internal K+ have k_on = (release rate) / K_D.
-    d_na, d_k = v["ions.na.D"], v["ions.k.D"]
-    scale = v["domain.depth_um"] * AVOGADRO_PER_UM3_MM * v["pumps.face_um"]
-    kappas = list(adsorption_coefficients(v)) + [
-        v["pumps.k_na_release_per_ms"] / v["pumps.kd_na_out_mM"] / scale,
-        v["pumps.k_k_release_per_ms"] / v["pumps.kd_k_in_mM"] / scale]
+    # (Andrews 2009; physics.sticking_probability), in the P_STICK_* order of face_kappas.
     par[PAR_P_STICK:PAR_P_STICK + N_P_STICK] = [
-        sticking_probability(kappa, dt, d)
-        for kappa, d in zip(kappas, (d_na, d_k, d_na, d_na, d_k))]
-    par[PAR_REACH] = float(sigma.max())
+        sticking_probability(kappa, dt, d) for kappa, d in face_kappas(v)]
     par[PAR_WIDTH] = g.width_um
     par[PAR_HEIGHT] = g.height_um
     par[PAR_X_IN] = g.x_in_face

@@ -117,6 +117,20 @@ def population_scale(values: dict, n_pumps: int) -> float:
     return max(cell / patch_area_um2(values, n_pumps) - 1.0, 0.0) if cell > 0 else 0.0
 
 
+def face_kappas(values: dict) -> list[tuple[float, float]]:
+    """(κ µm/ms, D µm²/ms) of every pump face's capture, in the order of the kernels'
+    ``P_STICK_*`` slots: Na+ on E1's sites inside, K+ on E2P's sites outside, the Na+
+    congener on them (:func:`adsorption_coefficients`), external Na+ rebinding to E2P's Na+
+    sites and internal K+ binding to E1's K+ sites. The last two have k_on = release rate /
+    K_D (per mM·ms), turned into κ as for the others (at V = 0 for the rebinding)."""
+    scale = values["domain.depth_um"] * AVOGADRO_PER_UM3_MM * values["pumps.face_um"]
+    kappas = list(adsorption_coefficients(values)) + [
+        values["pumps.k_na_release_per_ms"] / values["pumps.kd_na_out_mM"] / scale,
+        values["pumps.k_k_release_per_ms"] / values["pumps.kd_k_in_mM"] / scale]
+    d_na, d_k = values["ions.na.D"], values["ions.k.D"]
+    return list(zip(kappas, (d_na, d_k, d_na, d_na, d_k)))
+
+
 def channel_kappas(values: dict) -> list[float]:
     """Adsorption-like coefficients κ (µm/ms) of the four channel types at V = 0, from their
     passage rates per mM exactly as for pump faces: ``κ = rate / (h · 602214 · pore)``."""
@@ -245,7 +259,8 @@ def dt_limit(values: dict) -> tuple[float, str]:
 
     Rules: the rms step ``sqrt(2 D dt)`` of the fastest species is at most half a pump face,
     a pore's width and a fifth of the narrowest compartment, and the sticking probability of
-    every face and species (passage probability of every pore at V = 0) stays at or below
+    every face and species (:func:`face_kappas`: capture, external Na+ rebinding at V = 0
+    and internal K+ binding too; passage probability of every pore at V = 0) stays at or below
     :data:`STICK_P_MAX`: dt <= 2 D (κ'(P_max) / κ)² (:func:`sticking_probability`); and dt
     is at most the membrane's leak time constant C/g_L, so the potential's explicit step
     cannot overshoot.
@@ -264,7 +279,7 @@ def dt_limit(values: dict) -> tuple[float, str]:
     stick = f"makes a capture or passage probability per crossing exceed {STICK_P_MAX:g}"
     if values["pumps.count"] > 0:
         limits.append((_sq(values["pumps.face_um"] / 2) / (2 * D_max), step))
-        for kappa, D in zip(adsorption_coefficients(values), (D_na, D_k, D_na)):
+        for kappa, D in face_kappas(values):
             if kappa > 0:
                 limits.append((2 * D * _sq(k_max / kappa), stick))
     if channel_count(values) > 0:  # pores: rms step <= pore width; passage P <= P_max at V = 0

@@ -7,6 +7,9 @@ beside it when present) and picks the view:
   columns named by a dotted scenario key such as ``ions.na.inside_mM``): pump turnover
   against each varied key, mean ± 95 % CI over replicates, with a fitted Hill curve; the
   half-saturation K½ and Hill coefficient n are printed on the figure.
+- **iv** (a sweep whose only varied key is ``membrane.clamp_mV``): the pump's
+  current-voltage relation with the master-equation curve and the reversal potential
+  (:mod:`particles.plot_iv`).
 - **tracer** (``tracer_in``/``tracer_efflux`` with labelled Na⁺, and a ``phase`` column with a
   K-free or poison (DNP, cyanide) phase or at least three phases): the Hodgkin-Keynes
   Figure 4.11 view, tracer efflux on a log axis against time, phases shaded and labelled
@@ -40,13 +43,15 @@ import pandas as pd  # noqa: E402
 from particles import reports, stats  # noqa: E402
 from particles.config import key_unit  # noqa: E402
 from particles.output import OutputError, read_meta, read_table  # noqa: E402
+from particles.plot_iv import IV_KEY, plot_iv  # noqa: E402
 from particles.palette import (CYCLES_RGB, K_RGB, NA_RGB, STATES, V_RGB,  # noqa: E402
                                hex_colour, state_of_column)
 
 NA_C, K_C, V_C, DARK = (hex_colour(c) for c in (NA_RGB, K_RGB, V_RGB, CYCLES_RGB))
 OCCUPANCY_BINS = 150   # a longer run's occupancy is averaged into this many bins
 
-__all__ = ["table_kind", "plot_file", "plot_run", "plot_tracer", "plot_sweep", "FORMATS"]
+__all__ = ["table_kind", "plot_file", "plot_run", "plot_tracer", "plot_sweep", "plot_iv",
+           "FORMATS"]
 
 FORMATS = (".png", ".svg", ".pdf")
 DPI = 150
@@ -59,6 +64,9 @@ KEY_NAMES = {
     "ions.k.outside_mM": "[K⁺] outside",
     "pumps.count": "pumps",
     "atp.initial_mM": "[ATP]",
+    "atp.adp_mM": "[ADP]",
+    "atp.pi_mM": "[Pi]",
+    "membrane.clamp_mV": "clamp potential",
     "domain.width_um": "box width",
     "domain.height_um": "membrane length",
 }
@@ -80,9 +88,11 @@ def _has_tracer(df: pd.DataFrame) -> bool:
 
 
 def table_kind(df: pd.DataFrame, meta: Mapping | None = None) -> str:
-    """Which view a table gets: ``"sweep"``, ``"tracer"`` or ``"run"`` (see module doc)."""
-    if reports.sweep_keys(df, meta):
-        return "sweep"
+    """Which view a table gets: ``"iv"``, ``"sweep"``, ``"tracer"`` or ``"run"`` (see module
+    doc)."""
+    keys = reports.sweep_keys(df, meta)
+    if keys:
+        return "iv" if keys == [IV_KEY] else "sweep"
     if _has_tracer(df) and "phase" in df.columns:
         phases = df["phase"].astype(str).unique()
         if len(phases) >= 3 or any(TRACER_PHASES.search(p) for p in phases):
@@ -97,7 +107,8 @@ def plot_file(path_in: str | Path, path_out: str | Path, kind: str | None = None
         path_in: results table (``.csv``/``.parquet``); ``path_in + ".meta.json"`` is read
             when present (sweep keys, scenario name).
         path_out: figure file; ``.png``, ``.svg`` or ``.pdf``.
-        kind: force ``"run"``, ``"tracer"`` or ``"sweep"``; default :func:`table_kind`.
+        kind: force ``"run"``, ``"tracer"``, ``"sweep"`` or ``"iv"``; default
+            :func:`table_kind`.
 
     Returns:
         The view drawn.
@@ -116,14 +127,16 @@ def plot_file(path_in: str | Path, path_out: str | Path, kind: str | None = None
     meta = read_meta(path_in)
     kind = kind or table_kind(df, meta)
     title = _title(meta, path_in)
-    if kind == "sweep":
+    if kind == "iv":
+        fig = plot_iv(df, meta=meta, title=title)
+    elif kind == "sweep":
         fig = plot_sweep(df, meta=meta, title=title)
     elif kind == "tracer":
         fig = plot_tracer(df, title=title)
     elif kind == "run":
         fig = plot_run(df, title=title)
     else:
-        raise ValueError(f"unknown figure kind {kind!r} (run, tracer or sweep)")
+        raise ValueError(f"unknown figure kind {kind!r} (run, tracer, sweep or iv)")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(out, dpi=DPI)

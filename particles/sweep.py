@@ -1,10 +1,14 @@
-"""Parameter sweeps and replicates on Dask ``distributed``.
+"""Parameter sweeps and replicates: in worker processes started for the sweep, or on Dask.
 
 A sweep is the product of the varied values × replicate seeds (Mesa's batch runner shape).
 Each run is one call of :func:`run_one`, a pure function of (scenario, overrides, seed,
-duration) that returns a tidy table; Dask runs them on a ``LocalCluster`` sized to the
-machine, or on an existing cluster given its scheduler address or scheduler file (what
-``dask scheduler --scheduler-file`` writes, the usual way on SLURM/PBS clusters)::
+duration) that returns a tidy table. The runs go in batches of several runs
+(:func:`particles.workers.run_batch`) to workers started once per sweep, which load the
+compiled kernels from numba's cache once and run batch after batch: on one machine, a pool
+of single-threaded worker processes the sweep starts itself (no scheduler, no cluster to
+start); on a cluster, the workers of an existing Dask scheduler given by its address or its
+scheduler file (what ``dask scheduler --scheduler-file`` writes, the usual way on SLURM/PBS
+clusters)::
 
     dask scheduler                      # on one machine; prints tcp://HOST:8786
     dask worker tcp://HOST:8786 --nworkers 4 --nthreads 1   # on each machine
@@ -17,14 +21,16 @@ table equals the one an uninterrupted sweep writes.
 
 Seeds: replicate ``r`` of every sweep point runs with seed ``seed + r``, so all points share
 the same random streams (common random numbers: differences between points are not blurred
-by seed noise), and the same (seed, replicates) give the same table on any cluster.
+by seed noise), and the same (seed, replicates) give the same table on any cluster, with any
+number of workers and any batch size.
 
 Table layout: one row per sample per run. The first columns are the varied keys, named by
 their dotted scenario key (e.g. ``ions.na.inside_mM``; results columns never contain a dot),
 then ``replicate`` and ``seed``, then the results columns of :meth:`Simulation.timeseries`.
 Rows are ordered by sweep point (in the order of the product of the ``vary`` lists), then
 replicate, then time, whatever order the runs completed in. ``df.attrs["vary"]`` holds the
-varied keys and their values; :func:`sweep_meta` returns what to write to ``FILE.meta.json``.
+varied keys and their values; :func:`sweep_meta` returns the sweep's metadata (what the
+command writes into the table's file and ``FILE.meta.json``).
 """
 
 from __future__ import annotations
@@ -37,15 +43,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .workers import SweepError
+
 if TYPE_CHECKING:  # pandas is imported where a table is built, not at import time
     import pandas as pd
 
 __all__ = ["run_one", "sweep_points", "run_sweep", "sweep_meta", "default_workers",
            "show_progress", "SweepError", "SweepInterrupted"]
-
-
-class SweepError(RuntimeError):
-    """A run of the sweep raised on its worker (after its retries); the sweep is stopped."""
 
 
 class SweepInterrupted(KeyboardInterrupt):
@@ -62,7 +66,7 @@ class SweepInterrupted(KeyboardInterrupt):
 
 
 def default_workers() -> int:
-    """Workers for a local cluster: the CPU cores this process may use."""
+    """Local worker processes: the CPU cores this process may use."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not Linux
@@ -170,31 +174,6 @@ def _column_value(v):
     return v
 
 
-_HEALTH_CHECK_S = 1.0
-"""Seconds between checks, while no run completes, that the cluster still has workers."""
-
-
-def _n_workers(client) -> int:
-    """Workers connected to the client's scheduler (0 if the scheduler cannot be asked)."""
-    if client.status != "running":
-        return 0
-    try:
-        return len(client.nthreads())
-    except (OSError, TimeoutError):
-        return 0
-
-
-def _cancel(client, ac) -> None:
-    """Cancel the runs not yet done (best effort: the scheduler may be gone)."""
-    try:
-        left = list(ac.futures)
-        ac.clear()
-        if left and client.status == "running":
-            client.cancel(left)
-    except Exception:  # pragma: no cover - nothing more to do on a broken connection
-        pass
-
-
 def run_sweep(
     scenario_ref,
     vary: Mapping[str, Sequence[Any]] | None = None,
@@ -208,19 +187,21 @@ def run_sweep(
     scheduler_file: str | None = None,
     resume: pd.DataFrame | None = None,
     n_workers: int | None = None,
+    runs_per_task: int | None = None,
     numba_threads: int | None = 1,
     retries: int = 2,
     worker_timeout: float = 60.0,
     task: Callable[..., pd.DataFrame] = run_one,
 ) -> pd.DataFrame:
-    """Run the product of ``vary`` values × ``replicates`` seeds on Dask; one tidy table.
+    """Run the product of ``vary`` values × ``replicates`` seeds; one tidy table.
 
     Every sweep point is loaded and validated here first: bad input raises the loader's
-    :class:`particles.config.ScenarioError` before anything is submitted. Each run is
-    submitted with ``retries`` and ``pure=False``; a worker that dies mid-run has its runs
-    rescheduled on the others, so the table is complete. A sweep never waits forever: if no
-    worker is left for ``worker_timeout`` seconds, or the scheduler is lost, it stops with a
-    one-line :class:`SweepError`.
+    :class:`particles.config.ScenarioError` before any worker starts. The runs go to the
+    workers in batches of ``runs_per_task``; a run that raises is run again up to
+    ``retries`` times. A worker that dies mid-run has its batch run again (by the others on
+    Dask; by a new pool of processes locally, up to 3 times), so the table is complete. A
+    sweep never waits forever: if no Dask worker is left for ``worker_timeout`` seconds, or
+    the scheduler is lost, it stops with a one-line :class:`SweepError`.
 
     Args:
         scenario_ref: built-in scenario name or TOML path.
@@ -229,23 +210,26 @@ def run_sweep(
         seed: base seed.
         duration_ms: simulated time per run (ms); None: the scenario's ``time.duration_ms``.
         overrides: dotted key -> value applied to every run (``--set``).
-        scheduler: address of an existing Dask scheduler (``tcp://host:8786``); None starts a
-            ``LocalCluster`` of ``n_workers`` single-threaded worker processes (with
-            ``NUMBA_NUM_THREADS=1``) and closes it afterwards.
-        progress: show a progress bar of the runs (done, left, time left): on a terminal,
-            or a widget in a Jupyter notebook (``tqdm.auto``); none when output is piped.
+        scheduler: address of an existing Dask scheduler (``tcp://host:8786``); None (and
+            no ``scheduler_file``) starts ``n_workers`` worker processes on this machine
+            (with ``NUMBA_NUM_THREADS`` = ``numba_threads``) and stops them afterwards.
+        progress: show a progress bar (runs done of all, runs left, time spent and left):
+            on a terminal, or a widget in a Jupyter notebook (``tqdm.auto``); none when
+            output is piped.
         scheduler_file: JSON file of an existing Dask scheduler, as written by ``dask
             scheduler --scheduler-file FILE`` (or dask-jobqueue); instead of ``scheduler``.
         resume: a table this sweep wrote before (cut short): its complete runs (every
             point × replicate whose rows reach the run's end, with the right seed) are kept
             and only the others are run.
-        n_workers: local cluster size; default :func:`default_workers`.
+        n_workers: local worker processes (at most one per run to do); default
+            :func:`default_workers`.
+        runs_per_task: runs per batch; default
+            :func:`particles.workers.runs_per_task` (about 4 batches per worker, at most 16
+            runs each). The table does not depend on it.
         numba_threads: numba threads per run (``numba.set_num_threads``); None leaves the
             workers' setting alone.
-        retries: automatic retries of a run that raised. A run whose worker died is
-            rescheduled on the others by Dask (up to the scheduler's ``allowed-failures``,
-            default 3, after which it fails with ``KilledWorker``).
-        worker_timeout: seconds the sweep waits while no worker is connected to the
+        retries: times a run that raised is run again before the sweep stops.
+        worker_timeout: seconds the sweep waits while no worker is connected to the Dask
             scheduler (all died, or none started) before it stops with :class:`SweepError`;
             Dask alone would wait forever.
         task: the run function (signature of :func:`run_one`); for tests and custom runs.
@@ -257,9 +241,9 @@ def run_sweep(
 
     Raises:
         particles.config.ScenarioError: a sweep point is not a valid scenario.
-        SweepError: a run raised on its worker after its retries (the others are cancelled),
-            the scheduler at ``scheduler`` cannot be reached or its connection was lost, or
-            no worker was connected for ``worker_timeout`` seconds.
+        SweepError: a run raised after its retries (the others are cancelled), the local
+            workers kept dying, the scheduler cannot be reached or its connection was lost,
+            or no Dask worker was connected for ``worker_timeout`` seconds.
         ValueError: replicates < 1 or an empty value list.
     """
     vary = {k: [_column_value(v) for v in vals] for k, vals in (vary or {}).items()}
@@ -276,15 +260,19 @@ def run_sweep(
     todo = [spec for spec in plan.specs if spec not in results]
     interrupted = False
     if todo:
-        client, cluster = _connect(scheduler, min(n_workers or default_workers(), len(todo)),
-                                   numba_threads, scheduler_file=scheduler_file)
+        from .workers import runs_per_task as default_runs_per_task
+
+        workers = _workers(scheduler, scheduler_file, min(n_workers or default_workers(),
+                                                          len(todo)), numba_threads,
+                           worker_timeout)
         try:
-            ac, keys = _submit(client, plan, todo, task, numba_threads, retries)
-            interrupted = _gather(client, ac, keys, plan, results, progress=progress,
-                                  retries=retries, worker_timeout=worker_timeout,
-                                  where=scheduler or scheduler_file or "the local cluster")
+            size = runs_per_task or default_runs_per_task(len(todo), max(1, workers.n))
+            jobs = [todo[k:k + size] for k in range(0, len(todo), size)]
+            interrupted = _execute(workers, plan, jobs, results, task=task,
+                                   numba_threads=numba_threads, retries=retries,
+                                   progress=progress)
         finally:
-            _disconnect(client, cluster)
+            workers.close()
     df = plan.table(results, complete=not interrupted, wall_s=time.perf_counter() - t0)
     if interrupted:
         raise SweepInterrupted(df)
@@ -360,140 +348,113 @@ class _Plan:
         return df
 
 
-def _connect(scheduler: str | None, n_workers: int, numba_threads: int | None, *,
-             scheduler_file: str | None = None):
-    """A Dask client of the scheduler at ``scheduler`` or described by ``scheduler_file``,
-    or of a new ``LocalCluster`` of ``n_workers`` single-threaded worker processes.
-    Returns (client, cluster or None)."""
-    from distributed import Client, LocalCluster
+
+
+def _workers(scheduler: str | None, scheduler_file: str | None, n_workers: int,
+             numba_threads: int | None, worker_timeout: float):
+    """The workers of the Dask scheduler at ``scheduler`` or described by
+    ``scheduler_file``, or else ``n_workers`` local worker processes started now."""
+    from .workers import DaskWorkers, LocalWorkers
+
+    if scheduler is None and scheduler_file is None:
+        return LocalWorkers(n_workers, numba_threads)
+    return DaskWorkers(_connect(scheduler, scheduler_file=scheduler_file),
+                       scheduler or scheduler_file, worker_timeout)
+
+
+def _connect(scheduler: str | None, *, scheduler_file: str | None = None):
+    """A Dask client of the scheduler at ``scheduler`` or described by ``scheduler_file``.
+
+    Raises:
+        SweepError: no such scheduler file, or the scheduler cannot be reached.
+    """
+    from distributed import Client
 
     if scheduler_file is not None:
         if not os.path.isfile(scheduler_file):
             raise SweepError(f"no Dask scheduler file {scheduler_file!r}")
         try:
-            return Client(scheduler_file=scheduler_file, timeout=30), None
+            return Client(scheduler_file=scheduler_file, timeout=30)
         except (OSError, TimeoutError, ValueError, KeyError) as e:
             raise SweepError(f"cannot reach the Dask scheduler of {scheduler_file!r}: "
                              f"{e}") from None
-    if scheduler is None:
-        import logging
-
-        cluster = LocalCluster(
-            n_workers=n_workers, threads_per_worker=1, processes=True,
-            dashboard_address=None, silence_logs=logging.ERROR,
-            env={"NUMBA_NUM_THREADS": "1"} if numba_threads == 1 else None)
-        return Client(cluster), cluster
     try:
-        return Client(scheduler, timeout=30), None
+        return Client(scheduler, timeout=30)
     except (OSError, TimeoutError, ValueError) as e:
         raise SweepError(f"cannot reach the Dask scheduler at {scheduler!r}: {e}") from None
 
 
-def _disconnect(client, cluster) -> None:
-    """Close the client and, when the sweep started it, the local cluster."""
-    try:
-        client.close(timeout=10)
-    except Exception:  # pragma: no cover - the scheduler is gone; nothing to close
-        pass
-    if cluster is not None:
-        cluster.close()
-
-
-def _submit(client, plan: _Plan, todo: list[tuple[int, int]], task, numba_threads,
-            retries: int):
-    """Submit the runs ``todo`` ((point, replicate) pairs); returns (``as_completed`` over
-    them, future key -> (point, replicate)). Only ``as_completed`` holds a run's future,
-    until it is done."""
-    from distributed import as_completed
-
-    keys, pending = {}, []
-    for i, r in todo:
-        fut = client.submit(task, plan.scenarios[i].to_dict(), None, plan.seeds[r],
-                            plan.duration_ms,
-                            columns={**plan.points[i], "replicate": r},
-                            numba_threads=numba_threads, retries=retries, pure=False)
-        keys[fut.key] = (i, r)
-        pending.append(fut)
-    return as_completed(pending), keys
-
-
-def _gather(client, ac, keys, plan: _Plan, results: dict, *, progress: bool, retries: int,
-            worker_timeout: float, where: str) -> bool:
-    """Move each run's table into ``results`` as it completes, until none is left or Ctrl-C.
-
-    Waiting is bounded (Dask itself waits forever for a worker to come back): while runs
-    are pending, the cluster's workers are counted every ``_HEALTH_CHECK_S``; after
-    ``worker_timeout`` s without any the runs left are cancelled.
+def _execute(workers, plan: _Plan, batches: list[list[tuple[int, int]]], results: dict, *,
+             task, numba_threads: int | None, retries: int, progress: bool) -> bool:
+    """Submit the batches of runs ((point, replicate) pairs) and move each run's table into
+    ``results`` as its batch completes, until none is left or Ctrl-C.
 
     Returns:
         True when interrupted (KeyboardInterrupt) before every run was done.
 
     Raises:
-        SweepError: no worker for ``worker_timeout`` s, the scheduler was lost, or a run
-            failed after its retries (the runs left are cancelled).
+        SweepError: a run failed after its retries, the workers were lost, or no Dask
+            worker was connected for the allowed time (the batches left are cancelled).
     """
-    from tqdm.auto import tqdm
+    from .workers import RunFailed, WorkersLost
+
+    def submit(batch):
+        jobs = [((plan.scenarios[i].to_dict(), None, plan.seeds[r], plan.duration_ms),
+                 {"columns": {**plan.points[i], "replicate": r},
+                  "numba_threads": numba_threads}) for i, r in batch]
+        return workers.submit(task, jobs, retries)
 
     total = len(plan.specs)
-    bar = tqdm(total=total, initial=total - len(keys), unit="run", desc="sweep",
-               disable=not show_progress(progress))
-    no_workers_since = None
-    next_check = time.monotonic() + _HEALTH_CHECK_S
+    bar = _progress_bar(total, total - sum(map(len, batches)), progress)
     try:
-        while not ac.is_empty():
-            if ac.has_ready():
-                for fut in ac.next_batch(block=False):
-                    results[keys[fut.key]] = _result(client, ac, fut, keys, plan, results,
-                                                     retries=retries, where=where)
-                    bar.update(1)
-                continue
-            time.sleep(0.05)
-            if time.monotonic() < next_check:
-                continue
-            next_check = time.monotonic() + _HEALTH_CHECK_S
-            if _n_workers(client):
-                no_workers_since = None
-                continue
-            no_workers_since = no_workers_since or time.monotonic()
-            if time.monotonic() - no_workers_since >= worker_timeout:
-                _cancel(client, ac)
-                raise SweepError(
-                    f"no Dask worker connected to {where} for {worker_timeout:g} s "
-                    f"({len(results)} of {len(plan.specs)} runs done); sweep stopped")
+        pending = {submit(b): b for b in batches}
+        while pending:
+            done = workers.wait(list(pending), _WAIT_S)
+            if not done:
+                workers.check()
+            for fut in done:
+                batch = pending.pop(fut)
+                try:
+                    tables = workers.result(fut)
+                except WorkersLost:
+                    pending = {submit(b): b for b in [batch, *pending.values()]}
+                    break
+                except RunFailed as e:
+                    raise SweepError(f"run {plan.describe(*batch[e.index])} failed after "
+                                     f"{retries} retries: {e.text}") from None
+                results.update(zip(batch, tables))
+                _count(bar, len(batch))
     except KeyboardInterrupt:
+        workers.cancel()
         return True
+    except SweepError as e:
+        workers.cancel()
+        raise SweepError(f"{e} ({len(results)} of {total} runs done); sweep stopped") from None
     finally:
         bar.close()
     return False
+
+
+_WAIT_S = 0.25
+"""Seconds the sweep waits for a batch before it checks the workers (and Ctrl-C)."""
+
+
+def _progress_bar(total: int, done: int, progress: bool):
+    """A ``tqdm.auto`` bar of the runs: done/total, runs left, time spent and left."""
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=total, initial=done, unit="run", desc="sweep",
+               postfix=f"{total - done} left", disable=not show_progress(progress))
+    return bar
+
+
+def _count(bar, runs: int) -> None:
+    """Count ``runs`` more runs done on the progress bar, and the runs left."""
+    bar.set_postfix_str(f"{bar.total - bar.n - runs} left", refresh=False)
+    bar.update(runs)
 
 
 def show_progress(progress: bool) -> bool:
     """Whether to draw a progress bar: asked for, and stderr a terminal or a Jupyter kernel
     (where ``tqdm.auto`` draws a widget; ``ipykernel`` is imported only there)."""
     return bool(progress) and (sys.stderr.isatty() or "ipykernel" in sys.modules)
-
-
-def _result(client, ac, fut, keys, plan: _Plan, results: dict, *, retries: int, where: str):
-    """The table of a completed run, its result then forgotten on the cluster (if its worker
-    dies later, Dask would otherwise recompute a run that is already done).
-
-    Raises:
-        SweepError: the run failed after its retries, or the scheduler was lost (the runs
-            left are cancelled).
-    """
-    import asyncio
-    from concurrent.futures import CancelledError
-
-    try:
-        table = fut.result()
-    except (CancelledError, asyncio.CancelledError) as e:
-        _cancel(client, ac)
-        raise SweepError(
-            f"lost the connection to the Dask scheduler at {where} "
-            f"({len(results)} of {len(plan.specs)} runs done): {e}") from None
-    except Exception as e:
-        _cancel(client, ac)
-        raise SweepError(f"run {plan.describe(*keys[fut.key])} failed after {retries} retries: "
-                         f"{type(e).__name__}: {e}") from e
-    fut.release()
-    return table

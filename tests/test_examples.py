@@ -324,6 +324,7 @@ def test_example(ex: Example, workspace, tmp_path, monkeypatch, request):
         parse(ex.text, f"{ex.where} example {ex.n}", "example")
     else:
         code = re.sub(r"duration_ms=[0-9.eE+-]+", f"duration_ms={SHORT_MS:g}", ex.text)
+        code = re.sub(r"\bseconds=[0-9.eE+-]+", f"seconds={SHORT_VIDEO_S:g}", code)
         with contextlib.redirect_stdout(io.StringIO()):
             exec(compile(code, f"{ex.where} example {ex.n}", "exec"), {"__name__": "example"})
 

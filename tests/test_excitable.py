@@ -76,10 +76,6 @@ def test_spike_shape_and_sodium_entry_per_spike():
     above = np.flatnonzero(v > half)
     width = (above[-1] - above[0] + 1) * 0.025
     assert 0.4 <= width <= 2.0, width
-    # Na+ through the patch's Nav pores per spike against the minimum C·ΔV/e of its area
-    patch = sim.scenario.values["membrane.patch_area_um2"]
-    minimum = 1e-14 * (peak - v0) * 1e-3 / 1.602176634e-19 * patch
-    assert sim.na_per_spike() > 0.5 * minimum  # a single pore: Poisson, so only a bound
 
 
 def _train(seed, **over):
@@ -110,10 +106,14 @@ def test_train_raises_sodium_by_what_crossed_and_ouabain_removes_the_afterhyperp
     assert entered > 40
     assert end_train.na_in_mM - rest.na_in_mM.mean() > 0.5 * entered / \
         (end_train.na_in / end_train.na_in_mM)
-    # the pumps turn faster after the train and the cell hyperpolarises
-    rate_rest = np.polyfit(rest.time_ms, rest.cycles, 1)[0]
-    rate_after = np.polyfit(after.time_ms, after.cycles, 1)[0]
-    assert rate_after > 1.2 * rate_rest, (rate_rest, rate_after)
+    # Na+ per spike through the patch's Nav pores against the minimum C·ΔV/e of its area
+    # (Carter & Bean 2009: 1.2-4×); a few pores per spike, so a generous band
+    patch = sim.scenario.values["membrane.patch_area_um2"]
+    swing = df[(df.time_ms > 10) & (df.time_ms < 110)].v_mV
+    minimum = 1e-14 * (swing.max() - rest.v_mV.mean()) * 1e-3 / 1.602176634e-19 * patch
+    assert 1.0 < sim.na_per_spike() / minimum < 8.0, sim.na_per_spike() / minimum
+    # the membrane's pumps turn faster after the train and the cell hyperpolarises
+    assert after.i_pump_uA_cm2.mean() > 1.2 * rest.i_pump_uA_cm2.mean()
     ahp = after.v_mV.mean() - rest.v_mV.mean()
     sd = math.hypot(rest.v_mV.std() / math.sqrt(len(rest) / 50),
                     after.v_mV.std() / math.sqrt(len(after) / 50))  # ~50 rows per 5 ms
@@ -172,7 +172,7 @@ def _mid_spike(threads, seed=6):
 def test_identical_on_one_and_two_threads_and_after_resume_mid_spike(tmp_path):
     a = _mid_spike(1)
     b = _mid_spike(min(2, numba.config.NUMBA_NUM_THREADS))
-    assert a.v_mV > 0.0 and a.spikes == 1  # inside the spike
+    assert a.v_mV > -40.0 and a.spikes == 1  # inside the spike
     assert np.array_equal(a.ions.x, b.ions.x) and np.array_equal(a.counters, b.counters)
     assert np.array_equal(a.channels.gate, b.channels.gate) and np.array_equal(a.env, b.env)
     gated = a.counters[C_CHANNEL + chp_column(GROUP_GATED, NA, INWARD)] + \

@@ -16,14 +16,15 @@ from particles.cli import main
 DATA = Path(__file__).parent / "data"
 
 GOLDEN = {
-    "pump-cycle": "27c7ef9e5b14c74cb67566323e2f2eb547b6d8373868222645e771aa4128289b",
-    "resting": "94e405c9d62d65ee75661ed76a37ac28d447901973f21e03df65933dea88aa48",
-    "recovery": "cd2f164785269422b9a6ff42415a2d66e0607f63a68cfd796c11eae2fda44b97",
-    "hodgkin-keynes": "ded21a92420e31802a20bbe6570ba60c562a474c15e3c11051f8c84c1174d781",
-    "ouabain": "081a12671c9ddc480b4271059d8dee359e0022ab88545a6df3c9215c407863c8",
-    "energetics": "9def0ed67e300ef26e789d2bee7a9b1e5b5831d52825d4e76224e2a0b989629d",
-    "saturation": "ab56918c0b3f220a1267217181c2e8c92ffef575546232e9442e6c8e82965841",
-    str(DATA / "all-events.toml"): "5d84706a4a301fbf760bc62ef504512bfaf069ab963a69af1c846b9e929e083a",
+    "pump-cycle": "67c3082611d03451039bdb69c78e506019dd99fcb03b1678546b4b7f67cf9cf0",
+    "resting": "ef3855ef2010483bdec4b4b91a7dac67caa5ba771ef776c8f359d388c3fce70c",
+    "recovery": "d7f6b926dda472bc72fe4bcb41fc466ca0689f576b0d645037a72d161e244989",
+    "hodgkin-keynes": "6484398844e6b0adc2114c2f84168c3c72c1da35ceff28f035b7d7e2ac97b010",
+    "ouabain": "2507c31ff2a987e5918889cb9c928f2a6665b31520fcd01dd817b066dbc84ace",
+    "energetics": "0d4d175b22581c07eaad490bc24b7ff5c74c74eb47248834f8ab16f0744d88bc",
+    "saturation": "e45ef6e4b27cdc91eeea56bfebd5fd5d399a31a0b9137468a5adb16d33f90c19",
+    str(DATA / "all-events.toml"): "1267d6f0073abff35672c29e2edc03b882a014c0273811189dc6e87a13543ec6",
+    "action-potentials": "9a29100d84e076d403644e04463ba038b19453bc437d55ccee1bfe7853cc9c93",
 }
 
 

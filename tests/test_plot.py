@@ -249,3 +249,95 @@ def test_tracer_figure_extends_the_control_line_and_prints_every_k():
     assert sum("k = " in t for t in texts) == 5  # 2 controls, K-free, DNP, washout
     assert any(t.startswith("control\nk = ") for t in texts)
     plotting.plt.close(fig)
+
+
+#: The low-ATP `energetics` of the I-V sweep (reversal near -85 mV).
+IV_OVERRIDES = {"atp.initial_mM": 0.3, "atp.adp_mM": 0.3, "atp.pi_mM": 8.0}
+IV_CONC = {"na_in": 15.0, "na_out": 145.0, "k_in": 140.0, "k_out": 5.0}
+
+
+def synthetic_iv_sweep(v_values, truth, replicates=3, n_pumps=20, t_end_ms=50.0):
+    """A sweep over membrane.clamp_mV whose net cycles follow ``truth(V)`` (cycles per pump
+    per ms, either sign) with a little scatter between replicates; concentrations fixed."""
+    rng = np.random.default_rng(5)
+    t = np.arange(0.0, t_end_ms + 0.5, 1.0)
+    frames = []
+    for v in v_values:
+        for r in range(replicates):
+            rate = truth(v) * (1 + 0.02 * rng.standard_normal())
+            df = pd.DataFrame({"time_ms": t, "cycles": np.round(rate * n_pumps * t),
+                               "pumps_E1": n_pumps, "v_mV": v,
+                               **{f"{c}_mM": x for c, x in IV_CONC.items()}})
+            df.insert(0, "replicate", r)
+            df.insert(0, "membrane.clamp_mV", float(v))
+            frames.append(df)
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_iv_sweep_figure_with_the_master_equation_and_reversal(tmp_path):
+    """A clamp-potential sweep gets the I-V view: the agents' means with CIs, the master-
+    equation curve in the same unit (cycles per pump per s) through the points that follow
+    it, crossing zero at the marked reversal potential, which is the scenario's."""
+    from particles import Simulation, load_scenario
+    from particles.energetics import ring_turnover
+
+    sim = Simulation(load_scenario("energetics", {**IV_OVERRIDES, "membrane.clamp": True}),
+                     seed=0)
+
+    def truth(v):
+        sim.set_value("membrane.clamp_mV", float(v))
+        return ring_turnover(sim.cycle_rates(**IV_CONC))
+
+    volts = [-160, -120, -80, -40, 0, 40]
+    src = tmp_path / "iv.parquet"
+    synthetic_iv_sweep(volts, truth).to_parquet(src)
+    meta = {"vary": {"membrane.clamp_mV": volts}, "overrides": IV_OVERRIDES,
+            "scenario": {"name": "energetics", "values": {"membrane.clamp_mV": -40.0}}}
+    (tmp_path / "iv.parquet.meta.json").write_text(json.dumps(meta))
+    out = tmp_path / "iv.png"
+    assert plotting.plot_file(src, out) == "iv"
+    _check_png(out)
+
+    fig = plotting.plot_iv(pd.read_parquet(src), meta=meta)
+    ax = fig.axes[0]
+    curve = [ln for ln in ax.get_lines() if len(ln.get_xdata()) == 300]
+    assert len(curve) == 1
+    vs, js = (np.asarray(a, float) for a in curve[0].get_data())
+    assert np.all(np.diff(js) > 0)  # rises with V
+    for v in volts:  # per s, as the points
+        assert np.interp(v, vs, js) == pytest.approx(1000 * truth(v), rel=1e-3, abs=1e-6)
+    reversal = [ln for ln in ax.get_lines() if str(ln.get_label()).startswith("pump reversal")]
+    assert len(reversal) == 1
+    v_rev = float(reversal[0].get_xdata()[0])
+    assert v_rev == pytest.approx(np.interp(0.0, js, vs), abs=0.5)  # the curve's zero
+    assert -100 < v_rev < -70
+    bars = [c for c in ax.containers if hasattr(c, "has_yerr")]
+    assert len(bars) == 1 and bars[0].has_yerr
+    points = np.asarray(bars[0].lines[0].get_ydata(), float)
+    # whole cycles over 40 ms of 20 pumps: steps of 1.25 /s
+    assert points == pytest.approx([1000 * truth(v) for v in volts], rel=0.05, abs=1.5)
+    plotting.plt.close(fig)
+
+
+def test_iv_sweep_figure_without_a_scenario_draws_the_points(tmp_path):
+    """No metadata: the table's clamp column still makes it an I-V figure, without the
+    master-equation curve."""
+    src = tmp_path / "iv.csv"
+    synthetic_iv_sweep([-100, 0], lambda v: 0.01 + 1e-4 * v, replicates=2).to_csv(src, index=False)
+    assert plotting.plot_file(src, tmp_path / "iv.png") == "iv"
+    fig = plotting.plot_iv(pd.read_csv(src))
+    assert not [ln for ln in fig.axes[0].get_lines() if len(ln.get_xdata()) == 300]
+    plotting.plt.close(fig)
+
+
+def test_iv_sweep_figure_names_a_reversal_potential_off_its_scale():
+    """Swept only above the reversal potential (about -85 mV here): no line, a note."""
+    volts = [-40, 0, 40]
+    meta = {"vary": {"membrane.clamp_mV": volts}, "overrides": IV_OVERRIDES,
+            "scenario": "energetics"}
+    fig = plotting.plot_iv(synthetic_iv_sweep(volts, lambda v: 0.02 + 1e-4 * v), meta=meta)
+    ax = fig.axes[0]
+    assert not [ln for ln in ax.get_lines() if str(ln.get_label()).startswith("pump reversal")]
+    notes = [t.get_text() for t in ax.texts if "off scale" in t.get_text()]
+    assert len(notes) == 1 and "-8" in notes[0], notes
+    plotting.plt.close(fig)

@@ -1,9 +1,10 @@
-"""Sweeps and replicates on Dask: reproducible, complete, and independent of the cluster.
+"""Sweeps and replicates: reproducible, complete, and independent of where they run.
 
 The runs are real simulations of a tiny patch (the built-in ``resting`` scenario shrunk by
 overrides), so these tests also check that a run is a pure function of its seed whatever
-process or thread count runs it. The distributed tests start real clusters on 127.0.0.1:
-a ``LocalCluster``, and a ``dask scheduler`` with ``dask worker`` processes started here.
+process, thread count or batch runs it. The sweeps run in the worker processes a sweep
+starts itself, and on real Dask clusters on 127.0.0.1: a ``LocalCluster`` writing a
+scheduler file, and a ``dask scheduler`` with ``dask worker`` processes started here.
 """
 
 from __future__ import annotations
@@ -214,11 +215,14 @@ def test_parse_vary():
 def test_bad_input_stops_before_any_cluster(monkeypatch):
     import distributed
 
+    from particles import workers
+
     def no_cluster(*a, **k):  # pragma: no cover - reached only if validation is skipped
         raise AssertionError("a cluster was started before the sweep was validated")
 
     monkeypatch.setattr(distributed, "LocalCluster", no_cluster)
     monkeypatch.setattr(distributed, "Client", no_cluster)
+    monkeypatch.setattr(workers, "LocalWorkers", no_cluster)
     with pytest.raises(ScenarioError, match="--vary: pumps.count"):
         run_sweep(SCENARIO, {"pumps.count": [2, -3]}, overrides=TINY, progress=False)
     with pytest.raises(ScenarioError, match="dt = 1 ms"):
@@ -234,9 +238,17 @@ def test_bad_input_stops_before_any_cluster(monkeypatch):
 # ----------------------------------------------------------------------------- on Dask
 
 
+def test_runs_per_task():
+    from particles.workers import runs_per_task
+
+    assert runs_per_task(4, 2) == 1  # a small sweep: one run per task, all workers busy
+    assert runs_per_task(80, 2) == 10 and runs_per_task(10_000, 2) == 16
+    assert runs_per_task(3, 1) == 1
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(240)
-def test_same_table_on_local_cluster_and_on_dask_workers(tmp_path):
+def test_same_table_in_local_workers_and_on_dask_workers_in_any_batches(tmp_path):
     kw = dict(replicates=2, seed=3, duration_ms=DURATION, overrides=TINY, progress=False)
     ref = reference_table(VARY, 2, 3, DURATION, TINY)
     local = run_sweep(SCENARIO, VARY, n_workers=2, **kw)
@@ -244,8 +256,10 @@ def test_same_table_on_local_cluster_and_on_dask_workers(tmp_path):
     assert list(local.columns[:4]) == ["pumps.count", "ions.na.inside_mM", "replicate", "seed"]
     assert len(local) == len(ref) and len(local.groupby(list(local.columns[:3]))) == 8
     pd.testing.assert_frame_equal(local, ref)
+    batched = run_sweep(SCENARIO, VARY, n_workers=2, runs_per_task=3, **kw)
+    pd.testing.assert_frame_equal(batched, ref)
     with DaskProcs(2, tmp_path) as cluster:
-        remote = run_sweep(SCENARIO, VARY, scheduler=cluster.address, **kw)
+        remote = run_sweep(SCENARIO, VARY, scheduler=cluster.address, runs_per_task=3, **kw)
     pd.testing.assert_frame_equal(remote, local)
 
 
@@ -262,6 +276,88 @@ def test_failing_run_stops_the_sweep_with_its_name():
                                          r"after 0 retries: ValueError: boom"):
         run_sweep(SCENARIO, {"pumps.count": [2, 4]}, seed=9, duration_ms=0.05, overrides=TINY,
                   n_workers=1, retries=0, task=task, progress=False)
+
+
+def _first_time(marker: Path) -> bool:
+    """True the first time it is called with ``marker`` (in any process): it creates it."""
+    try:
+        marker.touch(exist_ok=False)
+        return True
+    except FileExistsError:
+        return False
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(240)
+def test_local_workers_retry_a_failed_run_and_survive_a_killed_worker(tmp_path):
+    """A run that raises once is run again; a local worker process killed mid-run (here by
+    the run itself) has its batch run again by a new pool: the table is complete and equal
+    to the runs done serially."""
+    vary = {"pumps.count": [2, 4]}
+
+    def task(scenario, overrides, seed, duration_ms, *, columns, numba_threads):
+        if columns["replicate"] == 0 and _first_time(tmp_path / f"raise{columns['pumps.count']}"):
+            raise ValueError("once")
+        if columns["replicate"] == 1 and _first_time(tmp_path / "kill"):
+            os.kill(os.getpid(), 9)
+        return run_one(scenario, overrides, seed, duration_ms, columns=columns,
+                       numba_threads=numba_threads)
+
+    df = run_sweep(SCENARIO, vary, replicates=2, seed=3, duration_ms=DURATION, overrides=TINY,
+                   n_workers=2, retries=1, task=task, progress=False)
+    assert {p.name for p in tmp_path.iterdir()} == {"raise2", "raise4", "kill"}
+    pd.testing.assert_frame_equal(df, reference_table(vary, 2, 3, DURATION, TINY))
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(240)
+def test_interrupted_local_sweep_keeps_its_runs_and_stops_its_workers(tmp_path):
+    """Ctrl-C during a local sweep: SweepInterrupted carries the runs done, and the worker
+    processes (one of them in a run that would last a minute) are stopped."""
+    import signal
+
+    from particles.sweep import SweepInterrupted
+
+    def task(scenario, overrides, seed, duration_ms, *, columns, numba_threads):
+        (tmp_path / f"pid{os.getpid()}").touch()
+        if columns["pumps.count"] == 4:
+            time.sleep(60)
+        df = run_one(scenario, overrides, seed, duration_ms, columns=columns,
+                     numba_threads=numba_threads)
+        (tmp_path / "done").touch()
+        return df
+
+    def interrupt_when_a_run_is_done():
+        deadline = time.monotonic() + 150
+        while time.monotonic() < deadline and not (
+                (tmp_path / "done").exists() and len(list(tmp_path.glob("pid*"))) == 2):
+            time.sleep(0.1)
+        time.sleep(2)  # the done run's table reaches the sweep meanwhile
+        os.kill(os.getpid(), signal.SIGINT)
+
+    th = threading.Thread(target=interrupt_when_a_run_is_done, daemon=True)
+    th.start()
+    with pytest.raises(SweepInterrupted) as info:
+        run_sweep(SCENARIO, {"pumps.count": [2, 4]}, seed=3, duration_ms=DURATION,
+                  overrides=TINY, n_workers=2, task=task, progress=False)
+    th.join()
+    table = info.value.table
+    assert table.attrs["runs_done"] == 1 and not table.attrs["complete"]
+    pd.testing.assert_frame_equal(table, reference_table({"pumps.count": [2]}, 1, 3,
+                                                         DURATION, TINY))
+    pids = [int(p.name[3:]) for p in tmp_path.glob("pid*")]
+    deadline = time.monotonic() + 30
+    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in pids), "a worker process outlived the sweep"
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists and is not a zombie."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except OSError:
+        return False
 
 
 @pytest.mark.slow
@@ -351,6 +447,37 @@ def _sweep_cli(out, *extra):
 
 @pytest.mark.slow
 @pytest.mark.timeout(300)
+def test_cli_sweep_carries_the_metadata_of_ionpump_run_and_its_tables(tmp_path):
+    """``ionpump sweep`` in local workers: the Parquet file holds the same metadata as its
+    ``.meta.json`` (scenario, seed, version, the varied values), with the keys ``ionpump
+    run`` writes; a sweep point's rows equal ``ionpump run`` of that point."""
+    from particles.cli import main
+    from particles.output import read_meta, read_parquet_meta, read_table
+
+    out = tmp_path / "sweep.parquet"
+    assert _sweep_cli(out) == 0
+    meta = read_parquet_meta(out)
+    assert meta == read_meta(out)
+    assert meta["vary"] == VARY and meta["seed"] == 3 and meta["seeds"] == [3, 4]
+    assert meta["complete"] and meta["runs_done"] == 8 and meta["scenario"]["name"] == SCENARIO
+
+    single = tmp_path / "run.parquet"
+    point = {**TINY, "pumps.count": 4, "ions.na.inside_mM": 40.0}
+    assert main(["run", SCENARIO, *(f"--set={k}={v}" for k, v in point.items()), "--seed", "4",
+                 "--duration", str(DURATION), "--out", str(single), "--quiet"]) == 0
+    run_meta = read_parquet_meta(single)
+    for key in ("ionpump_version", "python", "scenario", "seed", "duration_ms"):
+        assert key in meta and key in run_meta, key
+    assert meta["ionpump_version"] == run_meta["ionpump_version"]
+    table = read_table(out)
+    rows = table[(table["pumps.count"] == 4) & (table["ions.na.inside_mM"] == 40.0) &
+                 (table["replicate"] == 1)]
+    assert rows["seed"].unique().tolist() == [4]
+    pd.testing.assert_frame_equal(rows.iloc[:, 4:].reset_index(drop=True), read_table(single))
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
 def test_scheduler_file_and_resume_of_a_truncated_table(tmp_path, scheduler_file):
     """--scheduler-file runs the sweep on that cluster (the same table as in-process runs);
     --resume of a table cut short (runs missing, the last one partly written) runs only what
@@ -430,3 +557,21 @@ def test_progress_bar_on_a_terminal_or_in_jupyter(monkeypatch):
     assert not show_progress(True)
     monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
     assert show_progress(True) and not show_progress(False)
+
+
+def test_progress_bar_shows_runs_done_left_and_time_left(monkeypatch):
+    import io
+
+    from particles.sweep import _count, _progress_bar
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    err = Terminal()
+    monkeypatch.setattr(sys, "stderr", err)
+    bar = _progress_bar(8, 3, progress=True)  # 3 runs done before (a resumed sweep)
+    _count(bar, 2)
+    bar.close()
+    last = err.getvalue().replace("\r", "\n").strip().splitlines()[-1]
+    assert re.search(r"sweep: .*5/8 \[[0-9:]+<[0-9:?]+, .*3 left\]", last), last

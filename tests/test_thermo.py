@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from particles import Simulation, load_scenario
+from particles.energetics import ring_turnover
 from particles.layout import C_ATP_USED, C_CYCLES_BWD, C_CYCLES_FWD, C_K_IN, C_NA_OUT
 
-from .master_equation import turnover
 from .test_pumps import _check_stoichiometry
 
 R_KJ = 8.314462618e-3  # kJ/(mol K), written out here: the test does not use the model's
@@ -146,7 +146,7 @@ def test_agents_turnover_equals_the_master_equation(case):
     df = sim.timeseries()
     df = df[df["time_ms"] > t0]
     conc = {k: float(df[f"{k}_mM"].mean()) for k in ("na_in", "na_out", "k_in", "k_out")}
-    theory = turnover([(f, b) for _, f, b in sim.cycle_rates(**conc)])
+    theory = ring_turnover(sim.cycle_rates(**conc))
     d = (sim.pumps.cycles - c0) / (sim.time_ms - t0)
     agents, se = d.mean(), d.std(ddof=1) / np.sqrt(len(d))
     assert abs(agents - theory) < 0.03 * abs(theory) + 3 * se, (agents, se, theory)
@@ -172,7 +172,7 @@ def test_master_equation_current_rises_with_v_and_external_na_inhibits_at_low_k(
         sim.set_value("membrane.clamp", True)
         sim.set_value("membrane.clamp_mV", v_mV)
         c = {"na_in": 12.0, "na_out": 145.0, "k_in": 140.0, "k_out": 5.0, **conc}
-        return turnover([(f, b) for _, f, b in sim.cycle_rates(**c)])
+        return ring_turnover(sim.cycle_rates(**c))
 
     iv = [j(v) for v in range(-120, 41, 10)]
     assert np.all(np.diff(iv) > 0) and iv[0] > 0
@@ -180,3 +180,62 @@ def test_master_equation_current_rises_with_v_and_external_na_inhibits_at_low_k(
         assert j(v, k_out=0.5) < j(v, k_out=0.5, na_out=1e-6)
     ratio = [j(v, k_out=0.5) / j(v, k_out=0.5, na_out=1e-6) for v in (-100.0, 0.0)]
     assert ratio[0] < ratio[1]  # more inhibition at negative V
+
+
+def _derrida_turnover(steps):
+    """Net cycles per ms of a ring from the closed form for a periodic one-dimensional chain
+    (Derrida 1983, J. Stat. Phys. 31:433): with u_n = k+_n (n -> n+1) and w_n the rate from
+    n back to n-1 (k-_{n-1}), ``J = (1 − Π w_n/u_n) / Σ_n r_n``,
+    ``r_n = (1/u_n)(1 + Σ_{i=1}^{N-1} Π_{j=1}^{i} w_{n+j}/u_{n+j})``. No matrix: an
+    independent check of :func:`ring_turnover`."""
+    u = np.array([f for _, f, _ in steps])
+    w = np.roll(np.array([b for _, _, b in steps]), 1)
+    n = len(u)
+    ratio = w / u
+    r = [(1 + sum(np.prod([ratio[(m + j) % n] for j in range(1, i + 1)])
+                  for i in range(1, n))) / u[m] for m in range(n)]
+    return (1 - np.prod(ratio)) / sum(r)
+
+
+def test_ring_turnover_is_the_exact_steady_state_of_the_cycle():
+    """Uniform ring: (k+ − k−)/N; two states: the textbook formula; the 14-step cycle of
+    `energetics` at the master-equation cases, forward and backward of reversal: the closed
+    form of a periodic chain, to 1e-9 relative."""
+    assert ring_turnover([("s", 3.0, 1.0)] * 7) == pytest.approx(2.0 / 7, rel=1e-12)
+    a, b, c, d = 2.0, 5.0, 0.3, 0.7
+    assert ring_turnover([("1", a, c), ("2", b, d)]) == \
+        pytest.approx((a * b - c * d) / (a + b + c + d), rel=1e-12)
+    signs = set()
+    for case in ME_CASES + [{**LOW_ATP, "membrane__clamp_mV": -130.0}]:
+        sim = Simulation(_scenario(**case), seed=0)
+        steps = sim.cycle_rates(na_in=sim.scenario.values["ions.na.inside_mM"],
+                                na_out=145.0, k_in=140.0, k_out=5.0)
+        j = ring_turnover(steps)
+        signs.add(np.sign(j))
+        assert j == pytest.approx(_derrida_turnover(steps), rel=1e-9)
+    assert signs == {-1.0, 1.0}  # both directions checked
+
+
+@pytest.mark.parametrize("key, slot", [("pumps.kd_na_out_mM", "P_STICK_NA_REBIND"),
+                                       ("pumps.kd_k_in_mM", "P_STICK_K_INNER")])
+def test_dt_is_refused_where_rebinding_or_internal_k_binding_would_stick_too_often(key, slot):
+    """The two binding steps whose k_on is a release rate over K_D (external Na+ back onto
+    E2P, internal K+ onto E1) are in the dt rule: a K_D so small that their sticking
+    probability would exceed physics.STICK_P_MAX is refused in one line that proposes the
+    largest safe dt, and that dt gives a probability just below the limit."""
+    from particles import layout, physics
+    from particles.config import ScenarioError
+
+    base = load_scenario("energetics")
+    p_now = Simulation(base, seed=0).par[layout.PAR_P_STICK + getattr(layout, slot)]
+    assert 0 < p_now < physics.STICK_P_MAX
+    small = base.values[key] * p_now / 0.8  # κ ∝ 1/K_D: P about 0.7 at this dt
+    with pytest.raises(ScenarioError) as err:
+        load_scenario("energetics", {key: small})
+    msg = str(err.value)
+    assert "\n" not in msg and "time.dt_ms" in msg and "exceed 0.5" in msg, msg
+    safe = float(msg.split("the largest safe dt is ")[1].split(" ms")[0])
+    assert safe < base.values["time.dt_ms"]
+    sc = load_scenario("energetics", {key: small, "time.dt_ms": safe})
+    p = Simulation(sc, seed=0).par[layout.PAR_P_STICK + getattr(layout, slot)]
+    assert 0.49 < p <= physics.STICK_P_MAX, p  # this face is the one that sets the limit

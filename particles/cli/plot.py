@@ -10,7 +10,9 @@ def add_parser(sub) -> None:
     sp = sub.add_parser("plot", help="standard figures for a results file", **options.examples(
         "ionpump plot out/r.csv --out out/r.png",
         "ionpump plot out/hk.parquet --out out/hk.pdf        # the Figure 4.11 view",
-        "ionpump plot out/sat-na.parquet --out out/sat-na.svg  # flux + saturation fit"))
+        "ionpump plot out/sat-na.parquet --out out/sat-na.svg  # flux + saturation fit",
+        "ionpump plot out/iv.parquet --out out/iv.png          # a membrane.clamp_mV sweep: "
+        "I-V"))
     sp.add_argument("file", metavar="FILE", help="results .csv or .parquet")
     sp.add_argument("--out", required=True, metavar="PNG", help="figure .png, .svg or .pdf")
     sp.set_defaults(func=cmd_plot)

@@ -260,8 +260,8 @@ def _own_partial_results(out: str, src: str) -> bool:
 
 
 def _run_replicates(args, out, sc, seed: int, duration: float) -> int:
-    """`run --replicates R`: R seeds on a local Dask cluster, one tidy table, mean/sd/CI."""
-    from ..output import write_meta, write_table
+    """`run --replicates R`: R seeds in local worker processes, one tidy table, mean/sd/CI."""
+    from ..output import write_results
     from ..reports import format_summary, summarize_replicates
     from ..sweep import SweepInterrupted, run_sweep, sweep_meta
 
@@ -272,11 +272,10 @@ def _run_replicates(args, out, sc, seed: int, duration: float) -> int:
                        progress=options.is_tty() and not args.quiet)
     except SweepInterrupted as e:
         df, interrupted = e.table, True
-    write_table(df, out)
-    write_meta(out, {**sweep_meta(df), "scenario": sc.to_dict(), "seed": seed,
-                     "replicates": args.replicates, "duration_ms": duration,
-                     "interrupted": interrupted, "wall_s": time.perf_counter() - t0,
-                     "command": sys.argv})
+    write_results(df, out, {**sweep_meta(df), "scenario": sc.to_dict(), "seed": seed,
+                            "replicates": args.replicates, "duration_ms": duration,
+                            "interrupted": interrupted, "wall_s": time.perf_counter() - t0,
+                            "command": sys.argv})
     if not args.quiet:
         print(f"  {sc.name}: {args.replicates} replicates (seeds {seed}..."
               f"{seed + args.replicates - 1}), {duration:g} ms each; results {out}")

@@ -1,4 +1,9 @@
-"""``ionpump sweep``: a parameter sweep with replicates on Dask, one tidy table and a summary.
+"""``ionpump sweep``: a parameter sweep with replicates, one tidy table and a summary.
+
+The runs go to worker processes the sweep starts on this machine, or to an existing Dask
+cluster (``--scheduler``, ``--scheduler-file``). The table carries the sweep's metadata in
+the file (Parquet key-value metadata ``ionpump``, as ``ionpump run`` writes) and in
+``FILE.meta.json``.
 
 Exit status 0 done; 1 a run failed (one line names it; nothing written); 130 interrupted (the
 completed runs are written, ``complete`` false in the meta). Bad input exits 2 before any
@@ -20,7 +25,8 @@ from .signals import sigterm_as_interrupt
 
 def add_parser(sub) -> None:
     """Declare ``sweep`` and its options."""
-    sp = sub.add_parser("sweep", help="parameter sweep and replicates on Dask", **options.examples(
+    sp = sub.add_parser("sweep", help="parameter sweep and replicates (local worker processes "
+                        "or a Dask cluster)", **options.examples(
         "ionpump sweep saturation --vary ions.na.inside_mM=2,5,10,20,40,80 --replicates 3 \\",
         "    --duration 150 --out out/sat-na.parquet",
         "ionpump sweep resting --vary pumps.count=3,6,12 --vary atp.initial_mM=1,5 \\",
@@ -45,7 +51,8 @@ def add_parser(sub) -> None:
                     help="a sweep's table cut short: run only its missing points × "
                     "replicates (same seeds; the sweep is read from FILE.meta.json)")
     sp.add_argument("--scheduler", metavar="ADDRESS",
-                    help="existing Dask scheduler (default: a local cluster)")
+                    help="existing Dask scheduler (default: worker processes on this "
+                    "machine, one per core)")
     sp.add_argument("--scheduler-file", metavar="FILE",
                     help="existing Dask scheduler's file (dask scheduler --scheduler-file)")
     sp.add_argument("--force", action="store_true", help="overwrite an existing output file")
@@ -80,7 +87,7 @@ def parse_vary(items: Sequence[str] | None) -> dict[str, list[Any]]:
 def cmd_sweep(args) -> int:
     """Run the sweep (or the runs a cut-short one lacks), write the table and
     ``FILE.meta.json``, print a summary."""
-    from ..output import TABLE_SUFFIXES, check_output, write_meta, write_table
+    from ..output import TABLE_SUFFIXES, check_output, write_results
     from ..sweep import SweepError, SweepInterrupted, run_sweep, sweep_meta
 
     if args.scheduler and args.scheduler_file:
@@ -102,10 +109,10 @@ def cmd_sweep(args) -> int:
     except SweepError as e:
         print(f"ionpump: error: {e}", file=sys.stderr)
         return 1
-    write_table(df, out)
-    write_meta(out, {**sweep_meta(df), "scenario": plan["base"].to_dict(), "seed": plan["seed"],
-                     "scheduler": args.scheduler or args.scheduler_file,
-                     "resumed_from": args.resume, "command": sys.argv})
+    write_results(df, out, {**sweep_meta(df), "scenario": plan["base"].to_dict(),
+                            "seed": plan["seed"],
+                            "scheduler": args.scheduler or args.scheduler_file,
+                            "resumed_from": args.resume, "command": sys.argv})
     if status:
         print(f"interrupted: {df.attrs['runs_done']} of {df.attrs['runs']} runs written to "
               f"{out}", file=sys.stderr)
