@@ -271,7 +271,7 @@ def draw_chart(surf, text: Text, lay: Layout, rect, rows: list[dict], series, ti
                include: tuple[float, float] | None = None, marks: tuple[float, ...] = (),
                shade: tuple[str, tuple, str] | None = None, whole: bool = False) -> None:
     """A live line chart of the recent ``rows`` (as many as the plot is px wide), or of the
-    whole run (``whole``: every n-th row back from the last, at most one per px).
+    whole run (``whole``: rows evenly spread from the first to the last, one per px).
 
     Args:
         surf: the surface to draw on.
@@ -305,7 +305,8 @@ def draw_chart(surf, text: Text, lay: Layout, rect, rows: list[dict], series, ti
     if k < 2:
         pygame.draw.rect(surf, GRID, plot, 1)
         return
-    recent = rows[-k:] if not whole else rows[::-1][::math.ceil(len(rows) / k)][::-1]
+    recent = rows[-k:] if not whole else [rows[i] for i in np.unique(
+        np.linspace(0, len(rows) - 1, k).astype(int))]
     t = np.array([r["time_ms"] for r in recent], float)
     t0, t1 = t[0], t[-1] if t[-1] > t[0] else t[0] + 1
     X = plot.left + (t - t0) / (t1 - t0) * (plot.w - 1)
