@@ -32,6 +32,12 @@ from .style import pump_style
 FPS = 60
 SPEEDS = (1 / 16, 1 / 8, 1 / 4, 1 / 2, 1, 2, 4, 8, 16, 32, 64)
 ADD_MM = 5.0  # how much one add/remove control changes a concentration (mM)
+# Around a spike the playback slows to SPIKE_MS_PER_S × the speed factor (simulated ms per
+# real second; at ×1 a 1 ms spike lasts about a second on screen): while V is above
+# SPIKE_V_MV or a stimulus is on, and for SPIKE_HOLD_MS simulated ms after.
+SPIKE_MS_PER_S = 1.0
+SPIKE_V_MV = -50.0
+SPIKE_HOLD_MS = 1.0
 
 #: (key, what it does) shown by the help overlay (H or ?).
 HELP = [
@@ -43,7 +49,7 @@ HELP = [
     ("K", "K⁺-free bath on / off (perfused scenarios)"),
     ("D", "metabolic poison (DNP) on / washout"),
     ("O", "add ouabain (1 µM): blocks pumps"),
-    ("A", "fire an action potential"),
+    ("A", "stimulate: inject a pulse of current (a spike if V reaches threshold)"),
     ("T", "label half the inside Na⁺ as ²⁴Na⁺ tracer"),
     ("L", "highlight the labelled ²⁴Na⁺ (the other ions fade)"),
     ("1 2 3 4", f"add {ADD_MM:g} mM Na⁺ in / Na⁺ out / K⁺ in / K⁺ out"),
@@ -60,7 +66,7 @@ HELP = [
 BUTTONS = [
     [("Pause", "pause"), ("Slower", "slower"), ("Faster", "faster"), ("Reset", "reset"),
      ("Help", "help")],
-    [("K-free", "k_free"), ("Poison", "poison"), ("Ouabain", "ouabain"), ("Fire AP", "ap"),
+    [("K-free", "k_free"), ("Poison", "poison"), ("Ouabain", "ouabain"), ("Stimulate", "stimulate"),
      ("Tracer", "tracer")],
     [("+Na⁺ in", "add na inside"), ("+Na⁺ out", "add na outside"), ("+K⁺ in", "add k inside"),
      ("+K⁺ out", "add k outside"), ("Record", "record")],
@@ -132,6 +138,8 @@ class App:
         self.clock = pygame.time.Clock()
         self.last_steps = 0
         self._rate_samples: list[tuple[float, float]] = []
+        self._slow_until_ms = -1.0   # playback slowed for a spike until this time (ms)
+        self._was_slowed = False
         self.new_sim()
 
     # ------------------------------------------------------------------ state
@@ -143,6 +151,7 @@ class App:
         self.scene.set_follow(int(self.sim.scenario.values["render.follow_pump"]))
         self.scene.title_alpha = 0.0
         self._carry = 0.0
+        self._slow_until_ms = -1.0
 
     @property
     def speed(self) -> float:
@@ -150,12 +159,26 @@ class App:
 
     def steps_per_frame(self) -> float:
         """Simulation steps per frame at the current speed (may be fractional)."""
-        v = self.sim.scenario.values
-        return v["render.ms_per_second"] * self.speed / (FPS * self.sim.dt_ms)
+        return self.target_rate() / (FPS * self.sim.dt_ms)
 
     def target_rate(self) -> float:
-        """Simulated ms per real second asked for at the current speed."""
-        return self.sim.scenario.values["render.ms_per_second"] * self.speed
+        """Simulated ms per real second asked for at the current speed (slowed around a
+        spike: :meth:`slowed`)."""
+        rate = self.sim.scenario.values["render.ms_per_second"] * self.speed
+        return min(rate, SPIKE_MS_PER_S * self.speed) if self.slowed() else rate
+
+    def slowed(self) -> bool:
+        """Whether the playback is slowed for a spike now: in a scenario with voltage-gated
+        Na⁺ channels and V not clamped, while V > SPIKE_V_MV or a stimulus is on, and for
+        SPIKE_HOLD_MS after; never when the speed's own rate is slower already."""
+        sim = self.sim
+        v = sim.scenario.values
+        if (v["channels.nav_count"] == 0 or v["membrane.clamp"]
+                or v["render.ms_per_second"] <= SPIKE_MS_PER_S):
+            return False
+        if sim.v_mV > SPIKE_V_MV or sim.stimulus_uA_cm2 != 0:
+            self._slow_until_ms = sim.time_ms + SPIKE_HOLD_MS
+        return sim.time_ms < self._slow_until_ms
 
     def achieved_rate(self, window_s: float = 2.0) -> float | None:
         """Simulated ms per real second over the last ``window_s`` s of running (not
@@ -229,9 +252,12 @@ class App:
         elif action == "ouabain":
             if self.event("ouabain", mM=0.001):
                 self.scene.notify("1 µM ouabain added outside")
-        elif action == "ap":
-            if self.event("action_potential"):
-                self.scene.notify("action potential fired")
+        elif action == "stimulate":
+            v = sim.scenario.values
+            if self.event("stimulate"):
+                self.scene.notify(f"Stimulus: {v['stimulus.amplitude_uA_per_cm2']:g} µA/cm² "
+                                  f"for {v['stimulus.duration_ms']:g} ms. A spike follows if "
+                                  "V reaches threshold.", 4.0)
         elif action == "tracer":
             if self.event("load_tracer", fraction=0.5):
                 self.scene.notify("half the inside Na⁺ labelled ²⁴Na⁺")
@@ -269,7 +295,8 @@ class App:
         pygame.K_n: "next_event",
         pygame.K_PLUS: "faster", pygame.K_EQUALS: "faster", pygame.K_KP_PLUS: "faster",
         pygame.K_MINUS: "slower", pygame.K_KP_MINUS: "slower", pygame.K_r: "reset",
-        pygame.K_k: "k_free", pygame.K_d: "poison", pygame.K_o: "ouabain", pygame.K_a: "ap",
+        pygame.K_k: "k_free", pygame.K_d: "poison", pygame.K_o: "ouabain",
+        pygame.K_a: "stimulate",
         pygame.K_t: "tracer", pygame.K_s: "screenshot", pygame.K_F12: "screenshot",
         pygame.K_v: "record", pygame.K_h: "help", pygame.K_QUESTION: "help",
         pygame.K_0: "view_reset", pygame.K_HOME: "view_reset", pygame.K_q: "quit",
@@ -482,7 +509,7 @@ class App:
         }
         enabled = {
             "k_free": bool(v["bath.clamped"]),
-            "ap": v["channels.nav_count"] + v["channels.kv_count"] > 0,
+            "stimulate": v["channels.nav_count"] + v["channels.kv_count"] > 0,
         }
         out = []
         for r, row in enumerate(BUTTONS):
@@ -504,7 +531,12 @@ class App:
         self._advance(n)
         sc = self.scene
         sc.paused = self.paused
-        sc.speed_label = speed_label(self.speed, self.target_rate(), self.achieved_rate())
+        slowed = self.slowed()
+        if slowed != self._was_slowed:  # a new rate: measure it afresh
+            self._rate_samples.clear()
+            self._was_slowed = slowed
+        sc.speed_label = speed_label(self.speed, self.target_rate(), self.achieved_rate(),
+                                     slowed)
         sc.title_alpha = max(0.0, 1.0 - self.frames / (3.0 * FPS)) if self.frames < 3 * FPS \
             else 0.0
         self._layout_buttons()

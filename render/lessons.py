@@ -18,14 +18,32 @@ TRY: dict[str, list[str]] = {
     "resting": [
         "Press + to ×32 or more: each pump cycles about 50 times per simulated second, so at "
         "×1 a cycle is rare.",
-        "Press A to fire an action potential: the gated pores open, Na⁺ rushes in, K⁺ out.",
+        "Press A to stimulate: a pulse of current lifts V; if it reaches threshold the gated "
+        "Na⁺ pores open (clear passage), then inactivate (ball in the mouth) as the K⁺ pores "
+        "open. Below threshold V just falls back.",
         "Press 1 to add 5 mM Na⁺ inside: the turnover rises (the pumps are not saturated).",
         "Press O for ouabain and watch the turnover (last 5 ms) fall to 0.",
     ],
     "recovery": [
-        "Watch Na⁺ inside fall back towards 12 mM in the panel's concentration chart.",
-        "Press A to fire another action potential and watch the pumps clear it again.",
+        "Watch the train of spikes load the cell with Na⁺, then Na⁺ inside fall back towards "
+        "12 mM in the panel's concentration chart as the pumps clear it.",
+        "Press A to stimulate: a pulse of current lifts V (a spike if it reaches "
+        "threshold), and the pumps clear whatever Na⁺ came in.",
         "Press O: with the pumps blocked the extra Na⁺ stays inside.",
+    ],
+    "action-potentials": [
+        "Watch the V chart: each stimulus (shaded) brings V to threshold and a spike "
+        "overshoots 0 mV; the playback slows around each spike so it can be seen at ×1.",
+        "Watch the pores: Na⁺ pores open (clear passage), then inactivate (ball in the "
+        "mouth) while the K⁺ pores open; the panel counts the Na⁺ that entered per spike.",
+        "After the train the pump current rises and V dips below rest for a while: the "
+        "pump-driven after-hyperpolarisation.",
+        "After the train press A, then A again within about 2 s (2 simulated ms at the "
+        "slowed playback): the second stimulus gives no spike (the refractory period); a "
+        "few seconds later it does.",
+        "Run it again with ouabain from the start (`ionpump watch action-potentials --set "
+        "ouabain.concentration_mM=200`, a time-scaled dose): no after-hyperpolarisation, and "
+        "the Na⁺ stays in.",
     ],
     "hodgkin-keynes": [
         "Watch the log-scale efflux chart: a straight falling line in control, a dip in "

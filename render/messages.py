@@ -21,9 +21,12 @@ def refusal(sim, action: str, **params) -> str | None:
     if action in ("k_free", "restore_k") and not v["bath.clamped"]:
         return ("This scenario has no perfused bath, so the outside K⁺ cannot be removed or "
                 "restored. Try the ouabain or poison scenarios.")
-    if action == "action_potential" and v["channels.nav_count"] + v["channels.kv_count"] == 0:
-        return ("This scenario has no voltage-gated channels, so it cannot fire an action "
-                "potential. Try the recovery scenario.")
+    if action in ("stimulate", "action_potential"):
+        if v["channels.nav_count"] + v["channels.kv_count"] == 0:
+            return ("This scenario has no voltage-gated channels, so a stimulus cannot start "
+                    "an action potential. Try the action-potentials scenario.")
+        if v["membrane.clamp"]:
+            return "The voltage clamp holds V, so a stimulus cannot move it."
     if action in ("poison", "ouabain") and len(sim.pumps) == 0:
         return "This scenario has no pumps, so there is nothing to poison or block."
     if action == "load_tracer":
@@ -66,11 +69,15 @@ def fmt_rate(ms_per_s: float) -> str:
     return f"{two(ms_per_s * 1000)} µs/s"
 
 
-def speed_label(speed: float, target: float, achieved: float | None) -> str:
+def speed_label(speed: float, target: float, achieved: float | None,
+                slowed: bool = False) -> str:
     """The top bar's speed: the factor, the simulated time per real second achieved, and
     ``(behind: …)`` when the machine cannot keep up with ``target`` (ms/s at this speed)
-    by more than 10 %. ``achieved`` None: not measured yet (the target is shown)."""
+    by more than 10 %. ``achieved`` None: not measured yet (the target is shown).
+    ``slowed``: the playback is slowed around a spike (``target`` is the slowed rate)."""
     factor = f"×{speed:g}" if speed >= 1 else f"×1/{round(1 / speed)}"
+    if slowed:
+        factor += " slowed for the spike"
     if achieved is None:
         return f"{factor} = {fmt_rate(target)}"
     text = f"{factor}: {fmt_rate(achieved)}"

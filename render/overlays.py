@@ -8,7 +8,10 @@ from __future__ import annotations
 import numpy as np
 import pygame
 
+from particles.layout import ChannelType
+
 from .layout import Layout
+from .pores import STATE_NAMES, PoreState, draw_pore
 from .raster import K_RGB, NA_RGB, RING_RGB, TRACER_RGB
 from .style import (BAR_BG, BAR_DIM, BAR_FG, BLACK, FOLLOW, K_LABEL, NA_LABEL, OUABAIN,
                     P_MARK, WHITE, hexagon, step_caption)
@@ -70,6 +73,7 @@ class Overlays:
 
     def legend(self, surf, lay: Layout, sim) -> None:
         """The key: ion colours (tracer when there is one), the phosphate and ouabain marks,
+        the gated pores' states when there is no panel to give them (:mod:`render.pores`),
         and where to find the help; the font shrinks to fit, then the help hint is dropped."""
         r = lay.legend
         size, pad, x0, cy = self._bar(surf, lay, r, 9, 0.46)
@@ -79,12 +83,20 @@ class Overlays:
         if sim.scenario.values.get("tracer.fraction", 0) > 0 or np.any(sim.ions.tracer):
             items.append((TRACER_RGB, RING_RGB, "²⁴Na⁺ tracer"))
         marks = [("P", "phosphorylated"), ("hex", "ouabain")]
+        kinds = set(int(t) for t in sim.channels.type)
+        pores = [] if lay.panel else [
+            (st, name.split(" (")[0]) for st, name in STATE_NAMES
+            if kinds & {ChannelType.KV, ChannelType.NAV} and (
+                st != PoreState.INACTIVATED or ChannelType.NAV in kinds)]
 
         def width(fs):
             rr = max(3, round(fs * 0.42))
             w = sum(2 * rr + pad // 2 + T.width(t, fs) + pad * 2 for _, _, t in items)
             w += T.width("pump:", fs) + pad // 2
             w += sum(2 * rr + pad // 3 + T.width(t, fs) + pad for _, t in marks)
+            if pores:
+                w += pad + T.width("pore:", fs) + pad // 2
+                w += sum(5 * rr + pad // 3 + T.width(t, fs) + pad for _, t in pores)
             return w
 
         hint_w = lambda fs: T.width("H: help", fs) + pad * 2  # noqa: E731
@@ -108,6 +120,16 @@ class Overlays:
             else:
                 pygame.draw.polygon(surf, OUABAIN, hexagon(x + rr, cy, rr))
             x = T.blit(surf, label, (x + 2 * rr + pad // 3, cy), size, BAR_FG, False,
+                       "midleft").right + pad
+        if pores:
+            x = T.blit(surf, "pore:", (x + pad, cy), size, BAR_DIM, False,
+                       "midleft").right + pad // 2
+        for st, label in pores:  # on a light backing, so the dark gate and ball show
+            pygame.draw.rect(surf, BAR_FG, pygame.Rect(round(x), round(cy - rr), 5 * rr, 2 * rr),
+                             border_radius=max(1, rr // 2))
+            draw_pore(surf, pygame.Rect(round(x + 1.2 * rr), round(cy - 0.7 * rr), round(3.4 * rr),
+                                        round(1.4 * rr)), BAR_DIM, True, st)
+            x = T.blit(surf, label, (x + 5 * rr + pad // 3, cy), size, BAR_FG, False,
                        "midleft").right + pad
         if x + hint_w(size) <= r.right:
             T.blit(surf, "H: help", (r.right - pad, cy), size, BAR_DIM, False, "midright")

@@ -12,10 +12,13 @@ import math
 import numpy as np
 import pygame
 
-from particles.layout import PumpState
+from particles.layout import ChannelType, PumpState
 
 from .layout import Layout
+from .pores import KINDS, STATE_NAMES, PoreState, draw_pore
 from .raster import K_RGB, NA_RGB
+from .readouts import (TURNOVER_MS, SpikeHeights, conditions, current_lines, spike_in_view,
+                       turnover)
 from .style import (FOLLOW, GRID, K_LABEL, NA_LABEL, PANEL_BG, PANEL_DIM, PANEL_FG,
                     TRACER_LINE, V_LINE, WHITE, PUMP_STYLES, pump_style)
 from .text import Text, fmt_num, fmt_time
@@ -24,38 +27,20 @@ WARN = (160, 60, 0)          # phase and conditions
 EDGE = (150, 150, 160)       # outline of the occupancy bar and the history strip
 SEPARATOR = (200, 203, 210)
 HISTORY_S = 10.0             # playback seconds shown by the history strip
-TURNOVER_MS = 5.0            # simulated ms over which the panel's turnover is counted
+PORE_ICON = (160, 160, 168)  # the gating-state icons of the key: shape, not colour
+V_SPIKE_RANGE = (-90.0, 50.0)  # mV the V chart always spans around a spike
+STIM_SHADE = (255, 236, 170)   # where the stimulus is on, behind the V trace
 
 
-def turnover(sim, span: float = TURNOVER_MS) -> float:
-    """Cycles per pump per second over the last ``span`` simulated ms (all the rows when
-    fewer): 0 while every pump is blocked; NaN without pumps or with fewer than two rows."""
-    rows = sim.recorder.rows
-    m = len(sim.pumps)
-    if m == 0 or len(rows) < 2:
-        return float("nan")
-    last = rows[-1]
-    k = len(rows) - 1
-    while k > 0 and last["time_ms"] - rows[k - 1]["time_ms"] <= span:
-        k -= 1
-    first = rows[k]
-    dt = last["time_ms"] - first["time_ms"]
-    if dt <= 0:
-        return float("nan")
-    return (last["cycles"] - first["cycles"]) / m / (dt * 1e-3)
+def chart_rows(lay: Layout, rect) -> int:
+    """How many of the last rows a chart in ``rect`` shows (one per px of its plot)."""
+    return max(rect.w - lay.px(40), 2)
 
 
-def conditions(sim) -> list[str]:
-    """Short notes on what is in force: a K-free bath, a poison, ouabain."""
-    v = sim.scenario.values
-    out = []
-    if v.get("bath.clamped") and sim.bath_mM[1] == 0 and v["ions.k.outside_mM"] > 0:
-        out.append("K-free bath")
-    if sim.poisoned:
-        out.append("poisoned (no ATP made)")
-    if sim.ouabain_mM > 0:
-        out.append(f"ouabain {sim.ouabain_mM * 1e3:g} µM")
-    return out
+def _swatch(surf, box, color, outlined: bool = False) -> None:
+    """A square of ``color`` in the key, outlined black for a voltage-gated pore."""
+    pygame.draw.rect(surf, color, box)
+    pygame.draw.rect(surf, (0, 0, 0) if outlined else EDGE, box, 1)
 
 
 def _has_tracer(row: dict) -> bool:
@@ -67,6 +52,7 @@ class Panel:
 
     def __init__(self, text: Text):
         self.text = text
+        self.spike_heights = SpikeHeights()
 
     def draw(self, surf, lay: Layout, sim, follow: int, history: list[tuple[float, int]],
              ui=None) -> None:
@@ -95,22 +81,31 @@ class Panel:
         m = len(sim.pumps)
         follow_h = round(fs * 4.4) if 0 <= follow < m else 0
         avail = P.bottom - pad - (ui.buttons_height if buttons else 0) - follow_h - y
-        ch = max(int((avail - fs) / 2), lay.px(40))
+        v_share = 0.6 if np.any(sim.channels.type == ChannelType.NAV) else 0.5  # spikes
+        ch = max(int((avail - fs) * v_share), lay.px(40))
+        ch2 = max(int(avail - fs) - ch, lay.px(40))
         rows = sim.recorder.rows
         if avail > lay.px(90):
             chart = pygame.Rect(x0, y, x1 - x0, ch - round(fs * 0.6))
-            draw_chart(surf, self.text, lay, chart, rows, [("v_mV", V_LINE, "V")],
-                       "Membrane potential (mV)", floor=None)
+            recent = rows[-chart_rows(lay, chart):]
+            n = sim.spikes if np.any(sim.channels.type == ChannelType.NAV) else 0
+            title = "Membrane potential (mV)" + (f" · {n:,} spike{'' if n == 1 else 's'}"
+                                                 if n else "")
+            draw_chart(surf, self.text, lay, chart, rows, [("v_mV", V_LINE, "V")], title,
+                       floor=None,
+                       include=V_SPIKE_RANGE if spike_in_view(recent, sim.v_mV) else None,
+                       marks=(0.0,), shade=("i_stim_uA_cm2", STIM_SHADE, "stimulus"))
             y += ch
+            chart = pygame.Rect(x0, y, x1 - x0, ch2 - round(fs * 0.6))
             if _has_tracer(row):
-                draw_chart(surf, self.text, lay, chart.move(0, ch), efflux_rate(rows),
+                draw_chart(surf, self.text, lay, chart, efflux_rate(rows),
                            [("efflux_per_ms", TRACER_LINE, "²⁴Na⁺ out")],
                            "²⁴Na⁺ efflux (ions/ms, log scale)", log=True)
             else:
-                draw_chart(surf, self.text, lay, chart.move(0, ch), rows,
+                draw_chart(surf, self.text, lay, chart, rows,
                            [("na_in_mM", NA_RGB, "Na⁺ in"), ("k_out_mM", K_RGB, "K⁺ out")],
-                           "Concentration (mM)")
-            y += ch
+                           "Concentration (mM)", whole=True)
+            y += ch2
         if follow_h:
             self._follow_box(surf, lay, sim, follow, history,
                              pygame.Rect(x0, y, x1 - x0, follow_h - round(fs * 0.4)))
@@ -142,17 +137,21 @@ class Panel:
             y += round(fs * 1.45)
         y += round(fs * 0.3)
         rate = turnover(sim)
+        m = len(sim.pumps)
         lines = [("ATP", f"{row['atp_mM']:.2f} mM"),
                  ("Membrane potential", f"{row['v_mV']:+.1f} mV"),
-                 ("Pump cycles", f"{row['cycles']:,}"),
+                 (f"Pump cycles ({m} pump{'' if m == 1 else 's'})", f"{row['cycles']:,}"),
                  (f"Turnover, last {TURNOVER_MS:g} ms",
-                  f"{rate:.0f} /pump/s" if rate == rate else "–"),
-                 ("Pumps", f"{len(sim.pumps)}")]
+                  f"{rate:.0f} /pump/s" if rate == rate else "–")]
+        self.spike_heights.update(sim.recorder.rows)
+        lines += current_lines(sim, self.spike_heights)
         if _has_tracer(row):
             n = int(row["tracer_efflux"])
             lines.append(("²⁴Na⁺ efflux", f"{n:,} ion{'' if n == 1 else 's'}"))
         for k, v in lines:
             T.blit(surf, k, (x0, y), fs, PANEL_DIM)
+            if T.width(k, fs) + T.width(v, fs, True) + fs > x1 - x0:  # the value below
+                y += round(fs * 1.25)
             T.blit(surf, v, (x1, y), fs, PANEL_FG, True, "topright")
             y += round(fs * 1.4)
         T.blit(surf, "Phase", (x0, y), fs, PANEL_DIM)
@@ -166,27 +165,34 @@ class Panel:
 
     def _key(self, surf, lay: Layout, sim, x0: int, x1: int, y: int) -> int:
         """The colours of the pump states (as in the occupancy bar and the state history)
-        and, when the scenario has pores, of the pores; from ``y`` down, wrapped between
+        and, when the scenario has pores, the pores' colours and, with voltage-gated pores,
+        the shapes of their states (:mod:`render.pores`); from ``y`` down, wrapped between
         ``x0`` and ``x1``. Returns the y below the key."""
         T = self.text
         fs = lay.px(10)
         sw = round(fs * 0.8)
         gap = lay.px(8)
-        items = [(st.color, st.name, False) for st in PUMP_STYLES.values()]
-        if len(sim.channels):
-            kinds = set(int(t) for t in sim.channels.type)
-            items += [(col, name, gated) for code, (col, name, gated) in enumerate(
-                ((NA_RGB, "Na⁺ pore", False), (K_RGB, "K⁺ pore", False),
-                 (NA_RGB, "gated Na⁺", True), (K_RGB, "gated K⁺", True))) if code in kinds]
-        x, lh = x0, round(fs * 1.45)
-        for col, name, outlined in items:
-            w = sw + lay.px(3) + T.width(name, fs)
+        lh = round(fs * 1.45)
+        items = [(sw, lambda box, c=st.color: _swatch(surf, box, c), st.name)
+                 for st in PUMP_STYLES.values()]
+        kinds = set(int(t) for t in sim.channels.type)
+        items += [(sw, lambda box, c=col, g=gated: _swatch(surf, box, c, g), name)
+                  for code, (col, gated, name) in enumerate(KINDS) if code in kinds]
+        shown = [st for st, _ in STATE_NAMES
+                 if st != PoreState.INACTIVATED or ChannelType.NAV in kinds]
+        if kinds & {ChannelType.NAV, ChannelType.KV}:
+            iw = round(sw * 1.9)
+            items += [(iw, lambda box, s=st: draw_pore(surf, box, PORE_ICON, True, s), name)
+                      for st, name in STATE_NAMES if st in shown]
+        x = x0
+        for w_icon, draw, name in items:
+            w = w_icon + lay.px(3) + T.width(name, fs)
             if x > x0 and x + w > x1:
                 x, y = x0, y + lh
-            box = pygame.Rect(x, y + (lh - sw) // 2 - 1, sw, sw)
-            pygame.draw.rect(surf, col, box)
-            pygame.draw.rect(surf, (0, 0, 0) if outlined else EDGE, box, 1)
-            x = T.blit(surf, name, (box.right + lay.px(3), y), fs, PANEL_DIM).right + gap
+            box = pygame.Rect(x + (w_icon - sw) // 4, y + (lh - sw) // 2 - 1,
+                              w_icon - (w_icon - sw) // 4, sw)
+            draw(box)
+            x = T.blit(surf, name, (x + w_icon + lay.px(3), y), fs, PANEL_DIM).right + gap
         return y + lh
 
     @staticmethod
@@ -261,8 +267,11 @@ def efflux_rate(rows: list[dict], bins: int = 40) -> list[dict]:
 
 
 def draw_chart(surf, text: Text, lay: Layout, rect, rows: list[dict], series, title: str,
-               floor: float | None = 0.0, log: bool = False) -> None:
-    """A live line chart of the recent ``rows`` (as many as the plot is px wide).
+               floor: float | None = 0.0, log: bool = False,
+               include: tuple[float, float] | None = None, marks: tuple[float, ...] = (),
+               shade: tuple[str, tuple, str] | None = None, whole: bool = False) -> None:
+    """A live line chart of the recent ``rows`` (as many as the plot is px wide), or of the
+    whole run (``whole``: rows evenly spread from the first to the last, one per px).
 
     Args:
         surf: the surface to draw on.
@@ -274,6 +283,11 @@ def draw_chart(surf, text: Text, lay: Layout, rect, rows: list[dict], series, ti
         title: drawn above the plot.
         floor: the axis never goes below this (0: a count or a concentration); None: free.
         log: a log axis (values <= 0 or NaN are left out).
+        include: (low, high) the axis spans at least (then exactly, when the data lie
+            inside), or None: the data's range.
+        marks: values drawn as a labelled line across the plot when in range (e.g. 0 mV).
+        shade: (column, colour, name): the plot's background shaded where that column is not
+            0 (e.g. while a stimulus is on), named in the title line; None: no shading.
     """
     fs = lay.px(12)
     text.blit(surf, title, (rect.left, rect.top), fs, PANEL_FG, True)
@@ -287,40 +301,97 @@ def draw_chart(surf, text: Text, lay: Layout, rect, rows: list[dict], series, ti
     if plot.h < 10 or plot.w < 20:
         return
     pygame.draw.rect(surf, WHITE, plot)
-    pygame.draw.rect(surf, GRID, plot, 1)
     k = min(len(rows), max(plot.w, 2))
     if k < 2:
+        pygame.draw.rect(surf, GRID, plot, 1)
         return
-    recent = rows[-k:]
+    recent = rows[-k:] if not whole else [rows[i] for i in np.unique(
+        np.linspace(0, len(rows) - 1, k).astype(int))]
     t = np.array([r["time_ms"] for r in recent], float)
+    t0, t1 = t[0], t[-1] if t[-1] > t[0] else t[0] + 1
+    X = plot.left + (t - t0) / (t1 - t0) * (plot.w - 1)
+    if shade is not None:
+        on = np.array([r[shade[0]] != 0 for r in recent])
+        _shade(surf, plot, X, on, shade[1])
+        if on.any():
+            r = text.blit(surf, shade[2], (x, rect.top), fs, _darker(shade[1]), True,
+                          "topright")
+            sw = round(fs * 0.8)
+            box = pygame.Rect(r.left - sw - lay.px(3), r.centery - sw // 2, sw, sw)
+            pygame.draw.rect(surf, shade[1], box)
+            pygame.draw.rect(surf, _darker(shade[1]), box, 1)
+    pygame.draw.rect(surf, GRID, plot, 1)
     ys = [np.array([r[key] for r in recent], float) for key, _, _ in series]
     if log:
         ys = [np.log10(np.where(v > 0, v, np.nan)) for v in ys]
         floor = None
     if all(np.isnan(v).all() for v in ys):
         return
-    lo = min(float(np.nanmin(v)) for v in ys)
-    hi = max(float(np.nanmax(v)) for v in ys)
-    span = hi - lo
-    if span < 1e-9:
-        span = max(abs(hi) * 0.1, 1.0)
-    lo, hi = lo - 0.08 * span, hi + 0.08 * span
-    if floor is not None:
-        lo = max(lo, floor)
-    t0, t1 = t[0], t[-1] if t[-1] > t[0] else t[0] + 1
-    for frac, anchor in ((0.0, "bottomright"), (0.5, "midright"), (1.0, "topright")):
-        val = lo + frac * (hi - lo)
-        yy = plot.bottom - frac * plot.h
-        if 0 < frac < 1:
-            pygame.draw.line(surf, GRID, (plot.left, yy), (plot.right, yy), 1)
-        text.blit(surf, fmt_num(10 ** val if log else val), (plot.left - lay.px(4), yy),
-                  lay.px(10), PANEL_DIM, anchor=anchor)
+    lo, hi = _axis_range(ys, floor, include)
+    _axis_labels(surf, text, lay, plot, lo, hi, log, marks)
     text.blit(surf, fmt_time(t0), (plot.left, plot.bottom + 2), lay.px(10), PANEL_DIM)
     text.blit(surf, fmt_time(t[-1]), (plot.right, plot.bottom + 2), lay.px(10), PANEL_DIM,
               anchor="topright")
-    X = plot.left + (t - t0) / (t1 - t0) * (plot.w - 1)
     for v, (_, col, _) in zip(ys, series):
         Y = plot.bottom - 1 - (v - lo) / (hi - lo) * (plot.h - 2)
         pts = np.stack([X, Y], axis=1)[np.isfinite(v)]
         if len(pts) >= 2:
             pygame.draw.lines(surf, col, False, pts.tolist(), max(1, lay.px(2)))
+
+
+def _darker(color) -> tuple:
+    return tuple(int(c * 0.55) for c in color)
+
+
+def _shade(surf, plot, X: np.ndarray, on: np.ndarray, color) -> None:
+    """Shade the plot's columns from each x in ``X`` (px) to the next where ``on``."""
+    edges = np.append(X, plot.right)
+    for a, b in zip(edges[:-1][on], edges[1:][on]):
+        pygame.draw.rect(surf, color, pygame.Rect(round(a), plot.top + 1,
+                                                  max(1, math.ceil(b - a)), plot.h - 2))
+
+
+def _axis_range(ys: list[np.ndarray], floor: float | None,
+                include: tuple[float, float] | None) -> tuple[float, float]:
+    """The value axis's (low, high) for the series ``ys``: their range with 8 % margins,
+    not below ``floor``, and spanning ``include`` (exactly, if the data lie inside it)."""
+    lo = min(float(np.nanmin(v)) for v in ys)
+    hi = max(float(np.nanmax(v)) for v in ys)
+    if include is not None and include[0] <= lo and hi <= include[1]:
+        return include
+    span = hi - lo
+    if span < 1e-9:
+        span = max(abs(hi) * 0.1, 1.0)
+    lo, hi = lo - 0.08 * span, hi + 0.08 * span
+    if include is not None:
+        lo, hi = min(lo, include[0]), max(hi, include[1])
+    if floor is not None:
+        lo = max(lo, floor)
+    return lo, hi
+
+
+def _axis_labels(surf, text: Text, lay: Layout, plot, lo: float, hi: float, log: bool,
+                 marks: tuple[float, ...]) -> None:
+    """The value axis: labels at the bottom, middle and top, a grid line in the middle, and
+    each of ``marks`` in range as a darker labelled line (the middle label yields to a mark
+    it would touch, and the plot too short for three)."""
+    fs = lay.px(10)
+    ticks = [(0.0, "bottomright"), (0.5, "midright"), (1.0, "topright")]
+    shown = {m: (m - lo) / (hi - lo) for m in marks if lo < m < hi}
+    near = 1.2 * text.font(fs).get_linesize() / plot.h
+    for frac, anchor in ticks:
+        if frac == 0.5 and (near > 0.4 or any(abs(frac - f) < near for f in shown.values())):
+            continue  # no room, or a mark there
+        val = lo + frac * (hi - lo)
+        yy = plot.bottom - frac * plot.h
+        if 0 < frac < 1:
+            pygame.draw.line(surf, GRID, (plot.left, yy), (plot.right, yy), 1)
+        text.blit(surf, fmt_num(10 ** val if log else val), (plot.left - lay.px(4), yy), fs,
+                  PANEL_DIM, anchor=anchor)
+    for m, frac in shown.items():
+        if min(frac, 1 - frac) < near / 2:
+            continue  # on an end label
+        yy = plot.bottom - frac * plot.h
+        pygame.draw.line(surf, EDGE, (plot.left, yy), (plot.right, yy), 1)
+        text.blit(surf, f"{m:g}", (plot.left - lay.px(4), yy), fs,
+                  PANEL_DIM, anchor="midright")

@@ -15,16 +15,13 @@ from particles.state import Ions
 
 from .layout import Layout, Projection
 from .memory import FrameMemory
+from .pores import KINDS, draw_pore, pore_states
 from .pumps import PumpPainter
-from .raster import K_RGB, NA_RGB, IonRaster
+from .raster import IonRaster
 from .style import (BG_INSIDE, BG_INSIDE_ZONE, BG_OUTSIDE, BG_OUTSIDE_ZONE, BG_VOID, BLACK,
-                    CAVITY, HEAD, HEAD_EDGE, TAIL, WHITE, mix)
+                    HEAD, HEAD_EDGE, TAIL, WHITE)
 from .text import Text
 
-#: Channel kinds in the order of their codes (``Channels.type``: Na+ leak, K+ leak,
-#: voltage-gated Na+, voltage-gated K+): (colour, gate). The gate indexes
-#: ``Simulation.gates_open()`` (0: Na+, 1: K+); None for a leak pore, always open.
-CHANNEL_STYLES = ((NA_RGB, None), (K_RGB, None), (NA_RGB, 0), (K_RGB, 1))
 LIPID_TAIL = (205, 180, 130)
 INSIDE_TEXT = (120, 70, 10)
 OUTSIDE_TEXT = (0, 70, 120)
@@ -184,25 +181,21 @@ class WorldView:
 
     @staticmethod
     def _channels(surf, lay: Layout, sim, proj: Projection) -> None:
-        """Each pore across the band in its ion's colour; a voltage-gated pore outlined, its
-        pore dark while the gate is shut."""
+        """Each pore across the band in its ion's colour, a voltage-gated one outlined and
+        drawn open, closed or inactivated (:mod:`render.pores`)."""
         ch = sim.channels
         if len(ch) == 0:
             return
-        gates = sim.gates_open()
+        states = pore_states(ch)
         band_l, band_r = proj.band
         half = ch.half_um * proj.scale
-        for y_um, t in zip(ch.y, ch.type):
-            col, gate = CHANNEL_STYLES[int(t)]
-            is_open = gate is None or gates[gate]
+        line = max(1, round(lay.u))
+        for y_um, t, st in zip(ch.y, ch.type, states):
+            col, gated, _ = KINDS[int(t)]
             cy = proj.pump_y(y_um)
             rect = pygame.Rect(round(band_l) - 1, round(cy - half), round(band_r - band_l) + 2,
                                max(2, round(2 * half)))
-            pygame.draw.rect(surf, mix(col, WHITE, 0.35), rect)
-            pore = rect.inflate(-rect.w * 0.15, -rect.h * 0.55)
-            pygame.draw.rect(surf, CAVITY if is_open else mix(col, BLACK, 0.3), pore)
-            if gate is not None:
-                pygame.draw.rect(surf, BLACK, rect, max(1, round(lay.u)))
+            draw_pore(surf, rect, col, gated, int(st), line)
 
     def _plan_labels(self, lay: Layout, sim, proj: Projection) -> list[tuple]:
         """Where INSIDE / OUTSIDE go, at the top of each side (shortened or smaller to fit,

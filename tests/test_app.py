@@ -382,3 +382,67 @@ def test_help_shows_the_scenarios_things_to_try(app):
     drawn = [t for _, _, layer, t in app.scene.text.drawn if layer == "help"]
     assert "Things to try" in drawn
     assert any(t.startswith("• Click a pump") for t in drawn)
+
+
+# ---------------------------------------------------------------- stimulus and spikes
+
+@pytest.fixture
+def excitable(tmp_path):
+    a = App(load_scenario("recovery"), seed=1, size=(960, 540), out_dir=tmp_path)
+    yield a
+    a.close()
+
+
+def test_a_key_and_the_button_stimulate(excitable, monkeypatch):
+    from render.app import BUTTONS, HELP
+    calls = []
+    real = excitable.sim.apply_event
+    monkeypatch.setattr(excitable.sim, "apply_event",
+                        lambda action, **p: calls.append(action) or real(action, **p))
+    key(pygame.K_a)
+    frames(excitable, 1)
+    assert calls == ["stimulate"] and excitable.scene.message.startswith("Stimulus: ")
+    label, rect, _, enabled = next(b for b in excitable.ui.buttons if b[0] == "Stimulate")
+    assert enabled
+    pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=rect.center, button=1))
+    frames(excitable, 1)
+    assert calls == ["stimulate", "stimulate"]
+    words = " ".join(d for _, d in HELP) + " ".join(lab for row in BUTTONS for lab, _ in row)
+    assert "Fire" not in words and "fire" not in words and "AP" not in words
+
+
+def test_stimulus_is_refused_without_gated_channels_or_under_clamp():
+    from particles import Simulation
+    from render.messages import refusal
+    assert refusal(Simulation(load_scenario("pump-cycle"), seed=1), "stimulate").startswith(
+        "This scenario has no voltage-gated channels")
+    clamped = Simulation(load_scenario("recovery", overrides={"membrane.clamp": True}), seed=1)
+    assert refusal(clamped, "stimulate") == ("The voltage clamp holds V, so a stimulus cannot "
+                                             "move it.")
+    assert refusal(Simulation(load_scenario("recovery"), seed=1), "stimulate") is None
+
+
+def test_playback_slows_around_a_spike_and_the_label_says_so(excitable, monkeypatch):
+    """recovery plays 10 ms/s at ×1; while V is above −50 mV it plays SPIKE_MS_PER_S, for
+    SPIKE_HOLD_MS after, and the speed label says so; then back to 10 ms/s."""
+    from render.app import FPS, SPIKE_HOLD_MS, SPIKE_MS_PER_S
+    a = excitable
+    sim = a.sim
+    normal = sim.scenario.values["render.ms_per_second"]
+    assert normal > SPIKE_MS_PER_S
+    frames(a, 1)
+    assert not a.slowed() and "slowed" not in a.scene.speed_label
+    monkeypatch.setattr(type(sim), "v_mV", property(lambda s: -20.0))
+    frames(a, 1)
+    assert a.slowed() and a.target_rate() == SPIKE_MS_PER_S
+    assert a.steps_per_frame() == pytest.approx(SPIKE_MS_PER_S / (FPS * sim.dt_ms))
+    assert "slowed for the spike" in a.scene.speed_label
+    a.do("faster")
+    assert a.target_rate() == 2 * SPIKE_MS_PER_S  # the speed factor still applies
+    a.do("slower")
+    monkeypatch.setattr(type(sim), "v_mV", property(lambda s: -70.0))
+    assert a.slowed()  # held
+    sim.run(SPIKE_HOLD_MS * 1.01)
+    frames(a, 1)
+    assert not a.slowed() and a.target_rate() == normal
+    assert "slowed" not in a.scene.speed_label

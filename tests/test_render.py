@@ -111,7 +111,8 @@ def _known_sim(n_pumps=7, seed=3):
         {"time_ms": float(ti), "na_in_mM": 12.0 - 0.2 * ti, "na_out_mM": 145.0,
          "k_in_mM": 140.0 + 0.1 * ti, "k_out_mM": 5.0 * np.exp(-ti / 3), "atp_mM": 2.5,
          "v_mV": -70.0 + 2.0 * np.sin(ti), "cycles": int(14 * ti), "tracer_in": 20,
-         "tracer_efflux": 0, "na_in": 0, "k_out": 0} for ti in t]
+         "tracer_efflux": 0, "na_in": 0, "k_out": 0, "spikes": 0, "i_stim_uA_cm2": 0.0}
+        for ti in t]
     sim.step_index = int(round(10.0 / sim.dt_ms))
     return sim
 

@@ -55,7 +55,8 @@ def test_text_fits_and_does_not_overlap(app, size):
     app.do("help")
 
 
-@pytest.mark.parametrize("name", ["ouabain", "hodgkin-keynes", "pump-cycle"])
+@pytest.mark.parametrize("name", ["ouabain", "hodgkin-keynes", "pump-cycle",
+                                  "action-potentials"])
 def test_small_video_frames_fit(name):
     """A 640x360 GIF (the README's size): legend, top bar and labels still fit."""
     from render.scene import Scene
@@ -76,3 +77,44 @@ def test_title_card_fits(size):
     sc.draw(sim)
     assert problems(sc.text.drawn, "card") == []
     assert any(lay == "card" for _, _, lay, _ in sc.text.drawn)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_spike_texts_fit(size):
+    """action-potentials in the middle of a spike (the slowed speed label, the V chart at
+    −90…+50 mV with its 0 mV line and the stimulus) and after it (Na⁺ per spike, the pump's
+    share): every string inside its area, none overlapping."""
+    a = App(load_scenario("action-potentials"), seed=1, size=size)
+    try:
+        a.frames = 10 ** 6
+        a.do("stimulate")
+        for _ in range(4000):
+            if a.sim.v_mV > 0:
+                break
+            a.sim.step(1)
+        assert a.sim.v_mV > 0
+        a.paused = True
+        a.frame()
+        drawn = [t for _, _, _, t in a.scene.text.drawn]
+        assert "slowed for the spike" in a.scene.speed_label and "0" in drawn
+        assert problems(a.scene.text.drawn) == []
+        a.sim.run(10.0)
+        a.frame()
+        drawn = [t for _, _, _, t in a.scene.text.drawn]
+        assert any("ions/spike" in t and "C·ΔV/e" in t for t in drawn)
+        assert any("% of outward" in t for t in drawn)
+        assert problems(a.scene.text.drawn) == []
+    finally:
+        a.close()
+
+
+@pytest.mark.parametrize("size", [(640, 360), (960, 540)])
+def test_legend_keys_the_pores_without_a_panel(size):
+    """Frames without the panel (videos): the legend bar gives the gated pores' states."""
+    from render.scene import Scene
+    sim = Simulation(load_scenario("action-potentials"), seed=1)
+    sc = Scene(size, fps=15, panel=False)
+    sc.draw(sim)
+    drawn = [t for _, _, _, t in sc.text.drawn]
+    assert {"pore:", "open", "closed", "inactivated"} <= set(drawn)
+    assert problems(sc.text.drawn) == []

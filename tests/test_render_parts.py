@@ -154,7 +154,7 @@ def test_renderer_uses_only_public_members_of_the_simulation():
 def test_turnover_counts_the_last_5_ms_only():
     """Pumps that cycled at 100 /pump/s and then stopped (blocked) show 0 once 5 ms have
     passed, whatever the run's mean."""
-    from render.panel import turnover
+    from render.readouts import turnover
     sim = Simulation(load_scenario("pump-cycle"), seed=1)
     m = len(sim.pumps)
     t = np.arange(0.0, 20.01, 0.25)
@@ -174,3 +174,154 @@ def test_efflux_rate_bins_the_run_and_leaves_out_empty_bins():
     assert len(out) == 8
     assert [r["efflux_per_ms"] for r in out[:4]] == pytest.approx([4.0] * 4)  # 2 per 0.5 ms
     assert all(np.isnan(r["efflux_per_ms"]) for r in out[4:])
+
+
+# ---------------------------------------------------------------- pores and the V chart
+
+def test_pore_states_follow_the_gating_codes():
+    """Nav: inactivated while h = 0 (codes 0..3), open only in m3h1, else closed; Kv: open
+    only in n4; leak pores always open."""
+    from particles.channels import Channels
+    from particles.layout import KV_OPEN, NAV_OPEN, ChannelType
+    from render.pores import PoreState, pore_states
+    nav = [int(ChannelType.NAV)] * 8
+    kv = [int(ChannelType.KV)] * 5
+    leak = [int(ChannelType.NA_LEAK), int(ChannelType.K_LEAK)]
+    types = np.array(nav + kv + leak, np.int8)
+    gate = np.array(list(range(8)) + list(range(5)) + [0, 0], np.int8)
+    ch = Channels(np.zeros(len(types)), types, np.zeros(0, np.int32), 0.01, np.zeros(4), gate)
+    want = ([PoreState.INACTIVATED] * 4 + [PoreState.CLOSED] * 3 + [PoreState.OPEN]
+            + [PoreState.CLOSED] * 4 + [PoreState.OPEN] + [PoreState.OPEN] * 2)
+    assert list(pore_states(ch)) == want
+    assert gate[7] == NAV_OPEN and gate[8 + 4] == KV_OPEN
+
+
+def _pore_picture(state, color):
+    from render.pores import draw_pore
+    buf, surf = _surface((60, 40))
+    buf[:] = 255
+    draw_pore(surf, pygame.Rect(20, 12, 24, 16), color, True, state, 1)
+    grey = buf.astype(float) @ np.array([0.299, 0.587, 0.114])  # luminance only
+    return grey < 100  # the dark parts: gate, ball, outline
+
+
+def test_pore_states_differ_in_shape_not_only_colour():
+    """Seen in grey (no colour vision), open, closed and inactivated pores of the same
+    colour differ in many pixels, in both ion colours."""
+    from render.pores import PoreState
+    from render.raster import K_RGB, NA_RGB
+    for color in (NA_RGB, K_RGB):
+        pics = [_pore_picture(s, color) for s in PoreState]
+        for i in range(3):
+            for j in range(i + 1, 3):
+                assert np.count_nonzero(pics[i] != pics[j]) >= 40, (color, i, j)
+    inact = _pore_picture(PoreState.INACTIVATED, NA_RGB)
+    assert inact[:, :20].any()  # the ball sits in the cytoplasmic mouth, left of the pore
+
+
+def test_world_view_draws_each_pore_in_its_state():
+    """A scenario with gated pores: the same pore drawn open, closed and inactivated gives
+    three different pictures at its place, and nothing changes elsewhere."""
+    from particles.layout import NAV_OPEN, ChannelType
+    s = Simulation(load_scenario("recovery"), seed=1)
+    ch = s.channels
+    nav = np.flatnonzero(ch.type == ChannelType.NAV)
+    assert nav.size
+    lay = Layout.for_size((1280, 720), panel=False)
+    proj = Projection.of(lay, View(), s.geometry)
+    pics = []
+    for code in (NAV_OPEN, NAV_OPEN - 1, 0):  # open, closed (m2h1), inactivated (m0h0)
+        gate = np.full(len(ch), 0, np.int8)
+        gate[ch.type == ChannelType.KV] = 0
+        gate[nav] = code
+        ch.gate[:] = gate
+        buf, surf = _surface(lay.size)
+        WorldView(Text()).draw(buf, surf, lay, s, proj, FrameMemory(), fps=30, follow=-1)
+        pics.append(buf.copy())
+    cy = round(proj.pump_y(float(ch.y[nav[0]])))
+    x0, x1 = (round(x) for x in proj.band)
+    near = slice(cy - 12, cy + 13), slice(x0 - 15, x1 + 5)
+    for i in range(3):
+        for j in range(i + 1, 3):
+            assert (pics[i][near] != pics[j][near]).any(axis=2).sum() >= 10, (i, j)
+    diff = (pics[0] != pics[2]).any(axis=2)
+    diff[near] = False
+    far = diff.copy()
+    for k in nav:  # the other Nav pores change too; nothing else does
+        y = round(proj.pump_y(float(ch.y[k])))
+        far[max(0, y - 12):y + 13, x0 - 15:x1 + 5] = False
+    assert not far.any()
+
+
+def test_key_shows_the_pore_states_only_with_gated_pores():
+    from render.pores import STATE_NAMES
+    names = [n for _, n in STATE_NAMES]
+    for name, has in (("pump-cycle", False), ("recovery", True)):
+        s = Simulation(load_scenario(name), seed=1)
+        lay = Layout.for_size((1280, 720))
+        buf, surf = _surface(lay.size)
+        text = Text()
+        Panel(text).draw(surf, lay, s, follow=-1, history=[])
+        drawn = [t for _, _, _, t in text.drawn]
+        assert all((n in drawn) == has for n in names), (name, drawn)
+
+
+def test_v_axis_spans_the_spike_range_around_a_spike():
+    from render.panel import V_SPIKE_RANGE, _axis_range
+    from render.readouts import spike_in_view
+    rest = [{"spikes": 2, "v_mV": -70.0}, {"spikes": 2, "v_mV": -66.0}]
+    assert not spike_in_view(rest, -66.0)
+    assert spike_in_view(rest, -30.0)                       # depolarised now
+    spiked = rest + [{"spikes": 3, "v_mV": -72.0}]
+    assert spike_in_view(spiked, -72.0)                     # a spike inside the window
+    v = np.array([-72.0, 35.0, -80.0])
+    assert _axis_range([v], None, V_SPIKE_RANGE) == V_SPIKE_RANGE
+    lo, hi = _axis_range([np.array([-95.0, 60.0])], None, V_SPIKE_RANGE)
+    assert lo < -95 and hi > 60                             # data beyond it: all shown
+    lo, hi = _axis_range([np.array([-70.0, -66.0])], None, None)
+    assert -71 < lo < -70 and -66 < hi < -65                # at rest: the data's range
+
+
+def test_v_chart_draws_the_0_mV_line_and_the_stimulus():
+    from render.panel import STIM_SHADE, draw_chart
+    lay = Layout.for_size((1280, 720))
+    buf, surf = _surface((400, 200))
+    rows = [{"time_ms": 0.05 * i, "v_mV": -70.0 + 100.0 * (20 <= i < 30),
+             "i_stim_uA_cm2": 40.0 * (10 <= i < 20), "spikes": int(i >= 25)}
+            for i in range(100)]
+    text = Text()
+    draw_chart(surf, text, lay, pygame.Rect(0, 0, 400, 200), rows, [("v_mV", (0, 0, 0), "V")],
+               "Membrane potential (mV)", floor=None, include=(-90.0, 50.0), marks=(0.0,),
+               shade=("i_stim_uA_cm2", STIM_SHADE, "stimulus"))
+    drawn = [t for _, _, _, t in text.drawn]
+    assert "0" in drawn and "stimulus" in drawn and "-90.0" in drawn and "50.0" in drawn
+    assert (buf == STIM_SHADE).all(axis=2).sum() > 100
+
+
+def test_spike_heights_and_the_sodium_entry_ratio():
+    """Heights are measured from the foot (lowest V in the 3 ms before the crossing) to the
+    peak (highest in the 1.5 ms after), once the peak's window is recorded; the ratio is the
+    Na⁺ per spike over C·A·ΔV/e for the patch's area."""
+    from particles.physics import patch_area_um2
+    from render.readouts import SpikeHeights, na_entry_ratio
+    rows = []
+    for i in range(200):  # 0.1 ms rows: two spikes of 110 and 120 mV from -75 and -80 mV
+        t = 0.1 * i
+        v = -75.0 if t < 8 else -80.0
+        v = 35.0 if 5.0 <= t < 5.3 else (40.0 if 15.0 <= t < 15.3 else v)
+        rows.append({"time_ms": t, "v_mV": v, "spikes": int(t >= 5.0) + int(t >= 15.0)})
+    h = SpikeHeights()
+    h.update(rows[:55])
+    assert h.heights == []                      # the first peak's window is not complete
+    h.update(rows[:100])
+    assert h.heights == [pytest.approx(110.0)]
+    h.update(rows)
+    assert h.heights == [pytest.approx(110.0), pytest.approx(120.0)]
+    h.update(rows[:10])                          # a new run: starts again
+    assert h.heights == []
+    s = Simulation(load_scenario("action-potentials"), seed=1)
+    assert np.isnan(na_entry_ratio(s, 115.0))    # no spike yet
+    area = patch_area_um2(s.scenario.values, len(s.pumps))
+    least = 1e-14 * area * 0.115 / 1.602176634e-19
+    s.na_per_spike = lambda: 3.0 * least
+    assert na_entry_ratio(s, 115.0) == pytest.approx(3.0)
