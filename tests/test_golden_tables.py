@@ -18,13 +18,13 @@ DATA = Path(__file__).parent / "data"
 GOLDEN = {
     "pump-cycle": "67c3082611d03451039bdb69c78e506019dd99fcb03b1678546b4b7f67cf9cf0",
     "resting": "ef3855ef2010483bdec4b4b91a7dac67caa5ba771ef776c8f359d388c3fce70c",
-    "recovery": "d7f6b926dda472bc72fe4bcb41fc466ca0689f576b0d645037a72d161e244989",
+    "recovery": "9eeffafc3541bf5a5938c6c9f95fe1b04528b5359f48f68fcf73f8a38e218765",
     "hodgkin-keynes": "6484398844e6b0adc2114c2f84168c3c72c1da35ceff28f035b7d7e2ac97b010",
     "ouabain": "2507c31ff2a987e5918889cb9c928f2a6665b31520fcd01dd817b066dbc84ace",
     "energetics": "0d4d175b22581c07eaad490bc24b7ff5c74c74eb47248834f8ab16f0744d88bc",
     "saturation": "e45ef6e4b27cdc91eeea56bfebd5fd5d399a31a0b9137468a5adb16d33f90c19",
     str(DATA / "all-events.toml"): "1267d6f0073abff35672c29e2edc03b882a014c0273811189dc6e87a13543ec6",
-    "action-potentials": "9a29100d84e076d403644e04463ba038b19453bc437d55ccee1bfe7853cc9c93",
+    "action-potentials": "215d6fedd8728adffc4fb34252a77ed1844de1866bc8c8a7c11b531a165a10f2",
 }
 
 
