@@ -198,6 +198,7 @@ class Workspace:
     def __init__(self, root: Path):
         self.root = root
         self.done: dict[str, dict[str, Path]] = {}  # example id -> documented path -> real
+        self.dirs = 0  # directories made (a producer may run while its reader's is open)
 
     def producer(self, ex: Example, path: str) -> Example:
         """The example that writes ``path``: the same path on the same page first."""
@@ -223,7 +224,8 @@ class Workspace:
             return self.done[ex.id]
         from particles.cli import main
 
-        d = self.root / f"ex{len(self.done)}"
+        self.dirs += 1
+        d = self.root / f"ex{self.dirs}"
         d.mkdir()
         made: dict[str, Path] = {}
         for argv in _argvs(ex.text):

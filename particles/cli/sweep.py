@@ -33,7 +33,10 @@ def add_parser(sub) -> None:
         "    --replicates 4 --out out/grid.parquet --scheduler tcp://10.0.0.5:8786",
         "ionpump sweep --resume out/sat-na.parquet    # run only the runs it lacks",
         "ionpump sweep saturation --vary ions.k.outside_mM=0,1,5,20 --out out/k.parquet \\",
-        "    --scheduler-file ~/scheduler.json          # a cluster started on SLURM/PBS"))
+        "    --scheduler-file ~/scheduler.json          # a cluster started on SLURM/PBS",
+        "ionpump sweep energetics --set atp.initial_mM=0.3 --set atp.adp_mM=0.3 \\",
+        "    --set atp.pi_mM=8 --vary membrane.clamp_mV=-160,-80,0,40 --replicates 3 \\",
+        "    --duration 36 --out out/iv.parquet          # the pump's I-V (ionpump plot)"))
     sp.add_argument("scenario", nargs="?", metavar="SCENARIO",
                     help="built-in name (see `ionpump scenarios`) or path to a .toml "
                     "(not with --resume)")
