@@ -14,15 +14,12 @@ from __future__ import annotations
 
 from typing import Mapping
 
-import matplotlib
+import matplotlib.pyplot as plt  # the backend is chosen by particles.plotting, imported first
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")  # headless, as particles.plotting (which imports this module)
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from particles import reports, stats  # noqa: E402
-from particles.palette import CYCLES_RGB, NA_RGB, V_RGB, hex_colour  # noqa: E402
+from particles import reports, stats
+from particles.palette import CYCLES_RGB, NA_RGB, V_RGB, hex_colour
 
 IV_KEY = "membrane.clamp_mV"
 """The varied key that makes a sweep an I-V curve."""
