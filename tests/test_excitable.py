@@ -139,7 +139,7 @@ def _sd_over_5ms(df, t0, t1):
     return float(np.mean([g.v_mV.std() for _, g in part.groupby(k) if len(g) > 3]))
 
 
-@pytest.mark.parametrize("name,t0,t1", [("resting", 5.0, 20.0),
+@pytest.mark.parametrize("name,t0,t1", [("resting", 2.0, 12.0),
                                         ("action-potentials", 0.0, 10.0)])
 def test_potential_at_rest_fluctuates_less_than_a_millivolt(name, t0, t1):
     sc = load_scenario(name, overrides={"time.duration_ms": t1, "time.sample_ms": 0.1})
