@@ -24,7 +24,7 @@ GOLDEN = {
     "energetics": "0d4d175b22581c07eaad490bc24b7ff5c74c74eb47248834f8ab16f0744d88bc",
     "saturation": "e45ef6e4b27cdc91eeea56bfebd5fd5d399a31a0b9137468a5adb16d33f90c19",
     str(DATA / "all-events.toml"): "1267d6f0073abff35672c29e2edc03b882a014c0273811189dc6e87a13543ec6",
-    "action-potentials": "215d6fedd8728adffc4fb34252a77ed1844de1866bc8c8a7c11b531a165a10f2",
+    "action-potentials": "9b6b3d6114c8dd0d61daa2655b41a7f10e2cedce622aeb5a470fb72859d20a19",
 }
 
 
