@@ -5,7 +5,7 @@ from __future__ import annotations
 from numba import njit
 
 from ..jit import JIT
-from ..layout import (C_ATP_USED, C_BATH_ADDED, C_CHANNEL, C_CHARGE_OUT, C_DIALYSIS,
+from ..layout import (CH_KV, CH_NAV, C_ATP_USED, C_BATH_ADDED, C_CHANNEL, C_CHARGE_OUT, C_DIALYSIS,
                       C_PI_RELEASED,
                       C_TRACER_EFFLUX, CHP_CROSSINGS, CHP_TRACER_OUT, ENV_BATH_ON,
                       ENV_DIALYSIS_ON, ENV_V, INSIDE, N_CHP, N_SPECIES, OUTSIDE, OUTWARD,
@@ -84,7 +84,10 @@ def _advance(nsteps, step0, seed, ions, pumps, channels, par, env, bath_target, 
     bath reservoir ran short in the last of them (the caller grows it and goes on).
     """
     pop = par[PAR_POP] > 0.0
-    gated = pop or channels.y.shape[0] > 0
+    gated = pop  # HH rates are needed by the population or by gated pores of the patch
+    for t in channels.type:
+        if t == CH_NAV or t == CH_KV:
+            gated = True
     recount = int(par[PAR_RECOUNT_EVERY])
     for s in range(nsteps):
         step = step0 + s
