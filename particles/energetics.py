@@ -137,15 +137,25 @@ def cycle_rates(v: dict, rate: np.ndarray, v_mV: float, na_in: float, na_out: fl
     return [(n, float(f), float(b)) for n, (f, b) in zip(CYCLE_STEP_NAMES, pairs)]
 
 
+def steady_state(q: np.ndarray) -> np.ndarray:
+    """Steady-state probabilities ``(S,)`` of a Markov chain with rates ``q (S, S)`` (1/ms,
+    from state i to j): the null vector of its generator with Σp = 1 (least squares on the
+    stacked, full-rank system: exact for an irreducible chain; unreachable states get 0)."""
+    gen = q.T - np.diag(q.sum(axis=1))
+    a = np.vstack([gen, np.ones(len(q))])
+    b = np.zeros(len(q) + 1)
+    b[-1] = 1.0
+    p, *_ = np.linalg.lstsq(a, b, rcond=None)
+    p = np.clip(p, 0.0, None)
+    return p / p.sum()
+
+
 def ring_turnover(steps: list[tuple[str, float, float]]) -> float:
     """Net cycles per ms of one pump in the well-mixed steady state of its cycle: the exact
     solution of the master equation of a ring of N states (step j leads from state j to
-    j+1 mod N at ``k+_j`` and back at ``k-_j``).
-
-    The generator Q (``Q[i, j]`` the rate from state j to i, columns summing to zero) has a
-    one-dimensional null space, the steady probabilities p (with Σp = 1, solved by least
-    squares on the stacked, full-rank system); the turnover is the net flux
-    ``p_j k+_j − p_{j+1} k-_j``, the same through every step. Positive: forward.
+    j+1 mod N at ``k+_j`` and back at ``k-_j``): the steady probabilities p of
+    :func:`steady_state`, and the net flux ``p_j k+_j − p_{j+1} k-_j``, the same through
+    every step. Positive: forward.
 
     Args:
         steps: ``[(name, k_forward, k_backward)]`` (1/ms), e.g. :func:`cycle_rates`.
@@ -155,12 +165,7 @@ def ring_turnover(steps: list[tuple[str, float, float]]) -> float:
     j = np.arange(n)
     nxt = (j + 1) % n
     q = np.zeros((n, n))
-    np.add.at(q, (nxt, j), k[:, 0])
-    np.add.at(q, (j, j), -k[:, 0])
-    np.add.at(q, (j, nxt), k[:, 1])
-    np.add.at(q, (nxt, nxt), -k[:, 1])
-    a = np.vstack([q, np.ones(n)])
-    b = np.zeros(n + 1)
-    b[-1] = 1.0
-    p, *_ = np.linalg.lstsq(a, b, rcond=None)
+    np.add.at(q, (j, nxt), k[:, 0])
+    np.add.at(q, (nxt, j), k[:, 1])
+    p = steady_state(q)
     return float(p[0] * k[0, 0] - p[1 % n] * k[0, 1])

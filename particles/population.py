@@ -11,22 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from .energetics import steady_state
 from .gating import equilibrium_counts
 from .layout import ENV_POP, ENV_V, N_RING, POP_KV, POP_NAV, POP_PUMP
 from .kernels import pump_rates, ring_matrix
 from .physics import population_scale
-
-
-def steady_state(q: np.ndarray) -> np.ndarray:
-    """Steady-state probabilities ``(S,)`` of a Markov chain with rates ``q (S, S)`` (1/ms,
-    from state i to j): the null vector of its generator with Σp = 1 (least squares, exact
-    for an irreducible chain; states that cannot be reached get 0)."""
-    gen = q.T - np.diag(q.sum(axis=1))
-    a = np.vstack([gen, np.ones(len(q))])
-    b = np.zeros(len(q) + 1)
-    b[-1] = 1.0
-    p, *_ = np.linalg.lstsq(a, b, rcond=None)
-    return np.clip(p, 0.0, None) / np.clip(p, 0.0, None).sum()
 
 
 def fill(env: np.ndarray, par: np.ndarray, values: dict, n_pumps: int) -> None:
