@@ -13,8 +13,7 @@ import math
 
 import numpy as np
 
-from .layout import (R_DEPHOS, R_DEPHOS_B, R_K_OFF_OUT, R_K_REL_IN, R_NA_OFF_IN, R_NAREL, R_OCC,
-                     R_OCC_B, R_PHOS, R_PHOS_B, R_RET, R_RET_B)
+from .layout import ENV_CONC, INSIDE, OUTSIDE, K, NA
 
 GAS_CONSTANT = 8.314462618e-3
 """R (kJ/(mol·K))."""
@@ -109,32 +108,34 @@ CYCLE_STEP_NAMES = (["Na+ binds inside"] * 3 + ["phosphorylation", "E1P -> E2P"]
                        "K+ released inside"])
 
 
-def cycle_rates(v: dict, rate: np.ndarray, v_mV: float, na_in: float, na_out: float,
-                k_in: float, k_out: float) -> list[tuple[str, float, float]]:
-    """Mean-field rates (1/ms) of the 14 steps around the cycle, forward and backward.
+def cycle_rates(par: np.ndarray, env: np.ndarray, rate: np.ndarray, na_in: float,
+                na_out: float, k_in: float, k_out: float) -> list[tuple[str, float, float]]:
+    """Mean-field rates (1/ms) of the 14 steps around the cycle, forward and backward: the
+    rates the rest of the membrane's pumps run on (:func:`particles.kernels.ring_matrix`).
 
     Binding steps are ``k_on·c`` (the agents' capture rate of an open face at bulk
     concentration ``c`` mM) against ``k_off``; first-order steps come from ``rate`` (the
-    kernel's ``R_*`` rates now, with ATP, ADP, Pi and V applied). The congener path and
-    ouabain are not part of the cycle.
+    kernel's ``R_*`` rates, with ATP, ADP, Pi and the V of ``env`` applied). The congener
+    path and ouabain are not part of the cycle.
+
+    Args:
+        par, env: the kernel's parameter and environment vectors (``env`` is not changed).
+        rate: ``(N_RATE,)`` from :func:`particles.kernels.pump_rates` at ``par``, ``env``.
+        na_in, na_out, k_in, k_out: free concentrations (mM).
 
     Returns:
         ``[(name, k_forward, k_backward)]`` in the order of :data:`CYCLE_STEP_NAMES`.
     """
-    vt = thermal_voltage_mV(v["membrane.temperature_C"])
-    z_na = (1.0 - v["pumps.occlusion_charge"]) / 3.0
-    kon_na = v["pumps.kon_na_per_mM_ms"]
-    kon_k = v["pumps.kon_k_per_mM_ms"]
-    # release k·exp(+z u/2) against rebinding (k/K_D)·exp(−z u/2)·c
-    rebind = rate[R_NAREL] / v["pumps.kd_na_out_mM"] * math.exp(-z_na * v_mV / vt)
-    kon_k_in = v["pumps.k_k_release_per_ms"] / v["pumps.kd_k_in_mM"]
-    pairs = ([(kon_na * na_in, rate[R_NA_OFF_IN])] * 3
-             + [(rate[R_PHOS], rate[R_PHOS_B]), (rate[R_OCC], rate[R_OCC_B])]
-             + [(rate[R_NAREL], rebind * na_out)] * 3
-             + [(kon_k * k_out, rate[R_K_OFF_OUT])] * 2
-             + [(rate[R_DEPHOS], rate[R_DEPHOS_B]), (rate[R_RET], rate[R_RET_B])]
-             + [(rate[R_K_REL_IN], kon_k_in * k_in)] * 2)
-    return [(n, float(f), float(b)) for n, (f, b) in zip(CYCLE_STEP_NAMES, pairs)]
+    from .kernels import ring_matrix
+
+    at = env.copy()
+    for conc, s, side in ((na_in, NA, INSIDE), (na_out, NA, OUTSIDE), (k_in, K, INSIDE),
+                          (k_out, K, OUTSIDE)):
+        at[ENV_CONC + 2 * s + side] = conc
+    q = ring_matrix(par, at, rate)
+    n = len(CYCLE_STEP_NAMES)
+    return [(name, float(q[j, (j + 1) % n]), float(q[(j + 1) % n, j]))
+            for j, name in enumerate(CYCLE_STEP_NAMES)]
 
 
 def steady_state(q: np.ndarray) -> np.ndarray:

@@ -495,8 +495,7 @@ class Simulation:
              "na_out": self.concentration_mM(Species.NA, Side.OUTSIDE),
              "k_in": self.concentration_mM(Species.K, Side.INSIDE),
              "k_out": self.concentration_mM(Species.K, Side.OUTSIDE), **conc}
-        return cycle_rates(self.scenario.values, kn.pump_rates(self.par, self.env),
-                           self.v_mV, **c)
+        return cycle_rates(self.par, self.env, kn.pump_rates(self.par, self.env), **c)
 
     def cycle_steps(self) -> list[tuple[str, float]]:
         """Every step of one forward cycle with its forward mean-field rate now (1/ms), in

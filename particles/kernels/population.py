@@ -51,8 +51,8 @@ _INDEX_NAV, _INDEX_KV, _INDEX_RING = 0, 1 << 12, 2 << 12
 def _ring_step(par, env, rate, j):
     """Forward and backward rate (1/ms) of step ``j`` of the pump cycle now: binding steps
     ``k_on·c`` (the population's concentrations ``ENV_CONC``) against ``k_off``, the rest
-    from ``rate`` (``R_*``, with ATP, ADP, Pi and V applied). The same rates as
-    :func:`particles.energetics.cycle_rates`."""
+    from ``rate`` (``R_*``, with ATP, ADP, Pi and V applied); also what
+    :func:`particles.energetics.cycle_rates` reports."""
     na_in = env[ENV_CONC + 2 * NA + INSIDE]
     na_out = env[ENV_CONC + 2 * NA + OUTSIDE]
     k_in = env[ENV_CONC + 2 * K + INSIDE]
