@@ -288,11 +288,15 @@ class Simulation:
                 self.env[ENV_CONC + 2 * sp + Side.OUTSIDE] = c_bath
 
     def set_poisoned(self, poisoned: bool) -> None:
-        """Start (True) or stop (False) a metabolic poison: ATP production stops while on."""
+        """Start (True) or stop (False) a metabolic poison: ATP production stops while on.
+        The scenario value ``atp.poisoned`` follows, so a later ``set`` keeps it."""
+        self.scenario.values["atp.poisoned"] = bool(poisoned)
         self.env[ENV_POISONED] = float(poisoned)
 
     def set_ouabain(self, mM: float) -> None:
-        """Set the ouabain concentration in the bath (mM; 0 washes it out)."""
+        """Set the ouabain concentration in the bath (mM; 0 washes it out). The scenario value
+        ``ouabain.concentration_mM`` follows, so a later ``set`` keeps it."""
+        self.scenario.values["ouabain.concentration_mM"] = float(mM)
         self.env[ENV_OUABAIN] = float(mM)
 
     def stimulate(self, amplitude_uA_per_cm2: float | None = None,

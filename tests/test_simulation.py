@@ -91,6 +91,20 @@ def test_set_value_refuses_keys_fixed_for_the_run_and_bad_values():
     assert sim.par[layout.PAR_K_PHOS] == 2 * before[layout.PAR_K_PHOS]
 
 
+def test_a_set_event_keeps_the_poison_and_ouabain_of_earlier_events():
+    """Poison and ouabain given as events stay in force when a later ``set`` changes another
+    value (they used to be reset to the scenario file's values)."""
+    sim = _cell()
+    sim.apply_event("poison")
+    sim.apply_event("ouabain", mM=2e-3)
+    sim.set_value("pumps.k_phos_per_ms", 2 * sim.scenario["pumps.k_phos_per_ms"])
+    assert sim.env[layout.ENV_POISONED] == 1.0
+    assert sim.env[layout.ENV_OUABAIN] == 2e-3
+    sim.apply_event("washout")
+    sim.set_value("pumps.k_phos_per_ms", sim.scenario["pumps.k_phos_per_ms"] / 2)
+    assert sim.env[layout.ENV_POISONED] == 0.0 and sim.env[layout.ENV_OUABAIN] == 0.0
+
+
 def test_exchanges_take_names_or_codes_and_refuse_others():
     sim = _cell()
     n_in = sim.counts()["na_in"]
