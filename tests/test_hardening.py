@@ -265,6 +265,34 @@ def test_signal_while_importing_exits_130_in_one_line(tmp_path, sig):
     assert err.strip() == "ionpump: interrupted"
 
 
+@pytest.mark.parametrize("signalled", [True, False])
+def test_an_interrupt_that_an_import_turns_into_another_error_is_still_130(
+        monkeypatch, capsys, signalled):
+    """numba's extension modules turn a KeyboardInterrupt during their import into
+    ImportError ("numba._devicearray failed to import"): after a signal that is exit 130 in
+    one line; without one the ImportError is a real error and propagates."""
+    import time
+
+    import particles.cli as cli_main
+
+    def importing(argv):  # noqa: ARG001  an extension module's import, as numba's
+        try:
+            if signalled:
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(5)
+        except KeyboardInterrupt:
+            pass
+        raise ImportError("numba._devicearray failed to import")
+
+    monkeypatch.setattr(cli_main, "_command", importing)
+    if not signalled:
+        with pytest.raises(ImportError):
+            cli_main.main(["run"])
+        return
+    assert cli_main.main(["run"]) == 130
+    assert capsys.readouterr().err.strip() == "ionpump: interrupted"
+
+
 def test_sigterm_right_after_the_results_are_written(tmp_path):
     proc = start(*RUN, "--duration", 0.5, "--out", "r.csv", cwd=tmp_path)
     wait_for(lambda: (tmp_path / "r.csv.meta.json").exists(), proc)

@@ -55,11 +55,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with signals.interrupt_raises():
             return _command(argv)
+    except Exception:  # noqa: BLE001  a KeyboardInterrupt that an import turned into another
+        if not signals.received():
+            raise
+        return _interrupted()
     except KeyboardInterrupt:
-        output = sys.modules.get("particles.output")  # not imported yet: nothing to undo
-        if output is not None:
-            output.remove_created_dirs()
-        return signals.interrupted()
+        return _interrupted()
+
+
+def _interrupted() -> int:
+    """Undo what the interrupted command created; one line; 130."""
+    output = sys.modules.get("particles.output")  # not imported yet: nothing to undo
+    if output is not None:
+        output.remove_created_dirs()
+    return signals.interrupted()
 
 
 def _command(argv: Sequence[str] | None) -> int:

@@ -16,6 +16,7 @@ import sys
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 EXIT_INTERRUPTED = 130
+_received = False  # a signal raised KeyboardInterrupt in this process (see received())
 
 
 def interrupted() -> int:
@@ -50,12 +51,28 @@ def hold() -> None:
         signal.signal(sig, signal.SIG_IGN)
 
 
+def received() -> bool:
+    """True once a signal has raised KeyboardInterrupt (:func:`interrupt_raises`). An
+    extension module being imported turns that KeyboardInterrupt into an ImportError
+    (numba's do), so the exception alone does not say that the user stopped the command."""
+    return _received
+
+
+def _raise(signum, frame):  # noqa: ARG001
+    global _received
+    _received = True
+    raise KeyboardInterrupt
+
+
 @contextlib.contextmanager
 def interrupt_raises():
     """SIGINT and SIGTERM raise KeyboardInterrupt inside the block (the handlers in force
-    before come back after it). A no-op outside the main thread."""
+    before come back after it); :func:`received` remembers it. A no-op outside the main
+    thread."""
+    global _received
+    _received = False
     try:
-        old = {sig: signal.signal(sig, signal.default_int_handler) for sig in SIGNALS}
+        old = {sig: signal.signal(sig, _raise) for sig in SIGNALS}
     except ValueError:  # not the main thread: signals are not ours to handle
         yield
         return
