@@ -31,12 +31,14 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(VENV)/bin/ionpump watch --headless-fallback
 
-# The whole test suite, slow statistical tests included (well under 15 min on 2 cores).
+# The whole test suite, slow statistical tests included, in parallel worker processes
+# (pytest-xdist: one per core, at most 4; test_examples.py's examples stay on one worker).
 test: $(STAMP)
 	-command -v Xvfb >/dev/null 2>&1 || (command -v apt-get >/dev/null 2>&1 && \
 	  (apt-get install -y -qq xvfb >/dev/null 2>&1 || \
 	   (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq xvfb >/dev/null 2>&1)) || true)
-	SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy $(PY) -m pytest -q tests
+	SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy $(PY) -m pytest -q -n auto --maxprocesses 4 \
+	  --dist loadgroup tests
 
 bench: $(STAMP)
 	$(VENV)/bin/ionpump bench

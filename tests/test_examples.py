@@ -21,6 +21,10 @@ from pathlib import Path
 
 import pytest
 
+# One worker runs this file under pytest-xdist: examples reuse the files earlier ones made and
+# share one local Dask cluster.
+pytestmark = pytest.mark.xdist_group("examples")
+
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 
