@@ -158,6 +158,42 @@ def test_unknown_output_extension(tmp_path, out, expected):
     assert line.startswith(expected), line
 
 
+@pytest.mark.parametrize("args,expected", [
+    (("sweep", "saturation", "--vary", "ions.na.inside_mM=5,20", "--workers", "0"),
+     "command line: --workers: must be >= 1, got 0"),
+    (("sweep", "saturation", "--vary", "ions.na.inside_mM=5,20", "--workers", "2",
+      "--scheduler", "tcp://10.0.0.5:8786"), "command line: --workers: a Dask cluster's"),
+    (("run", "saturation", "--workers", "2"), "command line: --workers: is for --replicates"),
+    (("run", "saturation", "--workers", "two"), "command line: ionpump run: argument "
+                                                 "--workers: invalid int value"),
+])
+def test_bad_workers(tmp_path, args, expected):
+    line = error_line(run_cli(*args, "--out", "r.parquet", cwd=tmp_path))
+    assert line.startswith(expected), line
+    assert not (tmp_path / "r.parquet").exists()
+
+
+def test_workers_reach_the_sweep(monkeypatch, tmp_path):
+    """``--workers N`` is the number of local worker processes the sweep starts."""
+    from particles import sweep
+    from particles.cli import main
+
+    seen = {}
+
+    def fake_run_sweep(*args, n_workers=None, **kwargs):
+        seen["n_workers"] = n_workers
+        raise sweep.SweepError("stopped here")
+
+    monkeypatch.setattr(sweep, "run_sweep", fake_run_sweep)
+    monkeypatch.chdir(tmp_path)
+    assert main(["sweep", "saturation", "--vary", "ions.na.inside_mM=5,20", "--workers", "3",
+                 "--out", "r.parquet", "--quiet"]) == 1
+    assert seen == {"n_workers": 3}
+    assert main(["run", "saturation", "--replicates", "2", "--workers", "1", "--out",
+                 "r.parquet", "--quiet"]) == 1
+    assert seen == {"n_workers": 1}
+
+
 def test_unknown_checkpoint_extension(tmp_path):
     line = error_line(run_cli("run", "resting", "--out", "r.csv", "--checkpoint", "c.pkl",
                               cwd=tmp_path))

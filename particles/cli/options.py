@@ -32,6 +32,24 @@ def add_common(sp: argparse.ArgumentParser, scenario_required: bool = True) -> N
                     help="override a scenario key, e.g. --set ions.k.outside_mM=0 (repeatable)")
 
 
+def add_workers(sp: argparse.ArgumentParser) -> None:
+    """Add ``--workers N``: local worker processes of a sweep or of ``--replicates``."""
+    sp.add_argument("--workers", type=int, metavar="N",
+                    help="worker processes on this machine (default: one per core; at most "
+                    "one per run)")
+
+
+def workers(value: int | None, scheduler: str | None = None) -> int | None:
+    """``--workers``: None (one per core) or a count >= 1; refused beside a cluster, whose
+    workers are its own."""
+    if value is None:
+        return None
+    if scheduler:
+        raise UsageError("--workers", "a Dask cluster's workers are its own; --workers is "
+                         "for worker processes on this machine")
+    return at_least_one("--workers", value)
+
+
 def examples(*lines: str) -> dict:
     """Keyword arguments for ``add_parser`` that print ``lines`` under "examples:" in --help."""
     return {"epilog": "examples:\n" + "\n".join("  " + line for line in lines),

@@ -1,6 +1,7 @@
 """``ionpump run``: a headless run to a results table, with checkpoints, resume and replicates.
 
-Exit status 0 done, 130 interrupted after the results so far (and a checkpoint, when asked
+Exit status 0 done, 1 a replicate of ``--replicates`` failed after its retries (one line;
+nothing written), 130 interrupted after the results so far (and a checkpoint, when asked
 for) were written; bad input raises a :class:`~particles.config.ScenarioError` (exit 2).
 """
 
@@ -42,6 +43,7 @@ def add_parser(sub) -> None:
                     help="simulated time in ms (default: the scenario's time.duration_ms)")
     sp.add_argument("--replicates", type=int, default=1, metavar="R",
                     help="independent runs with seeds SEED..SEED+R-1")
+    options.add_workers(sp)
     sp.add_argument("--force", action="store_true", help="overwrite an existing output file")
     sp.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     sp.set_defaults(func=cmd_run)
@@ -67,6 +69,9 @@ def cmd_run(args) -> int:
     seed = options.seed(args.seed)
     duration = args.duration if args.duration is not None else sc.values["time.duration_ms"]
     options.at_least_one("--replicates", args.replicates)
+    n_workers = options.workers(args.workers)
+    if n_workers is not None and args.replicates == 1:
+        raise UsageError("--workers", "is for --replicates R (R > 1): one run is one process")
     steps = duration / sc.values["time.dt_ms"]
     if steps < 0.5 or steps > 2**53:
         raise UsageError("--duration", f"{duration:g} ms is {steps:.3g} steps of dt = "
@@ -78,7 +83,7 @@ def cmd_run(args) -> int:
         if out is None:
             raise UsageError("--out", "--replicates needs an output file (.csv or .parquet)")
         with sigterm_as_interrupt():  # the sweep then writes the completed replicates
-            return _run_replicates(args, out, sc, seed, duration)
+            return _run_replicates(args, out, sc, seed, duration, n_workers)
     t0 = time.perf_counter()
     scenario_dict = sc.to_dict()  # before protocol `set` events change the values
     with Interrupt() as stop:  # from here on a signal stops at a step boundary
@@ -259,19 +264,23 @@ def _own_partial_results(out: str, src: str) -> bool:
         os.path.basename(ck) == os.path.basename(src)
 
 
-def _run_replicates(args, out, sc, seed: int, duration: float) -> int:
+def _run_replicates(args, out, sc, seed: int, duration: float,
+                    n_workers: int | None) -> int:
     """`run --replicates R`: R seeds in local worker processes, one tidy table, mean/sd/CI."""
     from ..output import write_results
     from ..reports import format_summary, summarize_replicates
-    from ..sweep import SweepInterrupted, run_sweep, sweep_meta
+    from ..sweep import SweepError, SweepInterrupted, run_sweep, sweep_meta
 
     t0 = time.perf_counter()
     interrupted = False
     try:
         df = run_sweep(sc.to_dict(), {}, args.replicates, seed, duration, {}, None,
-                       progress=options.is_tty() and not args.quiet)
+                       progress=options.is_tty() and not args.quiet, n_workers=n_workers)
     except SweepInterrupted as e:
         df, interrupted = e.table, True
+    except SweepError as e:  # a replicate failed after its retries: one line, nothing written
+        print(f"ionpump: error: {e}", file=sys.stderr)
+        return 1
     write_results(df, out, {**sweep_meta(df), "scenario": sc.to_dict(), "seed": seed,
                             "replicates": args.replicates, "duration_ms": duration,
                             "interrupted": interrupted, "wall_s": time.perf_counter() - t0,

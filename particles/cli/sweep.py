@@ -36,7 +36,9 @@ def add_parser(sub) -> None:
         "    --scheduler-file ~/scheduler.json          # a cluster started on SLURM/PBS",
         "ionpump sweep energetics --set atp.initial_mM=0.3 --set atp.adp_mM=0.3 \\",
         "    --set atp.pi_mM=8 --vary membrane.clamp_mV=-160,-80,0,40 --replicates 3 \\",
-        "    --duration 36 --out out/iv.parquet          # the pump's I-V (ionpump plot)"))
+        "    --duration 36 --out out/iv.parquet          # the pump's I-V (ionpump plot)",
+        "ionpump sweep saturation --vary ions.na.inside_mM=5,20 --workers 1 \\",
+        "    --duration 3 --out out/one-core.parquet      # leave the other cores free"))
     sp.add_argument("scenario", nargs="?", metavar="SCENARIO",
                     help="built-in name (see `ionpump scenarios`) or path to a .toml "
                     "(not with --resume)")
@@ -58,6 +60,7 @@ def add_parser(sub) -> None:
                     "machine, one per core)")
     sp.add_argument("--scheduler-file", metavar="FILE",
                     help="existing Dask scheduler's file (dask scheduler --scheduler-file)")
+    options.add_workers(sp)
     sp.add_argument("--force", action="store_true", help="overwrite an existing output file")
     sp.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     sp.set_defaults(func=cmd_sweep)
@@ -97,6 +100,7 @@ def cmd_sweep(args) -> int:
         raise UsageError("--scheduler-file", "give --scheduler or --scheduler-file, not both")
     if args.scheduler_file and not os.path.isfile(args.scheduler_file):
         raise UsageError("--scheduler-file", f"no such file: {args.scheduler_file}")
+    n_workers = options.workers(args.workers, args.scheduler or args.scheduler_file)
     plan = _resumed(args) if args.resume else _planned(args)
     same_file = args.resume is not None and args.out is None
     out = check_output(args.out or args.resume, TABLE_SUFFIXES, args.force or same_file)
@@ -106,7 +110,7 @@ def cmd_sweep(args) -> int:
             df = run_sweep(plan["scenario"], plan["vary"], plan["replicates"], plan["seed"],
                            plan["duration"], plan["overrides"], args.scheduler,
                            progress=not args.quiet, scheduler_file=args.scheduler_file,
-                           resume=plan["resume"])
+                           resume=plan["resume"], n_workers=n_workers)
     except SweepInterrupted as e:
         df, status = e.table, 130
     except SweepError as e:
