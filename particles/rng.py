@@ -2,9 +2,11 @@
 
 Normal deviates use the ziggurat method (Marsaglia & Tsang 2000, J. Stat. Softw. 5(8)) with
 128 layers; the layer index and the magnitude come from separate bits (avoiding the
-correlation Doornik 2005 found in the original), and the rare slow path (about 1.2 % of
+correlation Doornik 2005 found in the original), and the rare slow path (about 2.7 % of
 draws) takes further bits from ``draw(tail_key, index)`` with its own counter, so it stays a
-pure function of (seed, step, ion) too.
+pure function of (seed, step, ion) too. :func:`normal_block` makes the pairs of a block of
+entries at once, bit for bit those of :func:`normal_pair` (the move uses it: its fast path
+vectorises).
 
 Every random number the simulation draws is ``hash(key(seed, stream, step) + (index + 1) · γ)``
 with the SplitMix64 finaliser (Steele, Lea & Flood 2014) and γ the 64-bit golden ratio, so

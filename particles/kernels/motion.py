@@ -1,11 +1,13 @@
 """The move: Brownian steps, reflection, capture proposals and their acceptance, channel
 passage.
 
-Every free ion takes one Gaussian step (parallel over chunks of :data:`CHUNK` ions). An ion
-that reaches a membrane face where an open pump face is proposes a capture (accepted after
-the move, serially, by :func:`_accept`) and is reflected like any other for now; an ion
-that hits an open channel pore of its species passes through it (it changes side at once;
-crossings are counted per chunk and reduced in chunk order by the step).
+Every free ion takes one Gaussian step (parallel over chunks of :data:`CHUNK` ions; within a
+chunk, blocks of :data:`BLOCK` ions pass through three loops: normal deviates, the moves
+that stay in a compartment, then the ions that reached a membrane face, in index order). An
+ion that reaches a membrane face where an open pump face is proposes a capture (accepted
+after the move, serially, by :func:`_accept`) and is reflected like any other for now; an
+ion that hits an open channel pore of its species passes through it (it changes side at
+once; crossings are counted per chunk and reduced in chunk order by the step).
 Each ion reads only shared state and writes only itself and its chunk's row and proposal
 slots, so results do not depend on the thread count.
 """
