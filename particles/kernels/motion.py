@@ -18,13 +18,13 @@ import numpy as np
 from numba import njit, prange
 
 from ..jit import JIT, JIT_PARALLEL
-from ..layout import (CH_KV, CH_NAV, KV_OPEN, NAV_OPEN, C_CHARGE_OUT, C_K_CAPTURED, C_K_IN, C_NA_CAPTURED, C_NA_OUT,
-                      C_TRACER_EFFLUX, CHP_GROUP_STRIDE, CHP_TRACER_IN, CHP_TRACER_OUT,
-                      E1_3NA, E2P_2K, INSIDE, INWARD, K, K_SITES, NA, NA_SITES, OUTSIDE, OUTWARD,
-                      P_STICK_K_INNER, P_STICK_K_OUTER, P_STICK_NA_INNER, P_STICK_NA_OUTER,
-                      PAR_CH_HALF, R_STICK_REBIND,
-                      PAR_FACE_HALF, PAR_HEIGHT, PAR_P_STICK, PAR_SIGMA, PAR_SITE_DX, PAR_SITE_DY,
-                      PAR_WIDTH, PAR_X_IN, PAR_X_MEM, PAR_X_OUT, RESERVOIR, STREAM_CHANNEL,
+from ..layout import (C_CHARGE_OUT, C_K_CAPTURED, C_K_IN, C_NA_CAPTURED, C_NA_OUT,
+                      C_TRACER_EFFLUX, CH_KV, CH_NAV, CHP_GROUP_STRIDE, CHP_TRACER_IN,
+                      CHP_TRACER_OUT, E1_3NA, E2P_2K, INSIDE, INWARD, K, K_SITES, KV_OPEN, NA,
+                      NA_SITES, NAV_OPEN, OUTSIDE, OUTWARD, P_STICK_K_INNER, P_STICK_K_OUTER,
+                      P_STICK_NA_INNER, P_STICK_NA_OUTER, PAR_CH_HALF, PAR_FACE_HALF,
+                      PAR_HEIGHT, PAR_P_STICK, PAR_SIGMA, PAR_SITE_DX, PAR_SITE_DY, PAR_WIDTH,
+                      PAR_X_IN, PAR_X_MEM, PAR_X_OUT, R_STICK_REBIND, RESERVOIR, STREAM_CHANNEL,
                       STREAM_MOVE, STREAM_MOVE_TAIL, STREAM_STICK)
 from ..rng import draw, normal_block, step_key, uniforms
 from .pumps import _open_inner, _open_outer, _open_rebind
@@ -157,10 +157,10 @@ def _face_hit(i, s, face, yc, kstick, kchan, pumps, channels, par, scratch):
 def _move_chunk(c, keys, ions, pumps, channels, par, scratch):
     """Move the free ions of chunk ``c`` (see :func:`_move`); return its proposal count.
 
-    Block by block of :data:`BLOCK` ions: the normal deviates (:func:`~particles.rng.normal_block`),
-    then the moves that stay within a compartment (:func:`_free_moves`, a loop the compiler
-    vectorises), then, in index order, the ions that reached a membrane face
-    (:func:`_face_move`). Channel crossings of this chunk are counted in row ``c`` of
+    Block by block of :data:`BLOCK` ions: the normal deviates
+    (:func:`~particles.rng.normal_block`), then the moves that stay within a compartment
+    (:func:`_free_moves`, a loop the compiler vectorises), then, in index order, the ions
+    that reached a membrane face (:func:`_face_move`). Channel crossings of this chunk are counted in row ``c`` of
     ``ch_part`` (only this chunk writes it; the ion itself is the only other thing
     written)."""
     kmove, ktail, kstick, kchan = keys
