@@ -39,6 +39,29 @@ def test_rng_matches_reference_and_is_normal():
     assert abs(np.corrcoef(z[:-1:2], z[1::2])[0, 1]) < 4 / np.sqrt(n / 2)
 
 
+def test_normal_block_equals_normal_pair_bit_for_bit():
+    """The move's blocked generator (vectorised fast path, then the slow path of the flagged
+    deviates) gives exactly the deviates of normal_pair entry by entry, slow paths
+    included, from any first entry."""
+    from numba import njit
+
+    @njit
+    def both(i0, n, seed):
+        k = rng.step_key(seed, layout.STREAM_MOVE, 3)
+        kt = rng.step_key(seed, layout.STREAM_MOVE_TAIL, 3)
+        z1, z2, slow = np.empty(n), np.empty(n), np.empty(n, np.uint8)
+        rng.normal_block(k, kt, i0, i0 + n, z1, z2, slow)
+        ref = np.empty((n, 2))
+        for i in range(i0, i0 + n):
+            ref[i - i0, 0], ref[i - i0, 1] = rng.normal_pair(rng.draw(k, i), kt, i)
+        return z1, z2, ref, slow
+
+    z1, z2, ref, slow = both(12_345, 20_000, 2)
+    assert np.array_equal(z1, ref[:, 0]) and np.array_equal(z2, ref[:, 1])
+    assert np.count_nonzero(slow & 1) > 100 and np.count_nonzero(slow & 2) > 100
+    assert np.count_nonzero(np.abs(ref) > rng.ZIG_R) > 0, "tail deviates should be included"
+
+
 def test_move_kernel_equals_numpy_reference(make_sim):
     sim = make_sim("pump-cycle", overrides={"pumps.kon_na_per_mM_ms": 20.0,
                                             "pumps.kon_k_per_mM_ms": 20.0,

@@ -1,33 +1,40 @@
 """The move: Brownian steps, reflection, capture proposals and their acceptance, channel
 passage.
 
-Every free ion takes one Gaussian step (parallel over chunks of :data:`CHUNK` ions). An ion
-that reaches a membrane face where an open pump face is proposes a capture (accepted after
-the move, serially, by :func:`_accept`) and is reflected like any other for now; an ion
-that hits an open channel pore of its species passes through it (it changes side at once;
-crossings are counted per chunk and reduced in chunk order by the step).
+Every free ion takes one Gaussian step (parallel over chunks of :data:`CHUNK` ions; within a
+chunk, blocks of :data:`BLOCK` ions pass through three loops: normal deviates, the moves
+that stay in a compartment, then the ions that reached a membrane face, in index order). An
+ion that reaches a membrane face where an open pump face is proposes a capture (accepted
+after the move, serially, by :func:`_accept`) and is reflected like any other for now; an
+ion that hits an open channel pore of its species passes through it (it changes side at
+once; crossings are counted per chunk and reduced in chunk order by the step).
 Each ion reads only shared state and writes only itself and its chunk's row and proposal
 slots, so results do not depend on the thread count.
 """
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit, prange
 
 from ..jit import JIT, JIT_PARALLEL
-from ..layout import (CH_KV, CH_NAV, KV_OPEN, NAV_OPEN, C_CHARGE_OUT, C_K_CAPTURED, C_K_IN, C_NA_CAPTURED, C_NA_OUT,
-                      C_TRACER_EFFLUX, CHP_GROUP_STRIDE, CHP_TRACER_IN, CHP_TRACER_OUT,
-                      E1_3NA, E2P_2K, INSIDE, INWARD, K_SITES, NA, NA_SITES, OUTSIDE, OUTWARD,
-                      P_STICK_K_INNER, P_STICK_K_OUTER, P_STICK_NA_INNER, P_STICK_NA_OUTER,
-                      PAR_CH_HALF, R_STICK_REBIND,
-                      PAR_FACE_HALF, PAR_HEIGHT, PAR_P_STICK, PAR_SIGMA, PAR_SITE_DX, PAR_SITE_DY,
-                      PAR_WIDTH, PAR_X_IN, PAR_X_MEM, PAR_X_OUT, RESERVOIR, STREAM_CHANNEL,
+from ..layout import (C_CHARGE_OUT, C_K_CAPTURED, C_K_IN, C_NA_CAPTURED, C_NA_OUT,
+                      C_TRACER_EFFLUX, CH_KV, CH_NAV, CHP_GROUP_STRIDE, CHP_TRACER_IN,
+                      CHP_TRACER_OUT, E1_3NA, E2P_2K, INSIDE, INWARD, K, K_SITES, KV_OPEN, NA,
+                      NA_SITES, NAV_OPEN, OUTSIDE, OUTWARD, P_STICK_K_INNER, P_STICK_K_OUTER,
+                      P_STICK_NA_INNER, P_STICK_NA_OUTER, PAR_CH_HALF, PAR_FACE_HALF,
+                      PAR_HEIGHT, PAR_P_STICK, PAR_SIGMA, PAR_SITE_DX, PAR_SITE_DY, PAR_WIDTH,
+                      PAR_X_IN, PAR_X_MEM, PAR_X_OUT, R_STICK_REBIND, RESERVOIR, STREAM_CHANNEL,
                       STREAM_MOVE, STREAM_MOVE_TAIL, STREAM_STICK)
-from ..rng import draw, normal_pair, step_key, uniforms
+from ..rng import draw, normal_block, step_key, uniforms
 from .pumps import _open_inner, _open_outer, _open_rebind
 
 CHUNK = 4096
 """Ions per chunk of the parallel move; proposals are collected per chunk."""
+
+BLOCK = 512
+"""Ions per block of the move's passes (normal deviates, free moves, face hits): the block's
+deviates and end points stay in the first-level cache."""
 
 PARALLEL_MIN_CHUNKS = 16
 """Below this many chunks (65 536 ions) the move runs on one thread: the per-step cost of
@@ -150,58 +157,99 @@ def _face_hit(i, s, face, yc, kstick, kchan, pumps, channels, par, scratch):
 def _move_chunk(c, keys, ions, pumps, channels, par, scratch):
     """Move the free ions of chunk ``c`` (see :func:`_move`); return its proposal count.
 
-    Channel crossings of this chunk are counted in row ``c`` of ``ch_part`` (only this
-    chunk writes it; the ion itself is the only other thing written)."""
-    x, y, species, side, bound, tracer = ions
+    Block by block of :data:`BLOCK` ions: the normal deviates
+    (:func:`~particles.rng.normal_block`), then the moves that stay within a compartment
+    (:func:`_free_moves`, a loop the compiler vectorises), then, in index order, the ions
+    that reached a membrane face (:func:`_face_move`). Channel crossings of this chunk are counted in row ``c`` of
+    ``ch_part`` (only this chunk writes it; the ion itself is the only other thing
+    written)."""
     kmove, ktail, kstick, kchan = keys
-    width, height = par[PAR_WIDTH], par[PAR_HEIGHT]
-    x_in, x_out = par[PAR_X_IN], par[PAR_X_OUT]
-    prop_ion, prop_pump, ch_part = scratch.prop_ion, scratch.prop_pump, scratch.ch_part
+    ch_part = scratch.ch_part
     start = c * CHUNK
-    stop = min(x.shape[0], start + CHUNK)
+    stop = min(ions.x.shape[0], start + CHUNK)
+    xn = np.empty(BLOCK)
+    yn = np.empty(BLOCK)
+    flag = np.empty(BLOCK, np.uint8)
     cnt = 0
     for j in range(ch_part.shape[1]):
         ch_part[c, j] = 0
-    for i in range(start, stop):
-        if bound[i] or side[i] == RESERVOIR:
-            continue
-        s = species[i]
-        z1, z2 = normal_pair(draw(kmove, i), ktail, i)
-        x0 = x[i]
-        y0 = y[i]
-        xn = x0 + par[PAR_SIGMA + s] * z1
-        yn = y0 + par[PAR_SIGMA + s] * z2
-        face = side[i]
-        q = -1
-        if face == INSIDE:
-            if xn < 0.0:
-                xn = -xn
-            hit = xn >= x_in
-            x_face = x_in
-        else:
-            if xn > width:
-                xn = 2.0 * width - xn
-            hit = xn <= x_out
-            x_face = x_out
-        if hit:  # where along the membrane?
-            yc = y0 + (yn - y0) * (x_face - x0) / (xn - x0)
-            p, q = _face_hit(i, s, face, yc, kstick, kchan, pumps, channels, par, scratch)
-            if p >= 0:
-                prop_ion[start + cnt] = i
-                prop_pump[start + cnt] = p
-                cnt += 1
-        if q >= 0:  # through the pore: the rest of the step continues on the other side
-            xn = _through_pore(face, xn, x_in, x_out, width)
-            direction = OUTWARD if face == INSIDE else INWARD
-            side[i] = OUTSIDE if face == INSIDE else INSIDE
-            ch_part[c, (channels.type[q] >> 1) * CHP_GROUP_STRIDE + s * 2 + direction] += 1
-            if tracer[i]:
-                ch_part[c, CHP_TRACER_OUT if face == INSIDE else CHP_TRACER_IN] += 1
-        elif hit:
-            xn = _reflect(face, xn, x_in, x_out, width)
-        x[i] = xn
-        y[i] = _reflect_y(yn, height)
+    for b0 in range(start, stop, BLOCK):
+        b1 = min(stop, b0 + BLOCK)
+        normal_block(kmove, ktail, b0, b1, xn, yn, flag)
+        _free_moves(b0, b1, ions, par, xn, yn, flag)
+        for i in range(b0, b1):
+            if flag[i - b0]:
+                p = _face_move(i, c, xn[i - b0], yn[i - b0], kstick, kchan, ions, pumps,
+                               channels, par, scratch)
+                if p >= 0:
+                    scratch.prop_ion[start + cnt] = i
+                    scratch.prop_pump[start + cnt] = p
+                    cnt += 1
     return cnt
+
+
+@njit(**JIT)
+def _free_moves(i0, i1, ions, par, xn, yn, hit):
+    """Brownian steps of ions ``i0 <= i < i1`` from the normal deviates in ``xn``, ``yn``
+    (entry ``i - i0``), reflected at the box walls. An ion whose step stays in its
+    compartment is moved; one that reaches its membrane face is left in place, flagged in
+    ``hit`` (uint8) with its reflected-at-the-walls end point in ``xn``, ``yn`` (µm), for
+    :func:`_face_move`. Bound ions and ions in the reservoir do not move. Selects, no
+    branches, and indices from 0 over slices: the compiler vectorises the loop."""
+    width, height = par[PAR_WIDTH], par[PAR_HEIGHT]
+    x_in, x_out = par[PAR_X_IN], par[PAR_X_OUT]
+    sigma_na, sigma_k = par[PAR_SIGMA + NA], par[PAR_SIGMA + K]
+    x, y = ions.x[i0:i1], ions.y[i0:i1]
+    species, side, bound = ions.species[i0:i1], ions.side[i0:i1], ions.bound[i0:i1]
+    for j in range(i1 - i0):
+        sd = side[j]
+        free = not bound[j] and sd != RESERVOIR
+        sigma = sigma_na if species[j] == NA else sigma_k
+        x0 = x[j]
+        y0 = y[j]
+        a = x0 + sigma * xn[j]
+        b = y0 + sigma * yn[j]
+        inside = sd == INSIDE
+        a = -a if inside and a < 0.0 else a
+        a = 2.0 * width - a if not inside and a > width else a
+        h = free and (a >= x_in if inside else a <= x_out)
+        stay = free and not h
+        xn[j] = a
+        yn[j] = b
+        hit[j] = h
+        x[j] = a if stay else x0
+        y[j] = _reflect_y(b, height) if stay else y0
+
+
+@njit(**JIT)
+def _face_move(i, c, xn, yn, kstick, kchan, ions, pumps, channels, par, scratch):
+    """Finish the step of ion ``i`` (chunk ``c``), whose step from its place ends at
+    ``(xn, yn)`` (µm, reflected at the box walls) beyond its membrane face: a capture
+    proposal at the pump face it crosses (returned: a pump index, plus the pump count for a
+    congener on the K+ sites; or -1) and reflection, or passage through an open pore (the
+    rest of the step continues on the other side; counted in row ``c`` of ``ch_part``)."""
+    x, y, species, side, bound, tracer = ions
+    width, height = par[PAR_WIDTH], par[PAR_HEIGHT]
+    x_in, x_out = par[PAR_X_IN], par[PAR_X_OUT]
+    s = species[i]
+    face = side[i]
+    x0 = x[i]
+    y0 = y[i]
+    x_face = x_in if face == INSIDE else x_out
+    yc = y0 + (yn - y0) * (x_face - x0) / (xn - x0)  # where along the membrane
+    p, q = _face_hit(i, s, face, yc, kstick, kchan, pumps, channels, par, scratch)
+    if q >= 0:  # through the pore: the rest of the step continues on the other side
+        xn = _through_pore(face, xn, x_in, x_out, width)
+        direction = OUTWARD if face == INSIDE else INWARD
+        side[i] = OUTSIDE if face == INSIDE else INSIDE
+        scratch.ch_part[c, (channels.type[q] >> 1) * CHP_GROUP_STRIDE + s * 2 + direction] += 1
+        if tracer[i]:
+            scratch.ch_part[c, CHP_TRACER_OUT if face == INSIDE else CHP_TRACER_IN] += 1
+    else:
+        xn = _reflect(face, xn, x_in, x_out, width)
+    x[i] = xn
+    y[i] = _reflect_y(yn, height)
+    return p
 
 
 @njit(**JIT)
@@ -240,14 +288,9 @@ def _reflect(face, xn, x_in, x_out, width):
 
 @njit(**JIT)
 def _reflect_y(yn, height):
-    """y (µm) reflected at the box's top and bottom walls."""
-    if yn < 0.0:
-        yn = -yn
-    elif yn > height:
-        yn = 2.0 * height - yn
-    if yn < 0.0 or yn > height:
-        yn = 0.5 * height
-    return yn
+    """y (µm) reflected at the box's top and bottom walls (selects: vectorisable)."""
+    yn = -yn if yn < 0.0 else (2.0 * height - yn if yn > height else yn)
+    return 0.5 * height if yn < 0.0 or yn > height else yn
 
 
 @njit(**JIT_PARALLEL)
