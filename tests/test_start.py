@@ -10,8 +10,9 @@ from particles.checkpoint import load_checkpoint, save_checkpoint
 from particles.config import ScenarioError
 from particles.layout import (C_CYCLES_FWD, INSIDE, K, N_RING, NA, NA_SITES, OUTSIDE,
                               RING_STATES)
-from particles.start import RING_AGENT_STATES, steady_occupancy
 from particles.simulation import warmup_seed
+from particles.start import RING_AGENT_STATES, fill_steady, steady_occupancy
+from particles.state import Ions, Pumps
 
 #: Scenarios whose lesson starts at rest.
 AT_REST = ["resting", "ouabain", "hodgkin-keynes", "recovery", "action-potentials"]
@@ -122,3 +123,12 @@ def test_pumps_are_busy_at_t0_and_cycles_show_in_the_first_second(name):
     for sim in sims:
         sim.run(mps)
         assert sim.counters[C_CYCLES_FWD] >= 1, (name, sim.seed, expected)
+
+
+def test_too_few_free_ions_for_the_pumps_is_a_one_line_error():
+    sim = Simulation(load_scenario("ouabain", overrides={"time.warmup_ms": 0.0}), seed=1)
+    ions = Ions.empty(3)
+    ions.species[:], ions.side[:] = NA, INSIDE
+    with pytest.raises(ScenarioError, match=r"^x\.toml: pumps\.start_steady: the pumps would "
+                       r"hold \d+ (Na|K)\+ but the (inside|outside) has \d+$"):
+        fill_steady(Pumps.evenly_spaced(40, 2.0), ions, sim.par, sim.env, 1, "x.toml")
