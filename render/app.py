@@ -16,6 +16,7 @@ import sys
 import time
 from pathlib import Path
 
+import numba
 import numpy as np
 import pygame
 
@@ -141,7 +142,7 @@ class App:
         self._rate_samples: list[tuple[float, float]] = []
         self._slow_until_ms = -1.0   # playback slowed for a spike until this time (ms)
         self._was_slowed = False
-        self.stepper = Stepper()
+        self.stepper = Stepper(numba.get_num_threads())  # the caller's count, per thread
         self.new_sim()
 
     # ------------------------------------------------------------------ state

@@ -21,10 +21,15 @@ class Stepper:
     Use :meth:`start` after taking a frozen view (``sim.frozen()``), draw the view, then
     :meth:`wait` before touching the simulation again; an exception in the job is raised by
     :meth:`wait`.
+
+    Args:
+        threads: numba threads for the kernels the jobs call (numba's count is per calling
+            thread); None: numba's default. Results do not depend on it.
     """
 
-    def __init__(self):
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ionpump-steps")
+    def __init__(self, threads: int | None = None):
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ionpump-steps",
+                                        initializer=_set_threads, initargs=(threads,))
         self._job = None
 
     def start(self, fn: Callable[..., Any], *args) -> None:
@@ -50,3 +55,10 @@ class Stepper:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _set_threads(threads: int | None) -> None:
+    if threads is not None:
+        import numba
+
+        numba.set_num_threads(threads)

@@ -165,13 +165,14 @@ def whole_protocol(values: dict, max_seconds: float = MAX_WHOLE_S) -> tuple[floa
 
 
 def frames(sim, size: tuple[int, int], fps: float, captions: bool = True,
-           title_card: bool = True, ms_per_second: float | None = None):
+           title_card: bool = True, ms_per_second: float | None = None,
+           threads: int | None = None):
     """Yield frames of ``sim`` at ``fps``: each advances ``ms_per_second / fps`` simulated ms
     (default ``render.ms_per_second``; whole steps, the remainder carries to the next frame)
     and is drawn by the same :class:`~render.scene.Scene` as the window, from a frozen copy
     (:meth:`~particles.simulation.Simulation.frozen`) while the simulation steps on to the
-    next frame in a :class:`~render.pipeline.Stepper` thread. Deterministic for a given
-    seed."""
+    next frame in a :class:`~render.pipeline.Stepper` thread (whose kernels use ``threads``
+    numba threads, default numba's). Deterministic for a given seed."""
     from .messages import speed_label
     from .pipeline import Stepper
     from .scene import Scene, headless_init
@@ -185,7 +186,7 @@ def frames(sim, size: tuple[int, int], fps: float, captions: bool = True,
     carry = 0.0
     k = 0
     card = 2.0 * fps if (title_card and captions) else 0
-    with Stepper() as stepper:
+    with Stepper(threads) as stepper:
         while True:
             scene.title_alpha = min(1.0, 1.5 * (1 - k / card)) if k < card else 0.0
             view = sim.frozen()
@@ -244,15 +245,14 @@ def record(sim, out, size: tuple[int, int], fps: int, n_frames: int,
     import numba
 
     stop = should_stop or (lambda: False)
-    threads = numba.get_num_threads()
+    threads = max(1, min(numba.get_num_threads(), (os.cpu_count() or 2) // 2))
     bar = None
     enc = Encoder(out, size, fps)
-    numba.set_num_threads(max(1, min(threads, (os.cpu_count() or 2) // 2)))
     if progress:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=n_frames, unit="frame", desc=f"record {enc.path.name}", leave=False)
-    shots = frames(sim, size, fps, captions, ms_per_second=ms_per_second)
+    shots = frames(sim, size, fps, captions, ms_per_second=ms_per_second, threads=threads)
     try:
         for k, frame in enumerate(itertools.islice(shots, n_frames)):
             if k and stop():  # at least one frame: a playable file
@@ -266,7 +266,6 @@ def record(sim, out, size: tuple[int, int], fps: int, n_frames: int,
         raise
     finally:
         shots.close()  # the steps started for the next frame finish
-        numba.set_num_threads(threads)
         if bar is not None:
             bar.close()
     return Recording(enc.close(), enc.frames, interrupted)
