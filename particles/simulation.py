@@ -433,8 +433,8 @@ class Simulation:
         """A read-only copy of the simulation as it is now, to draw from while this one
         steps on (the window and ``record`` do, :mod:`render.pipeline`): the same object with
         its own copies of everything a step changes (ions, pumps, pore gates, the kernel's
-        vectors, the values, the recorded rows). Costs a copy of the ion arrays (~20 bytes
-        per ion) and of the rows; never step it."""
+        vectors, the values, the list of recorded rows). Costs a copy of the ion arrays (~20
+        bytes per ion); never step it."""
         view = copy.copy(self)
         view.ions = Ions(**{k: a.copy() for k, a in self.ions.arrays().items()})
         view.pumps = Pumps(**{k: a.copy() for k, a in self.pumps.arrays().items()})
@@ -442,9 +442,11 @@ class Simulation:
         view.env, view.counters = self.env.copy(), self.counters.copy()
         view.bath_target = self.bath_target.copy()
         view.scenario = replace(self.scenario, values=dict(self.scenario.values))
-        view.recorder = Recorder(view)
-        view.recorder.restore(self.recorder.rows, self.recorder.pump_cycles(),
-                              self.recorder.last_step)
+        rec = view.recorder = copy.copy(self.recorder)
+        # rows and the cycle counts at each row are never changed once recorded: new lists
+        # of the same items (O(rows) pointers, not copies of each)
+        rec.sim, rec.rows, rec._cycles = view, list(rec.rows), list(rec._cycles)
+        rec._buf = rec._buf.copy()  # its counting scratch
         return view
 
     # ------------------------------------------------------------------ readouts

@@ -155,6 +155,8 @@ def test_frames_drawn_while_stepping_are_those_of_drawing_then_stepping():
     assert all(np.array_equal(g, w) for g, w in zip(got, want))
     assert a.step_index == b.step_index and np.array_equal(a.ions.x, b.ions.x)
     view = a.frozen()
+    assert view.timeseries().equals(a.timeseries())
+    assert np.array_equal(view.pump_cycles_history(), a.pump_cycles_history())
     x, rows = view.ions.x.copy(), len(view.recorder.rows)
     a.run(1.0)
     assert np.array_equal(view.ions.x, x) and len(view.recorder.rows) == rows
