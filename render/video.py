@@ -164,6 +164,27 @@ def whole_protocol(values: dict, max_seconds: float = MAX_WHOLE_S) -> tuple[floa
     return duration / rate, rate
 
 
+def _scene(sim, size: tuple[int, int], fps: float, captions: bool, rate: float):
+    """A headless :class:`~render.scene.Scene` for ``sim``'s video frames at ``rate``
+    simulated ms per second."""
+    from .messages import speed_label
+    from .scene import Scene, headless_init
+
+    headless_init()
+    scene = Scene(size, fps=fps, captions=captions)
+    scene.set_follow(int(sim.scenario.values["render.follow_pump"]))
+    scene.speed_label = speed_label(1.0, rate, rate)  # a video plays at exactly its rate
+    return scene
+
+
+def still(sim, size: tuple[int, int], captions: bool = True) -> np.ndarray:
+    """``sim`` as it is now, drawn as the first frame of a video without its title card,
+    ``(H, W, 3)`` uint8; ``sim`` is not advanced."""
+    scene = _scene(sim, size, 30, captions, sim.scenario.values["render.ms_per_second"])
+    scene.title_alpha = 0.0
+    return scene.draw(sim)
+
+
 def frames(sim, size: tuple[int, int], fps: float, captions: bool = True,
            title_card: bool = True, ms_per_second: float | None = None,
            threads: int | None = None):
@@ -173,15 +194,10 @@ def frames(sim, size: tuple[int, int], fps: float, captions: bool = True,
     (:meth:`~particles.simulation.Simulation.frozen`) while the simulation steps on to the
     next frame in a :class:`~render.pipeline.Stepper` thread (whose kernels use ``threads``
     numba threads, default numba's). Deterministic for a given seed."""
-    from .messages import speed_label
     from .pipeline import Stepper
-    from .scene import Scene, headless_init
 
-    headless_init()
-    scene = Scene(size, fps=fps, captions=captions)
-    scene.set_follow(int(sim.scenario.values["render.follow_pump"]))
     rate = ms_per_second or sim.scenario.values["render.ms_per_second"]
-    scene.speed_label = speed_label(1.0, rate, rate)  # a video plays at exactly its rate
+    scene = _scene(sim, size, fps, captions, rate)
     per_frame = rate / fps / sim.dt_ms
     carry = 0.0
     k = 0
