@@ -88,6 +88,9 @@ SCHEMA: dict[str, Key] = {
     "time.dt_ms": _k(1.5e-4, "ms", "time step", **POS),
     "time.duration_ms": _k(20.0, "ms", "default simulated duration of a run", **POS),
     "time.sample_ms": _k(0.5, "ms", "interval between rows of the results table", **POS),
+    "time.warmup_ms": _k(0.0, "ms", "simulated time run before t = 0 (on a seed of its own, "
+                         "not recorded, no protocol events) to settle V and the pumps",
+                         lo=0.0, hi=1000.0),
     # domain
     "domain.width_um": _k(1.0, "µm", "box width (x); membrane splits it", **POS),
     "domain.height_um": _k(1.0, "µm", "box height (y), the membrane length", **POS),
@@ -134,6 +137,9 @@ SCHEMA: dict[str, Key] = {
     "pumps.k_dephos_back_per_mM_ms": _k(
         0.1, "1/(mM·ms)", "E2(2K) + Pi -> E2P(2K), per mM Pi", **POS),
     # pumps: first-order rates (1/ms); defaults from MODEL.md §2, see scenarios for sources
+    "pumps.start_steady": _k(
+        False, "", "start each pump at a place on its cycle drawn from the steady state, "
+        "holding ions taken from the compartments (false: all empty in E1)", bool),
     "pumps.k_phos_per_ms": _k(1.0, "1/ms", "E1·3Na -> E1P(3Na) at saturating ATP", **NONNEG),
     "pumps.km_atp_mM": _k(0.008, "mM", "ATP half-saturation of phosphorylation", **POS),
     "pumps.k_occlusion_per_ms": _k(0.5, "1/ms", "E1P(3Na) -> E2P (electrogenic step)", **NONNEG),

@@ -98,6 +98,8 @@ def return_equilibrium(v: dict) -> float:
               * v["pumps.kd_na_out_mM"] ** 3 * v["pumps.kd_k_out_mM"] ** -2
               * v["pumps.k_dephos_per_ms"] / v["pumps.k_dephos_back_per_mM_ms"]
               * v["pumps.kd_k_in_mM"] ** 2)
+    if others == 0.0:  # a forward rate of 0 (e.g. no phosphorylation): never back either
+        return math.inf
     return 1000.0 * math.exp(-v["atp.dg0_kJ_per_mol"] / rt) / others
 
 

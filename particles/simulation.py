@@ -9,13 +9,15 @@ checkpoint restores call its public methods (``set_value``, ``set_bath``, ``set_
 
 from __future__ import annotations
 
+import copy
 import math
+from dataclasses import replace
 from typing import Any, Callable
 
 import numpy as np
 
 from . import kernels as kn
-from . import population
+from . import population, start
 from .channels import Channels
 from .config import Scenario, ScenarioError, check_recording, load_scenario
 from .physics import count_to_mM, membrane_x, mM_to_count, mM_to_mean_count
@@ -80,7 +82,11 @@ class Simulation:
         self.bath_target = np.zeros(N_TARGET)  # mean ions per species in the exchange zones
         self._update_parameters()
         population.fill(self.env, self.par, v, len(self.pumps))
+        if v["pumps.start_steady"]:
+            start.fill_steady(self.pumps, self.ions, self.par, self.env, self.seed,
+                              scenario.source)
         self.set_bath(v["ions.na.outside_mM"], v["ions.k.outside_mM"])
+        self._warm_up(v["time.warmup_ms"])
         self.recorder = Recorder(self)
         self.protocol = Protocol(self, scenario.protocol)
         if v["tracer.fraction"] > 0:
@@ -150,6 +156,26 @@ class Simulation:
         add.x[:] = self.geometry.width_um
         self.ions = self.ions.extended(add)
         self._scratch = kn.scratch(len(self.ions))
+
+    def _warm_up(self, ms: float) -> None:
+        """Run ``ms`` simulated ms before t = 0 (``time.warmup_ms``) so that V, the
+        concentrations and the pumps settle: on a seed of its own (:func:`warmup_seed`, so the
+        run's random numbers are not those of the warm-up), with no protocol events and
+        nothing recorded; then the clock, the counters and the pumps' cycle counts start
+        from 0."""
+        n = int(round(ms / self.dt_ms))
+        if n == 0:
+            return
+        seed = self.seed
+        self.seed = warmup_seed(seed)
+        try:
+            self._advance(n)
+        finally:
+            self.seed = seed
+        self.step_index = 0
+        self.counters[:] = 0
+        self.pumps.cycles[:] = 0
+        self.env[ENV_SPIKES] = 0.0
 
     # ------------------------------------------------------------------ the loop
 
@@ -407,6 +433,26 @@ class Simulation:
         self.protocol.restore(snap.protocol_position, snap.protocol_log)
         self.recorder.restore(snap.rows, snap.cycles_history, snap.last_step)
 
+    def frozen(self) -> "Simulation":
+        """A read-only copy of the simulation as it is now, to draw from while this one
+        steps on (the window and ``record`` do, :mod:`render.pipeline`): the same object with
+        its own copies of everything a step changes (ions, pumps, pore gates, the kernel's
+        vectors, the values, the list of recorded rows). Costs a copy of the ion arrays (~20
+        bytes per ion); never step it."""
+        view = copy.copy(self)
+        view.ions = Ions(**{k: a.copy() for k, a in self.ions.arrays().items()})
+        view.pumps = Pumps(**{k: a.copy() for k, a in self.pumps.arrays().items()})
+        view.channels = copy.deepcopy(self.channels)
+        view.env, view.counters = self.env.copy(), self.counters.copy()
+        view.bath_target = self.bath_target.copy()
+        view.scenario = replace(self.scenario, values=dict(self.scenario.values))
+        rec = view.recorder = copy.copy(self.recorder)
+        # rows and the cycle counts at each row are never changed once recorded: new lists
+        # of the same items (O(rows) pointers, not copies of each)
+        rec.sim, rec.rows, rec._cycles = view, list(rec.rows), list(rec._cycles)
+        rec._buf = rec._buf.copy()  # its counting scratch
+        return view
+
     # ------------------------------------------------------------------ readouts
 
     @property
@@ -626,6 +672,11 @@ class Simulation:
 
         return run_figure(self)
 
+
+def warmup_seed(seed: int) -> int:
+    """The seed of the warm-up before t = 0 of a run of ``seed`` (a fixed mixing of it,
+    0 to 2^63 - 1)."""
+    return (seed * 0x9E3779B97F4A7C15 + 0x57A4) % 2**63
 
 
 def _code(value: str | int, by_name: dict) -> int:

@@ -16,6 +16,7 @@ import sys
 import time
 from pathlib import Path
 
+import numba
 import numpy as np
 import pygame
 
@@ -26,6 +27,7 @@ from particles.layout import K_SITES, NA_SITES
 
 from .lessons import things_to_try
 from .messages import PHASES, clamp_note, refusal, speed_label
+from .pipeline import Stepper
 from .scene import UI, Scene
 from .style import pump_style
 
@@ -140,6 +142,7 @@ class App:
         self._rate_samples: list[tuple[float, float]] = []
         self._slow_until_ms = -1.0   # playback slowed for a spike until this time (ms)
         self._was_slowed = False
+        self.stepper = Stepper(numba.get_num_threads())  # the caller's count, per thread
         self.new_sim()
 
     # ------------------------------------------------------------------ state
@@ -522,13 +525,26 @@ class App:
         self.ui.buttons_height = len(BUTTONS) * (bh + gap) + pad
 
     def frame(self) -> None:
-        """One frame: events, steps, draw, flip."""
+        """One frame: events; then the steps to the next frame run in the background
+        (:class:`~render.pipeline.Stepper`) while this frame is drawn from a frozen copy
+        (:meth:`~particles.simulation.Simulation.frozen`) and flipped; the frame ends when
+        both are done."""
         for ev in pygame.event.get():
             self.handle(ev)
             if not self.running:
                 return
+        self._overlays()
+        view = self.sim.frozen()
         n = 0 if self.paused else self._steps_now()
-        self._advance(n)
+        self.stepper.start(self._advance, n)
+        try:
+            self._draw(view)
+        finally:
+            self.stepper.wait()
+        self.frames += 1
+
+    def _overlays(self) -> None:
+        """Speed label, title fade and buttons from the simulation as it is (not stepping)."""
         sc = self.scene
         sc.paused = self.paused
         slowed = self.slowed()
@@ -540,13 +556,17 @@ class App:
         sc.title_alpha = max(0.0, 1.0 - self.frames / (3.0 * FPS)) if self.frames < 3 * FPS \
             else 0.0
         self._layout_buttons()
-        sc.draw(self.sim, self.ui)
+
+    def _draw(self, view) -> None:
+        """Draw ``view`` (the state at the start of this frame), record it when recording,
+        and flip."""
+        sc = self.scene
+        sc.draw(view, self.ui)
         if self.encoder is not None:
             W, H = self.encoder.size
             self.encoder.write(sc.buffer[:H, :W])
         self.screen.blit(sc.surface, (0, 0))
         pygame.display.flip()
-        self.frames += 1
 
     def run(self, max_seconds: float | None = None, max_frames: int | None = None) -> int:
         t0 = time.perf_counter()
@@ -565,6 +585,7 @@ class App:
         return 0
 
     def close(self) -> None:
+        self.stepper.close()
         if self.encoder is not None:
             self.toggle_recording()
         pygame.display.quit()

@@ -27,8 +27,7 @@ def frame(sim, size: tuple[int, int], captions: bool = True) -> bytes:
     Returns:
         The PNG file's bytes, W × H pixels, RGB.
     """
-    # the first frame is drawn before the generator advances the simulation
-    rgb = next(_video.frames(sim, size, fps=30, captions=captions, title_card=False))
+    rgb = _video.still(sim, size, captions)
     surface = pygame.image.frombuffer(rgb.tobytes(), (int(size[0]), int(size[1])), "RGB")
     out = io.BytesIO()
     pygame.image.save(surface, out, "frame.png")

@@ -17,14 +17,14 @@ DATA = Path(__file__).parent / "data"
 
 GOLDEN = {
     "pump-cycle": "67c3082611d03451039bdb69c78e506019dd99fcb03b1678546b4b7f67cf9cf0",
-    "resting": "ef3855ef2010483bdec4b4b91a7dac67caa5ba771ef776c8f359d388c3fce70c",
-    "recovery": "9eeffafc3541bf5a5938c6c9f95fe1b04528b5359f48f68fcf73f8a38e218765",
-    "hodgkin-keynes": "6484398844e6b0adc2114c2f84168c3c72c1da35ceff28f035b7d7e2ac97b010",
-    "ouabain": "2507c31ff2a987e5918889cb9c928f2a6665b31520fcd01dd817b066dbc84ace",
+    "resting": "6266595c17ca5bd150610f6c7755c9927e1b6cfb1c5dc80bc05c7e8114880d02",
+    "recovery": "a3aec5d3fcb704bae9c12c6ca90e634ef22f9237695013d1cf28ed49b375a6b1",
+    "hodgkin-keynes": "8b8fd38be99fc4572e4b31bbdb20db9a835ccbabdf5055f8cdb671bd522c9b6e",
+    "ouabain": "a737fee81e9bc2560b4a357a83dbcd80e93825a74f4e3dadaee716d87996da4a",
     "energetics": "0d4d175b22581c07eaad490bc24b7ff5c74c74eb47248834f8ab16f0744d88bc",
     "saturation": "e45ef6e4b27cdc91eeea56bfebd5fd5d399a31a0b9137468a5adb16d33f90c19",
     str(DATA / "all-events.toml"): "1267d6f0073abff35672c29e2edc03b882a014c0273811189dc6e87a13543ec6",
-    "action-potentials": "9b6b3d6114c8dd0d61daa2655b41a7f10e2cedce622aeb5a470fb72859d20a19",
+    "action-potentials": "78fd02a8d2f5bcae1b58666a9b572de990729802faf4ed7cc19c25cf2900711b",
 }
 
 

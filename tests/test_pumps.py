@@ -80,7 +80,8 @@ def _capture_rate(dt, kon, duration_ms, seed):
     """Captures per ms by 10 Na+ faces that always accept (captured ions are put back at
     random inside, so the bulk concentration stays 50 mM)."""
     over = {"time.dt_ms": dt, "pumps.kon_na_per_mM_ms": kon, "ions.k.inside_mM": 0.0,
-            "ions.k.outside_mM": 0.0, "ions.na.outside_mM": 0.0, "ions.na.inside_mM": 50.0}
+            "ions.k.outside_mM": 0.0, "ions.na.outside_mM": 0.0, "ions.na.inside_mM": 50.0,
+            "pumps.start_steady": False}  # every face open (E1, empty)
     sim = Simulation(load_scenario("resting", overrides=over), seed=seed)
     i, p, g = sim.ions, sim.pumps, sim.geometry
     scratch = kn.scratch(len(i))  # passage probabilities 0: no pore passes

@@ -123,3 +123,41 @@ def test_record_without_seconds_shows_the_whole_run(tmp_path):
     _, frames = probe(out)
     assert abs(len(frames) - 10) <= 1  # 2 ms at 2 ms/s: 1 s of video
     assert "showing 2 ms simulated" in r.stdout
+
+
+def test_frames_drawn_while_stepping_are_those_of_drawing_then_stepping():
+    """`frames` draws each frame from a frozen copy while the simulation steps on in a
+    thread: the frames and the final state equal drawing and stepping one after the other;
+    the copy does not change when the simulation steps."""
+    import os
+
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    from particles import Simulation, load_scenario
+    from render.messages import speed_label
+    from render.scene import Scene
+    from render.video import frames
+
+    sc = load_scenario("ouabain", overrides={"time.warmup_ms": 0.0})
+    a, b = Simulation(sc, seed=2), Simulation(sc, seed=2)
+    shots = frames(a, (320, 192), 10, captions=False)
+    got = [next(shots).copy() for _ in range(4)]
+    shots.close()
+    scene = Scene((320, 192), fps=10, captions=False)
+    scene.set_follow(int(b.scenario.values["render.follow_pump"]))
+    scene.speed_label = speed_label(1.0, 10.0, 10.0)  # as `frames` labels a video
+    per = sc.values["render.ms_per_second"] / 10 / b.dt_ms
+    want, carry = [], 0.0
+    for _ in range(4):
+        want.append(scene.draw(b).copy())
+        carry += per
+        b.run_steps(int(carry))
+        carry -= int(carry)
+    assert all(np.array_equal(g, w) for g, w in zip(got, want))
+    assert a.step_index == b.step_index and np.array_equal(a.ions.x, b.ions.x)
+    view = a.frozen()
+    assert view.timeseries().equals(a.timeseries())
+    assert np.array_equal(view.pump_cycles_history(), a.pump_cycles_history())
+    x, rows = view.ions.x.copy(), len(view.recorder.rows)
+    a.run(1.0)
+    assert np.array_equal(view.ions.x, x) and len(view.recorder.rows) == rows
+    assert view.time_ms < a.time_ms and view.counts()["time_ms"] == view.time_ms
