@@ -239,3 +239,43 @@ def test_dt_is_refused_where_rebinding_or_internal_k_binding_would_stick_too_oft
     sc = load_scenario("energetics", {key: small, "time.dt_ms": safe})
     p = Simulation(sc, seed=0).par[layout.PAR_P_STICK + getattr(layout, slot)]
     assert 0.49 < p <= physics.STICK_P_MAX, p  # this face is the one that sets the limit
+
+
+def test_rebinding_voltage_factor_scales_kappa_and_stays_dt_independent():
+    """External Na+ rebinding at V != 0: the kernel's sticking probability is the full
+    Andrews conversion (physics.sticking_probability, exact against a 1-D solution in
+    test_capture) of κ(V) = κ(0)·exp(-z_Na·V/2V_T), so the adsorption coefficient it
+    realises is the same at dt, dt/4 and dt/16 (to the table's 1e-4) with P(V = 0) near 0.3.
+    Scaling P instead (small-P formula) misses κ(V) by several % there."""
+    from particles import kernels, physics
+    from particles.layout import ENV_V, P_STICK_NA_REBIND, PAR_P_STICK, PAR_VT, PAR_Z_NA, \
+        R_STICK_REBIND
+
+    base = load_scenario("energetics")
+    v = base.values
+    dt, d_na = v["time.dt_ms"], v["ions.na.D"]
+    kappa0 = physics.face_kappas(v)[P_STICK_NA_REBIND][0]
+    # a K_D that gives P = 0.3 at V = 0 and this dt
+    kd = v["pumps.kd_na_out_mM"] * kappa0 / (physics.reduced_adsorption(0.3)
+                                            * math.sqrt(2 * d_na / dt))
+    realised, off = {}, []
+    for f in (1, 4, 16):
+        sim = Simulation(load_scenario("energetics", {"pumps.kd_na_out_mM": kd,
+                                                      "time.dt_ms": dt / f}), seed=0)
+        par, env = sim.par, sim.env.copy()
+        k0 = physics.face_kappas(sim.scenario.values)[P_STICK_NA_REBIND][0]
+        for v_mV in (-160.0, -40.0, 0.0, 40.0):
+            env[ENV_V] = v_mV
+            p = kernels.pump_rates(par, env)[R_STICK_REBIND]
+            k_v = k0 * math.exp(-0.5 * par[PAR_Z_NA] * v_mV / par[PAR_VT])
+            assert p == pytest.approx(physics.sticking_probability(k_v, dt / f, d_na), rel=1e-4)
+            realised.setdefault(v_mV, []).append(
+                physics.reduced_adsorption(p) * math.sqrt(2 * d_na * f / dt))
+            small_p = min(1.0, par[PAR_P_STICK + P_STICK_NA_REBIND] * k_v / k0)
+            off.append(abs(physics.reduced_adsorption(small_p)
+                           * math.sqrt(2 * d_na * f / dt) / k_v - 1))
+        assert par[PAR_P_STICK + P_STICK_NA_REBIND] == pytest.approx(
+            0.3 if f == 1 else physics.sticking_probability(k0, dt / f, d_na), rel=1e-4)
+    for v_mV, ks in realised.items():
+        assert max(ks) / min(ks) - 1 < 1e-4, (v_mV, ks)
+    assert max(off) > 0.03  # the old rule was off at P near 0.3
