@@ -279,3 +279,23 @@ def test_rebinding_voltage_factor_scales_kappa_and_stays_dt_independent():
     for v_mV, ks in realised.items():
         assert max(ks) / min(ks) - 1 < 1e-4, (v_mV, ks)
     assert max(off) > 0.03  # the old rule was off at P near 0.3
+
+
+@pytest.mark.slow
+def test_agents_external_na_lowers_turnover_at_low_k():
+    """At 0.5 mM external K+ the agents turn over more slowly in 145 mM external Na+ than
+    Na-free: external Na+ rebinds to the outward-open sites against K+ (MODEL.md §2b). At
+    -100 mV, where the voltage makes rebinding strong (the master equation gives 0.025
+    against 0.097 /ms), 50 mM Na+ and K+ inside for speed, exchange zones reaching close to
+    the membrane (K+ held at the pumps), 20 pumps for 25 ms each: the difference is several
+    standard errors of the per-pump spread (about 6 here; 3 are required)."""
+    rates = {}
+    for na_out, seed in ((145.0, 5), (0.0, 6)):
+        sim = Simulation(_scenario(ions__k__outside_mM=0.5, ions__na__outside_mM=na_out,
+                                   ions__na__inside_mM=50.0, ions__k__inside_mM=50.0,
+                                   membrane__clamp_mV=-100.0, domain__depth_um=1e-5,
+                                   bath__zone_um=0.25, dialysis__zone_um=0.25), seed=seed)
+        sim.run(2.0)
+        rates[na_out] = _net_per_pump(sim, 25.0)
+    (with_na, se_na), (free, se_free) = rates[145.0], rates[0.0]
+    assert with_na < free - 3 * math.hypot(se_na, se_free), rates
