@@ -43,7 +43,7 @@ import pandas as pd  # noqa: E402
 from particles import reports, stats  # noqa: E402
 from particles.config import key_unit  # noqa: E402
 from particles.output import OutputError, read_meta, read_table  # noqa: E402
-from particles.plot_iv import IV_KEY, plot_iv  # noqa: E402
+from particles.plot_iv import IV_KEY, master_equation_curve, plot_iv  # noqa: E402
 from particles.palette import (CYCLES_RGB, K_RGB, NA_RGB, STATES, V_RGB,  # noqa: E402
                                hex_colour, state_of_column)
 
@@ -473,7 +473,9 @@ def plot_sweep(df: pd.DataFrame, meta: Mapping | None = None, title: str = "",
 
     The rate of each run is taken after a warm-up of ``warmup_fraction`` of its duration
     (pumps start empty). With two or more varied keys, each panel draws one series per
-    combination of the other keys.
+    combination of the other keys. A sweep of turnover over one held concentration gets the
+    well-mixed master-equation curve of the cycle too (dashed,
+    :func:`particles.plot_iv.master_equation_curve`).
 
     Args:
         df: sweep table (varied-key columns, ``replicate``, results columns).
@@ -507,6 +509,12 @@ def plot_sweep(df: pd.DataFrame, meta: Mapping | None = None, title: str = "",
                                      name, legend_fit=not others)
             if box is not None:
                 boxes.append(box)
+        if not others and y == "cycles_per_pump_per_s":
+            xs = np.linspace(0, float(runs[key].max()) * 1.05, 120)
+            jt = master_equation_curve(meta or {}, df[t >= np.nanmin(t) + warmup], key, xs)
+            if jt is not None:
+                ax.plot(xs, jt, ls="--", lw=1.2, color="#555555",
+                        label="master equation of the cycle (well mixed)")
         for i, (colour, text) in enumerate(boxes):
             ax.text(0.98, 0.04 + 0.07 * (len(boxes) - 1 - i), text, transform=ax.transAxes,
                     ha="right", va="bottom", fontsize=8, color=colour,

@@ -6,6 +6,7 @@ import dataclasses
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from particles import Simulation, load_scenario
@@ -299,3 +300,34 @@ def test_agents_external_na_lowers_turnover_at_low_k():
         rates[na_out] = _net_per_pump(sim, 25.0)
     (with_na, se_na), (free, se_free) = rates[145.0], rates[0.0]
     assert with_na < free - 3 * math.hypot(se_na, se_free), rates
+
+
+def test_sweep_figure_draws_the_master_equation_of_a_held_concentration():
+    """A sweep over internal Na+ of `saturation` (dialysed: the free concentrations are the
+    set ones) gets the master-equation curve: at the swept points it is ring_turnover of the
+    cycle at those concentrations and the runs' mean V, and the figure draws it dashed."""
+    from particles import plotting
+    from particles.plot_iv import master_equation_curve
+
+    na = [5.0, 20.0, 80.0]
+    late = pd.DataFrame([{"ions.na.inside_mM": c, "na_in_mM": c, "na_out_mM": 145.0,
+                          "k_in_mM": 140.0, "k_out_mM": 5.0, "v_mV": -60.0 + c / 10,
+                          "time_ms": 10.0} for c in na])
+    meta = {"scenario": "saturation"}
+    got = master_equation_curve(meta, late, "ions.na.inside_mM", np.array(na))
+    sim = Simulation(load_scenario("saturation"), seed=0)
+    for c, j in zip(na, got):
+        sim.set_value("membrane.clamp", True)
+        sim.set_value("membrane.clamp_mV", -60.0 + c / 10)
+        want = 1000 * ring_turnover(sim.cycle_rates(na_in=c, na_out=145.0, k_in=140.0,
+                                                    k_out=5.0))
+        assert j == pytest.approx(want, rel=1e-9)
+    assert got[0] < got[1] < got[2]
+    assert master_equation_curve(meta, late, "pumps.count", np.array(na)) is None
+    assert master_equation_curve({}, late, "ions.na.inside_mM", np.array(na)) is None
+    rows = [{**r, "replicate": k, "seed": k, "cycles": int(r["time_ms"] * k), "time_ms": t}
+            for r in late.to_dict("records") for k in range(3) for t in (0.0, 10.0, 20.0)]
+    fig = plotting.plot_sweep(pd.DataFrame(rows), meta={**meta, "vary":
+                                                         {"ions.na.inside_mM": na}})
+    labels = [line.get_label() for line in fig.axes[0].lines]
+    assert "master equation of the cycle (well mixed)" in labels
