@@ -504,18 +504,17 @@ def plot_sweep(df: pd.DataFrame, meta: Mapping | None = None, title: str = "",
             if jt is not None:
                 ax.plot(xs, jt, ls="--", lw=1.2, color="#555555",
                         label="master equation of the cycle (well mixed)")
-        for i, (colour, text) in enumerate(boxes):
-            ax.text(0.98, 0.04 + 0.07 * (len(boxes) - 1 - i), text, transform=ax.transAxes,
-                    ha="right", va="bottom", fontsize=8, color=colour,
+        for i, (colour, text) in enumerate(boxes):  # above the data, in the headroom below
+            ax.text(0.02, 0.97 - 0.13 * i, text.replace("; ", "\n", 1), transform=ax.transAxes,
+                    ha="left", va="top", fontsize=8, color=colour,
                     bbox=dict(boxstyle="round,pad=0.3", fc="white", ec=colour, alpha=0.9))
         ax.set_xlabel(_key_label(key))
         ax.set_ylabel(Y_LABELS.get(y, y))
         ax.set_xlim(left=0)
         ax.set_ylim(bottom=0)
+        ax.set_ylim(top=ax.get_ylim()[1] * (1.05 + 0.16 * len(boxes)))
         ax.grid(alpha=0.3, lw=0.5)
-        # below a saturating curve, just above the fit boxes: clear of the data
-        ax.legend(fontsize=8, loc="lower right", bbox_to_anchor=(1.0, 0.06 + 0.07 * len(boxes)),
-                  borderaxespad=0.3)
+        ax.legend(fontsize=8, loc="lower right", borderaxespad=0.3)  # below a saturating curve
     n_rep = int(df["replicate"].nunique()) if "replicate" in df.columns else 1
     against = " and ".join(_key_label(k).split(" (")[0] for k in keys)
     head = (f"{Y_LABELS.get(y, y).split(' (')[0]} against {against} "
