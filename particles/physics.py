@@ -175,24 +175,50 @@ def sticking_probability(kappa: float, dt: float, D: float) -> float:
     less than ``kappa`` asks (``max_safe_dt`` keeps P <= :data:`STICK_P_MAX`)."""
     if not kappa > 0:
         return 0.0
-    k = kappa * math.sqrt(dt / (2 * D))
-    p, kp = _andrews_table()
-    if k >= kp[-1]:
-        return 1.0
-    ratio = np.concatenate(([math.sqrt(2 * math.pi)], p[1:] / kp[1:]))
-    return float(k * np.interp(k, kp, ratio))
+    kp, p_over_kp, _, _ = andrews_tables()
+    return float(stick_from_reduced(kappa * math.sqrt(dt / (2 * D)), kp, p_over_kp))
 
 
 def reduced_adsorption(p: float) -> float:
     """Reduced adsorption coefficient κ' = κ·sqrt(dt / 2D) (dimensionless) that sticking
     probability ``p`` in [0, 1] gives under the kernels' rule (see
-    :func:`sticking_probability`), interpolated in the table of :func:`_andrews_table`."""
+    :func:`sticking_probability`), interpolated in the table of :func:`andrews_tables`."""
+    _, _, grid, kp_over_p = andrews_tables()
+    return float(reduced_from_stick(p, grid, kp_over_p))
+
+
+def stick_from_reduced(k, kp, p_over_kp):
+    """P (in [0, 1]) of the reduced adsorption coefficient ``k`` = κ·sqrt(dt / 2D), by linear
+    interpolation of P/κ' in the table ``kp``, ``p_over_kp`` of :func:`andrews_tables` (exact
+    at small P). Plain arithmetic on its arguments, so a kernel compiles it too (the pump
+    kernels apply a voltage factor to κ' of external Na+ rebinding and convert with it)."""
+    if not k > 0:
+        return 0.0
+    if k >= kp[-1]:
+        return 1.0
+    return k * np.interp(k, kp, p_over_kp)
+
+
+def reduced_from_stick(p, grid, kp_over_p):
+    """κ' of sticking probability ``p`` (clipped to 1), by linear interpolation of κ'/P in
+    the table ``grid``, ``kp_over_p`` of :func:`andrews_tables`; the inverse of
+    :func:`stick_from_reduced` (to the table's 2e-5). Compiled by the kernels too."""
     if not p > 0:
         return 0.0
     p = min(p, 1.0)
+    return p * np.interp(p, grid, kp_over_p)
+
+
+@functools.cache
+def andrews_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The tables of the relation between P and κ' (four ``(129,)`` float64 arrays): κ' at
+    P = k/128 and P/κ' there (for :func:`stick_from_reduced`), the P grid and κ'/P on it
+    (for :func:`reduced_from_stick`); the ratios at P = 0 are their small-P limits sqrt(2π)
+    and 1/sqrt(2π)."""
     grid, kp = _andrews_table()
-    ratio = np.concatenate(([1 / math.sqrt(2 * math.pi)], kp[1:] / grid[1:]))
-    return float(p * np.interp(p, grid, ratio))
+    root = math.sqrt(2 * math.pi)
+    return (kp, np.concatenate(([root], grid[1:] / kp[1:])), grid,
+            np.concatenate(([1 / root], kp[1:] / grid[1:])))
 
 
 @functools.cache

@@ -1,4 +1,5 @@
-"""The pump's current-voltage view of a sweep over ``membrane.clamp_mV`` (issue 13).
+"""The pump's current-voltage view of a sweep over ``membrane.clamp_mV`` (issue 13), and the
+master-equation curve of any sweep over the clamp potential or a held concentration.
 
 ``ionpump sweep energetics --vary membrane.clamp_mV=... --out out/iv.parquet`` followed by
 ``ionpump plot out/iv.parquet`` draws it (:func:`particles.plotting.plot_file` picks it for a
@@ -26,6 +27,10 @@ IV_KEY = "membrane.clamp_mV"
 
 CONCENTRATIONS = ("na_in", "na_out", "k_in", "k_out")
 """Free-concentration columns (``<name>_mM``) the master equation is solved at."""
+
+CONC_KEYS = {"ions.na.inside_mM": "na_in", "ions.na.outside_mM": "na_out",
+             "ions.k.inside_mM": "k_in", "ions.k.outside_mM": "k_out"}
+"""Varied keys that set a concentration (held by dialysis or the bath), and its column."""
 
 
 def plot_iv(df: pd.DataFrame, meta: Mapping | None = None, title: str = "",
@@ -91,36 +96,67 @@ def plot_iv(df: pd.DataFrame, meta: Mapping | None = None, title: str = "",
 
 def _master_equation_curve(meta: Mapping, late: pd.DataFrame, v_lo: float, v_hi: float):
     """The master-equation turnover (cycles/s per pump) over a fine grid of V spanning the
-    sweep, at the mean free concentrations of ``late`` (the rows after the warm-up).
+    sweep (:func:`master_equation_curve`), the reversal potential at the mean free
+    concentrations of ``late`` (the rows after the warm-up) and the current of one cycle.
 
     Returns:
         ``(V (300,) mV, turnover (300,) 1/s, reversal potential mV, µA/cm² per cycle/s of
         every pump)``, or None when the scenario cannot be rebuilt or the table lacks the
         concentrations.
     """
-    from particles.energetics import reversal_mV, ring_turnover
+    from particles.energetics import reversal_mV
     from particles.layout import PAR_DT, PAR_J_PER_CHARGE
     from particles.simulation import Simulation
 
-    cols = [f"{c}_mM" for c in CONCENTRATIONS]
-    sc = _scenario_of(meta)
-    if sc is None or not set(cols) <= set(late.columns) or late.empty:
-        return None
-    sim = Simulation(sc, seed=0)
-    conc = {c: float(late[f"{c}_mM"].mean()) for c in CONCENTRATIONS}
     span = max(v_hi - v_lo, 1.0)
     vs = np.linspace(v_lo - 0.05 * span, v_hi + 0.05 * span, 300)
-    jt = []
-    for v in vs:
-        sim.set_value(IV_KEY, float(v))
-        jt.append(1000.0 * ring_turnover(sim.cycle_rates(**conc)))
+    jt = master_equation_curve(meta, late, IV_KEY, vs)
+    if jt is None:
+        return None
+    sim = Simulation(_scenario_of(meta), seed=0)
+    conc = {c: float(late[f"{c}_mM"].mean()) for c in CONCENTRATIONS}
     val = sim.scenario.values
     reversal = reversal_mV(sim.atp_mM, sim.adp_mM, sim.pi_mM, conc["na_in"], conc["na_out"],
                            conc["k_in"], conc["k_out"], val["atp.dg0_kJ_per_mol"],
                            val["membrane.temperature_C"])
     # PAR_J_PER_CHARGE: µA/cm² of one charge per step for the patch's pumps together
     per_cycle_uA = float(sim.par[PAR_J_PER_CHARGE] * sim.par[PAR_DT] * 1e-3 * len(sim.pumps.y))
-    return vs, np.array(jt), reversal, per_cycle_uA
+    return vs, jt, reversal, per_cycle_uA
+
+
+def master_equation_curve(meta: Mapping, late: pd.DataFrame, key: str,
+                          xs: np.ndarray) -> np.ndarray | None:
+    """The well-mixed turnover of the cycle (cycles/s per pump; the exact steady state of its
+    master equation, :func:`particles.energetics.ring_turnover`) at each value ``xs`` of the
+    varied ``key``: the clamp potential or a concentration held by dialysis or the bath
+    (:data:`CONC_KEYS`). The other conditions, the free concentrations and V (of unclamped
+    runs), are interpolated between their means at the sweep's points in ``late`` (the rows
+    after the warm-up). ATP, ADP and Pi are the scenario's.
+
+    Returns:
+        ``(len(xs),)`` float, or None when ``key`` is neither, the scenario cannot be rebuilt
+        from ``meta`` (see :func:`plot_iv`) or ``late`` lacks the columns.
+    """
+    from particles.energetics import ring_turnover
+    from particles.simulation import Simulation
+
+    cols = [f"{c}_mM" for c in CONCENTRATIONS] + ["v_mV"]
+    if key != IV_KEY and key not in CONC_KEYS:
+        return None
+    sc = _scenario_of(meta)
+    if sc is None or late.empty or not {key, *cols} <= set(late.columns):
+        return None
+    pts = late.groupby(key, sort=True)[cols].mean()
+    px = pts.index.to_numpy(dtype=float)
+    sim = Simulation(sc, seed=0)
+    out = []
+    for x in np.asarray(xs, dtype=float):
+        at = {c: float(np.interp(x, px, pts[f"{c}_mM"])) for c in CONCENTRATIONS}
+        if key in CONC_KEYS:
+            at[CONC_KEYS[key]] = float(x)
+        sim.set_value(IV_KEY, float(x) if key == IV_KEY else float(np.interp(x, px, pts["v_mV"])))
+        out.append(1000.0 * ring_turnover(sim.cycle_rates(**at)))
+    return np.array(out)
 
 
 def _scenario_of(meta: Mapping):

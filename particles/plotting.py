@@ -43,7 +43,7 @@ import pandas as pd  # noqa: E402
 from particles import reports, stats  # noqa: E402
 from particles.config import key_unit  # noqa: E402
 from particles.output import OutputError, read_meta, read_table  # noqa: E402
-from particles.plot_iv import IV_KEY, plot_iv  # noqa: E402
+from particles.plot_iv import IV_KEY, master_equation_curve, plot_iv  # noqa: E402
 from particles.palette import (CYCLES_RGB, K_RGB, NA_RGB, STATES, V_RGB,  # noqa: E402
                                hex_colour, state_of_column)
 
@@ -371,10 +371,11 @@ def plot_tracer(df: pd.DataFrame, title: str = "") -> plt.Figure:
     bottom edge and the line breaks there.
     Every phase other than the first is shaded and labelled with its efflux rate constant k
     (per unit of the time axis, simulated time); a return to the first phase's label (the
-    second control, after washout) is labelled with its own k. The straight line (on the log
-    axis) fitted to the first phase's points is extended dashed over the whole run: efflux
-    that comes back onto it after a washout has recovered fully (Hodgkin & Keynes 1955,
-    Figure 4.11 in Hille).
+    second control, after washout) is labelled with its own k. The dashed line is the efflux
+    the first phase's rate constant would give over the whole run, k times the labelled Na⁺
+    inside (nearly straight on the log axis; one parameter, so it does not tilt with the
+    noise of a few bins): efflux that comes back onto it after a washout has recovered fully
+    (Hodgkin & Keynes 1955, Figure 4.11 in Hille).
 
     Args:
         df: results table with ``time_ms``, ``tracer_in``, ``tracer_efflux``, ``phase``.
@@ -422,12 +423,11 @@ def plot_tracer(df: pd.DataFrame, title: str = "") -> plt.Figure:
     if segs and 0 in notes:
         ax.text(0.01, 0.02, f"{segs[0][0]}: {notes[0]}", transform=ax.transAxes, fontsize=8,
                 color="#444444")
-    line = _control_line(mid, count, rate, ok, (bins["t1"] <= segs[0][2]).to_numpy()
-                         if segs else ok)
-    if line is not None:
-        x = np.array([t[0], t[-1]]) / scale
-        ax.plot(x, np.exp(line[0] + line[1] * x), "--", lw=1.2, color=hex_colour(K_RGB),
-                label=f"fit to the first {segs[0][0] if segs else 'phase'}, extended")
+    k0 = ks["k_per_ms"].iloc[0] if len(ks) else math.nan
+    if np.isfinite(k0) and k0 > 0:
+        ax.plot(t / scale, k0 * scale * run["tracer_in"].to_numpy(dtype=float), "--", lw=1.2,
+                color=hex_colour(K_RGB), label=f"first {segs[0][0] if segs else 'phase'}'s k "
+                "× labelled Na⁺ inside")
     ax.set_xlabel(f"time ({unit})")
     ax.set_ylabel(f"²⁴Na⁺ efflux (ions {unit}⁻¹, log scale)")
     ax.grid(alpha=0.3, which="both", lw=0.5)
@@ -438,17 +438,6 @@ def plot_tracer(df: pd.DataFrame, title: str = "") -> plt.Figure:
     ax.set_title(sup)
     fig.tight_layout()
     return fig
-
-
-def _control_line(mid, count, rate, ok, first) -> tuple[float, float] | None:
-    """(intercept, slope) of log(efflux rate) against the time axis, weighted least squares
-    over the first phase's bins with efflux (weights: the counts, since the variance of a
-    log Poisson count is about 1/count); None with fewer than 3 such bins."""
-    use = ok & first
-    if use.sum() < 3:
-        return None
-    slope, intercept = np.polyfit(mid[use], np.log(rate[use]), 1, w=np.sqrt(count[use]))
-    return float(intercept), float(slope)
 
 
 # ------------------------------------------------------------------------------ sweep view
@@ -473,7 +462,9 @@ def plot_sweep(df: pd.DataFrame, meta: Mapping | None = None, title: str = "",
 
     The rate of each run is taken after a warm-up of ``warmup_fraction`` of its duration
     (pumps start empty). With two or more varied keys, each panel draws one series per
-    combination of the other keys.
+    combination of the other keys. A sweep of turnover over one held concentration gets the
+    well-mixed master-equation curve of the cycle too (dashed,
+    :func:`particles.plot_iv.master_equation_curve`).
 
     Args:
         df: sweep table (varied-key columns, ``replicate``, results columns).
@@ -507,18 +498,23 @@ def plot_sweep(df: pd.DataFrame, meta: Mapping | None = None, title: str = "",
                                      name, legend_fit=not others)
             if box is not None:
                 boxes.append(box)
-        for i, (colour, text) in enumerate(boxes):
-            ax.text(0.98, 0.04 + 0.07 * (len(boxes) - 1 - i), text, transform=ax.transAxes,
-                    ha="right", va="bottom", fontsize=8, color=colour,
+        if not others and y == "cycles_per_pump_per_s":
+            xs = np.linspace(0, float(runs[key].max()) * 1.05, 120)
+            jt = master_equation_curve(meta or {}, df[t >= np.nanmin(t) + warmup], key, xs)
+            if jt is not None:
+                ax.plot(xs, jt, ls="--", lw=1.2, color="#555555",
+                        label="master equation of the cycle (well mixed)")
+        for i, (colour, text) in enumerate(boxes):  # above the data, in the headroom below
+            ax.text(0.02, 0.97 - 0.13 * i, text.replace("; ", "\n", 1), transform=ax.transAxes,
+                    ha="left", va="top", fontsize=8, color=colour,
                     bbox=dict(boxstyle="round,pad=0.3", fc="white", ec=colour, alpha=0.9))
         ax.set_xlabel(_key_label(key))
         ax.set_ylabel(Y_LABELS.get(y, y))
         ax.set_xlim(left=0)
         ax.set_ylim(bottom=0)
+        ax.set_ylim(top=ax.get_ylim()[1] * (1.05 + 0.16 * len(boxes)))
         ax.grid(alpha=0.3, lw=0.5)
-        # below a saturating curve, just above the fit boxes: clear of the data
-        ax.legend(fontsize=8, loc="lower right", bbox_to_anchor=(1.0, 0.06 + 0.07 * len(boxes)),
-                  borderaxespad=0.3)
+        ax.legend(fontsize=8, loc="lower right", borderaxespad=0.3)  # below a saturating curve
     n_rep = int(df["replicate"].nunique()) if "replicate" in df.columns else 1
     against = " and ".join(_key_label(k).split(" (")[0] for k in keys)
     head = (f"{Y_LABELS.get(y, y).split(' (')[0]} against {against} "

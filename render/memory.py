@@ -1,9 +1,10 @@
 """What happened between two frames, found by comparing the pumps with the previous frame.
 
 The simulation does not report single events to the renderer; :class:`FrameMemory` keeps the
-pump sites and states of the last frame drawn and turns their differences into short-lived
-marks: a flash when an ion leaves a pump, ADP when a pump phosphorylates, P when it
-dephosphorylates, and the state history of the followed pump. The memory evolves with the
+pump sites, states and net cycle counts of the last frame drawn and turns their differences
+into short-lived marks: a flash when an ion leaves a pump, ADP when a pump phosphorylates, P
+when it dephosphorylates, ATP when it makes ATP (phosphorylation run backwards), a reversed
+arrow when it completes a cycle backwards, and the state history of the followed pump. The memory evolves with the
 frames drawn, so the same frames in give the same pixels out.
 """
 
@@ -30,6 +31,15 @@ class Flash:
 
 
 @dataclass
+class Reversal:
+    """A pump that completed a whole cycle backwards (drawn for a moment as a reversed
+    arrow)."""
+
+    pump: int
+    born: int            # frame index
+
+
+@dataclass
 class Puff:
     """A small label drifting away from a pump: ADP, P (phosphate)."""
 
@@ -52,6 +62,7 @@ _BLOCKED = _per_state(lambda st: st.blocked)
 
 FLASH_S = 0.9   # how long a release flash lasts (s of playback)
 PUFF_S = 1.2    # how long an ADP or P label drifts (s)
+REVERSAL_S = 1.5  # how long the reversed arrow of a backward cycle lasts (s)
 MAX_FLASHES = 400
 MAX_HISTORY = 400
 
@@ -62,7 +73,8 @@ class FrameMemory:
     Attributes:
         frame: index of the next frame to draw.
         flashes: releases still shown, oldest first.
-        puffs: ADP and P labels still shown.
+        puffs: ADP, P and ATP labels still shown.
+        reversals: pumps that completed a cycle backwards, still shown.
         history: (time_ms, state) changes of the followed pump, oldest first.
         history_pump: the pump ``history`` belongs to (-2: none yet).
     """
@@ -73,6 +85,9 @@ class FrameMemory:
         self._state: np.ndarray | None = None
         self.flashes: list[Flash] = []
         self.puffs: list[Puff] = []
+        self.reversals: list[Reversal] = []
+        self._low: np.ndarray | None = None
+        self._high: np.ndarray | None = None
         self.history: list[tuple[float, int]] = []
         self.history_pump = -2
 
@@ -94,10 +109,13 @@ class FrameMemory:
         if self._sites is not None and self._sites.shape == sites.shape:
             self._note_releases(sim, sites)
             self._note_phosphate(state)
+        self._note_cycles(p.cycles)
         self._sites = sites.copy()
         self._state = state.copy()
         life = int(FLASH_S * fps) + 1
         self.flashes = [f for f in self.flashes if self.frame - f.born < life][-MAX_FLASHES:]
+        self.reversals = [r for r in self.reversals
+                          if self.frame - r.born < int(REVERSAL_S * fps) + 1 and r.pump < len(p)]
         self.puffs = [q for q in self.puffs if self.frame - q.born < int(PUFF_S * fps) + 1
                       and q.pump < len(p)]
         if 0 <= follow < len(p):
@@ -116,13 +134,34 @@ class FrameMemory:
                                       bool(ions.side[ion] == Side.OUTSIDE)))
 
     def _note_phosphate(self, state: np.ndarray) -> None:
-        """ADP leaves a pump that phosphorylates; P leaves one that dephosphorylates."""
+        """ADP leaves a pump that phosphorylates; P leaves one that dephosphorylates; ATP
+        leaves one whose phosphorylation runs backwards (ADP taken up, ATP made:
+        E1P(3Na) -> E1·3Na)."""
         prev = self._state
         phos = _PHOSPHO[state]
         for i in np.nonzero(_INWARD[prev] & phos)[0]:
             self.puffs.append(Puff(int(i), self.frame, "ADP", (255, 255, 255)))
-        for i in np.nonzero(_PHOSPHO[prev] & ~phos & ~_BLOCKED[state])[0]:
-            self.puffs.append(Puff(int(i), self.frame, "P", P_MARK))
+        lost = _PHOSPHO[prev] & ~phos & ~_BLOCKED[state]
+        for i in np.nonzero(lost)[0]:
+            made = bool(_INWARD[state[i]])
+            self.puffs.append(Puff(int(i), self.frame, "ATP" if made else "P", P_MARK))
+
+    def _note_cycles(self, cycles: np.ndarray) -> None:
+        """A reversal for every pump that completed a whole cycle backwards since the last
+        frame. A pump's net count flickers by one where the cycle is counted (E2(2K) ⇌
+        E1(2K) back and forth); only a fall of two below the highest count since its last
+        reversal (or a fall below its last reversal's count) is a whole cycle run backwards.
+        ``cycles``: ``(m,)`` net cycles of each pump."""
+        c = cycles.astype(np.int64)
+        if self._low is None or self._low.shape != c.shape:
+            self._low, self._high = c - 1, c + 1  # unknown start: two steps either way
+            return
+        up = c > self._high
+        self._high[up], self._low[up] = c[up], c[up] - 1
+        down = c < self._low
+        self._low[down], self._high[down] = c[down], c[down] + 1
+        self.reversals += [Reversal(int(i), self.frame) for i in np.nonzero(down)[0]]
+        self.reversals = self.reversals[-MAX_FLASHES:]
 
     def _note_history(self, time_ms: float, pump: int, state: int) -> None:
         if self.history_pump != pump:

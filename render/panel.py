@@ -1,5 +1,6 @@
-"""The side panel: concentrations and readouts, the phase and conditions, the pump-state
-occupancy bar, two live charts, the followed pump's state history, and the window's buttons.
+"""The side panel: concentrations and readouts (with the pump's energetics where the scenario
+is about them), the phase and conditions, the pump-state occupancy bar and its key, two live
+charts, the followed pump's state history, and the window's buttons.
 
 Numbers come from the last recorded row of the results table (counting every frame would
 cost more than drawing), so the panel shows what the table holds.
@@ -17,8 +18,9 @@ from particles.layout import ChannelType, PumpState
 from .layout import Layout
 from .pores import KINDS, STATE_NAMES, PoreState, draw_pore
 from .raster import K_RGB, NA_RGB
-from .readouts import (TURNOVER_MS, SpikeHeights, conditions, current_lines, spike_in_view,
-                       turnover)
+from .pumps import draw_reverse_arrow
+from .readouts import (TURNOVER_MS, SpikeHeights, about_energetics, conditions, current_lines,
+                       energetics_lines, spike_in_view, turnover)
 from .style import (FOLLOW, GRID, K_LABEL, NA_LABEL, PANEL_BG, PANEL_DIM, PANEL_FG,
                     TRACER_LINE, V_LINE, WHITE, PUMP_STYLES, pump_style)
 from .text import Text, fmt_num, fmt_time
@@ -45,6 +47,12 @@ def _swatch(surf, box, color, outlined: bool = False) -> None:
 
 def _has_tracer(row: dict) -> bool:
     return bool(row.get("tracer_in", 0) or row.get("tracer_efflux", 0))
+
+
+def _held(sim) -> bool:
+    """Both sides' concentrations are held (a perfused bath and internal dialysis)."""
+    v = sim.scenario.values
+    return bool(v["bath.clamped"] and v["dialysis.clamped"])
 
 
 class Panel:
@@ -101,6 +109,10 @@ class Panel:
                 draw_chart(surf, self.text, lay, chart, efflux_rate(rows),
                            [("efflux_per_ms", TRACER_LINE, "²⁴Na⁺ out")],
                            "²⁴Na⁺ efflux (ions/ms, log scale)", log=True)
+            elif _held(sim) and about_energetics(sim):  # flat concentrations: the cycles
+                draw_chart(surf, self.text, lay, chart, rows,
+                           [("cycles", FOLLOW, "net cycles")],
+                           "Net pump cycles (down: backwards)", floor=None, whole=True)
             else:
                 draw_chart(surf, self.text, lay, chart, rows,
                            [("na_in_mM", NA_RGB, "Na⁺ in"), ("k_out_mM", K_RGB, "K⁺ out")],
@@ -138,11 +150,15 @@ class Panel:
         y += round(fs * 0.3)
         rate = turnover(sim)
         m = len(sim.pumps)
+        energetics = about_energetics(sim)
         lines = [("ATP", f"{row['atp_mM']:.2f} mM"),
                  ("Membrane potential", f"{row['v_mV']:+.1f} mV"),
-                 (f"Pump cycles ({m} pump{'' if m == 1 else 's'})", f"{row['cycles']:,}"),
+                 (f"{'Net pump' if energetics else 'Pump'} cycles "
+                  f"({m} pump{'' if m == 1 else 's'})", f"{row['cycles']:,}"),
                  (f"Turnover, last {TURNOVER_MS:g} ms",
                   f"{rate:.0f} /pump/s" if rate == rate else "–")]
+        if energetics:
+            lines += energetics_lines(row)
         self.spike_heights.update(sim.recorder.rows)
         lines += current_lines(sim, self.spike_heights)
         if _has_tracer(row):
@@ -180,10 +196,12 @@ class Panel:
                   for code, (col, gated, name) in enumerate(KINDS) if code in kinds]
         shown = [st for st, _ in STATE_NAMES
                  if st != PoreState.INACTIVATED or ChannelType.NAV in kinds]
+        iw = round(sw * 1.9)
         if kinds & {ChannelType.NAV, ChannelType.KV}:
-            iw = round(sw * 1.9)
             items += [(iw, lambda box, s=st: draw_pore(surf, box, PORE_ICON, True, s), name)
                       for st, name in STATE_NAMES if st in shown]
+        if about_energetics(sim):
+            items.append((iw, lambda box: draw_reverse_arrow(surf, box), "backward cycle"))
         x = x0
         for w_icon, draw, name in items:
             w = w_icon + lay.px(3) + T.width(name, fs)

@@ -1,5 +1,6 @@
 """The pumps in the world view: each in its conformation with its bound ions and badges,
-the ions it releases, and the ADP and phosphate it gives off.
+the ions it releases, the ADP, phosphate and ATP it gives off, and a reversed arrow when it
+has run a whole cycle backwards.
 
 Shapes come from each state's :class:`~render.style.PumpStyle`. Detail follows the zoom: a
 coloured tick per pump far away (face under 10 px), then the body with its bound ions, the
@@ -15,12 +16,25 @@ import pygame
 from particles.layout import NA_SITES, Species
 
 from .layout import Layout, Projection
-from .memory import FLASH_S, PUFF_S, FrameMemory
+from .memory import FLASH_S, PUFF_S, REVERSAL_S, FrameMemory
 from .raster import K_RGB, NA_RGB, RING_RGB, TRACER_RGB
 from .style import (BG_INSIDE, BG_OUTSIDE, BLACK, CAVITY, FOLLOW, OUABAIN, P_MARK, PROTEIN,
-                    PROTEIN_BLOCKED, PROTEIN_EDGE, WHITE, PumpStyle, hexagon, mix, pump_style,
-                    site_position)
+                    PROTEIN_BLOCKED, PROTEIN_EDGE, REVERSE, WHITE, PumpStyle, hexagon, mix,
+                    pump_style, site_position)
 from .text import Text
+
+
+def draw_reverse_arrow(surf, box) -> None:
+    """The mark of a backward cycle: a bold arrow pointing left (to the inside) filling the
+    rectangle ``box`` (px), in :data:`REVERSE` edged white."""
+    h = box.h / 2
+    w = max(1.0, h * 0.3)      # half the shaft's thickness
+    head = min(h * 1.25, box.w / 2)
+    x0, x1, cy = box.left, box.right, box.centery
+    poly = [(x1, cy - w), (x0 + head, cy - w), (x0 + head, cy - h), (x0, cy),
+            (x0 + head, cy + h), (x0 + head, cy + w), (x1, cy + w)]
+    pygame.draw.polygon(surf, REVERSE, poly)
+    pygame.draw.polygon(surf, WHITE, poly, max(1, round(w * 0.4)))
 
 
 class PumpPainter:
@@ -178,7 +192,7 @@ class PumpPainter:
     # -------------------------------------------------------------- marks of events
 
     def draw_puffs(self, surf, sim, proj: Projection, memory: FrameMemory, fps: float) -> None:
-        """ADP and P labels drifting off the pumps' lobes into the cytoplasm, fading."""
+        """ADP, P and ATP labels drifting off the pumps' lobes into the cytoplasm, fading."""
         fh, hw = proj.face, proj.half_width
         if fh < 36:
             return
@@ -226,3 +240,25 @@ class PumpPainter:
                                max(1, round(r_ion * 0.2)))
             pygame.draw.circle(surf, c, (x, cy), r_ion * (1.3 + 1.8 * t),
                                max(1, round(r_ion * 0.25)))
+
+    @staticmethod
+    def draw_reversals(surf, lay: Layout, sim, proj: Projection, memory: FrameMemory,
+                       fps: float) -> None:
+        """A pump that has just run a whole cycle backwards (Na⁺ in, K⁺ out, ATP made): a
+        bold arrow across it pointing to the inside, against the forward way of Na⁺, fading
+        (the panel's key names it)."""
+        fh, hw = proj.face, proj.half_width
+        life = REVERSAL_S * fps
+        size = max(fh, lay.px(12))
+        for r in memory.reversals:
+            if r.pump >= len(sim.pumps):
+                continue
+            alpha = 1.0 - min((memory.frame - r.born) / life, 1.0) ** 2
+            if alpha > 0.05:
+                half = hw + size * 0.45
+                box = pygame.Rect(0, 0, math.ceil(2 * half) + 4, math.ceil(0.5 * size) + 4)
+                mark = pygame.Surface(box.size, pygame.SRCALPHA)
+                draw_reverse_arrow(mark, box.inflate(-4, -4))
+                mark.set_alpha(round(255 * alpha))
+                surf.blit(mark, mark.get_rect(center=(round(proj.membrane_x),
+                                                      round(proj.pump_y(float(sim.pumps.y[r.pump]))))))

@@ -1,7 +1,7 @@
 """The panel's readouts, computed from the simulation's public members and its results rows:
-the turnover over the last few ms, the conditions in force, the membrane's currents, the Na⁺
-entered per spike against the least charge a spike needs, and whether the V chart spans a
-spike."""
+the turnover over the last few ms, the conditions in force, the pump's energetics, the
+membrane's currents, the Na⁺ entered per spike against the least charge a spike needs, and
+whether the V chart spans a spike."""
 
 from __future__ import annotations
 
@@ -49,6 +49,28 @@ def conditions(sim) -> list[str]:
         mM = sim.ouabain_mM
         out.append(f"ouabain {mM * 1e3:.3g} µM" if mM < 1 else f"ouabain {mM:.3g} mM")
     return out
+
+
+def about_energetics(sim) -> bool:
+    """Whether the panel shows the pump's energetics: in a voltage-clamped scenario, in one
+    whose protocol poisons the cell or sets ATP, ADP or Pi (``atp.*``), and once poisoned."""
+    if sim.scenario.values["membrane.clamp"] or sim.poisoned:
+        return True
+    return any(e.action == "poison" or (e.action == "set"
+                                        and str(e.params.get("key", "")).startswith("atp."))
+               for e in sim.scenario.protocol)
+
+
+def energetics_lines(row: dict) -> list[tuple[str, str]]:
+    """The pump's energetics in the results ``row``: the free energy of ATP hydrolysis and of
+    one forward cycle (kJ/mol; a cycle's > 0 means the pump runs backwards) and the pump's
+    reversal potential (mV; it runs forward at V above it). (name, value) each; "–" where a
+    value is not finite (no ATP, ADP or Pi, or an ion missing)."""
+    def fmt(x: float, spec: str, unit: str) -> str:
+        return f"{x:{spec}} {unit}" if math.isfinite(x) else "–"
+    return [("ΔG of ATP hydrolysis", fmt(row["dg_atp_kJ_mol"], "+.1f", "kJ/mol")),
+            ("ΔG of a pump cycle", fmt(row["dg_cycle_kJ_mol"], "+.1f", "kJ/mol")),
+            ("Pump reversal potential", fmt(row["pump_reversal_mV"], "+.0f", "mV"))]
 
 
 def current_lines(sim, heights: "SpikeHeights") -> list[tuple[str, str]]:

@@ -39,6 +39,7 @@ CAVITY = (252, 250, 255)
 P_MARK = (240, 228, 66)          # yellow phosphate badge
 OUABAIN = (0, 158, 115)          # bluish green
 FOLLOW = (230, 159, 0)           # orange highlight ring
+REVERSE = (204, 0, 102)          # the reversed arrow of a pump that ran a cycle backwards
 V_LINE = V_RGB                   # reddish purple
 TRACER_LINE = TRACER_LINE_RGB
 WHITE = (255, 255, 255)

@@ -79,6 +79,7 @@ class WorldView:
         labels = self._plan_labels(lay, sim, proj)
         self.pumps.draw(surf, lay, sim, proj, follow, avoid=[box for _, box, _, _ in labels])
         self.pumps.draw_puffs(surf, sim, proj, memory, fps)
+        self.pumps.draw_reversals(surf, lay, sim, proj, memory, fps)
         for text, box, fs, col in labels:
             self.text.label(surf, text, box.center, fs, col, "center")
         self._scale_bar(surf, lay, sim, proj)

@@ -118,3 +118,28 @@ def test_legend_keys_the_pores_without_a_panel(size):
     drawn = [t for _, _, _, t in sc.text.drawn]
     assert {"pore:", "open", "closed", "inactivated"} <= set(drawn)
     assert problems(sc.text.drawn) == []
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_energetics_texts_fit_while_pumps_run_backwards(size):
+    """energetics at low ATP clamped at -130 mV (its backward phase): the panel's ΔG of ATP
+    and of a cycle, the pump's reversal potential, the key's "backward cycle" and the net
+    cycles chart lie inside their areas, none overlapping, while reversed arrows are shown."""
+    low = {"atp.initial_mM": 0.3, "atp.adp_mM": 0.3, "atp.pi_mM": 8.0,
+           "membrane.clamp_mV": -130.0}
+    a = App(load_scenario("energetics", overrides=low), seed=1, size=size)
+    try:
+        a.frames = 10 ** 6
+        a.paused = True
+        for _ in range(40):
+            a.sim.run(0.2)
+            a.frame()
+        assert a.scene.memory.reversals  # pumps completed cycles backwards
+        drawn = [t for _, _, _, t in a.scene.text.drawn]
+        for key in ("ΔG of ATP hydrolysis", "ΔG of a pump cycle", "Pump reversal potential",
+                    "backward cycle", "Net pump cycles (down: backwards)"):
+            assert key in drawn
+        assert any(t.endswith(" kJ/mol") and t.startswith("+") for t in drawn)  # uphill
+        assert problems(a.scene.text.drawn) == []
+    finally:
+        a.close()

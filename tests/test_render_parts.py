@@ -78,6 +78,80 @@ def test_memory_turns_pump_changes_into_marks():
     assert not mem.flashes and not mem.puffs
 
 
+def test_memory_marks_whole_backward_cycles_only():
+    """A pump's net count flickering by one (E2(2K) ⇌ E1(2K)) gives no reversal; a fall of
+    two below its highest (a whole cycle run backwards) gives one, and each further fall
+    below the last reversal's count another (a first frame's count is only a start: a
+    reversal needs two below it); E1P(3Na) -> E1·3Na gives ATP (made), not P."""
+    sim = Simulation(load_scenario("pump-cycle"), seed=1)
+    p = sim.pumps
+    mem = FrameMemory()
+    counts = {0: [0, 1, 2, 1, 2, 1, 2, 1, 0, 1, 0, -1, 0, -1, -1],
+              1: [5, 4, 5, 4, 3, 4, 3, 2, 2, 2, 2, 2, 2, 2, 2]}
+    marks = []
+    for k in range(15):
+        p.cycles[:2] = [counts[0][k], counts[1][k]]
+        mem.update(sim, fps=1000, follow=-1)
+        marks += [(r.pump, k) for r in mem.reversals if r.born == mem.frame]
+        mem.frame += 1
+    assert marks == [(1, 4), (1, 7), (0, 8), (0, 11)]
+    p.state[2] = PumpState.E1P_3NA
+    mem.update(sim, fps=30, follow=-1)
+    p.state[2] = PumpState.E1_3NA
+    mem.frame += 1
+    mem.update(sim, fps=30, follow=-1)
+    assert [(q.pump, q.text) for q in mem.puffs if q.born == mem.frame] == [(2, "ATP")]
+
+
+def test_backward_pumps_are_drawn_with_a_reversed_arrow(sim):
+    """The arrow of a reversal is drawn on its pump in the reverse colour, and fades away."""
+    from render.memory import Reversal
+    from render.style import REVERSE
+    lay = Layout.for_size((960, 540), panel=False)
+    proj = Projection.of(lay, View(), sim.geometry)
+    mem = FrameMemory()
+    mem.update(sim, fps=30, follow=-1)
+    mem.reversals = [Reversal(1, mem.frame)]
+
+    def reverse_px():
+        buf, surf = _surface(lay.size)
+        WorldView(Text()).draw(buf, surf, lay, sim, proj, mem, fps=30, follow=-1)
+        return int(np.all(buf == REVERSE, axis=2).sum())
+
+    assert reverse_px() > 20
+    mem.frame += 100
+    assert reverse_px() == 0
+
+
+def test_panel_shows_the_pump_energetics_where_the_scenario_is_about_them():
+    """energetics (clamped) and hodgkin-keynes (a poison in its protocol) show ΔG of ATP, of
+    a cycle and the reversal potential with units, and the key names the reversed arrow;
+    resting does not."""
+    from render.readouts import about_energetics, energetics_lines
+    seen = {}
+    for name in ("energetics", "hodgkin-keynes", "resting"):
+        s = Simulation(load_scenario(name), seed=1)
+        s.run(0.05)
+        seen[name] = about_energetics(s)
+        if seen[name]:
+            lay = Layout.for_size((1280, 720))
+            text = Text()
+            _, surf = _surface(lay.size)
+            Panel(text).draw(surf, lay, s, follow=-1, history=[])
+            drawn = [t for _, _, _, t in text.drawn]
+            lines = energetics_lines(s.recorder.rows[-1])
+            assert [k for k, _ in lines] == ["ΔG of ATP hydrolysis", "ΔG of a pump cycle",
+                                             "Pump reversal potential"]
+            assert lines[0][1].endswith(" kJ/mol") and lines[2][1].endswith(" mV")
+            assert all(k in drawn and v in drawn for k, v in lines)
+            assert "backward cycle" in drawn
+    assert seen == {"energetics": True, "hodgkin-keynes": True, "resting": False}
+    assert energetics_lines({"dg_atp_kJ_mol": float("-inf"), "dg_cycle_kJ_mol": float("nan"),
+                             "pump_reversal_mV": -85.4}) == [
+        ("ΔG of ATP hydrolysis", "–"), ("ΔG of a pump cycle", "–"),
+        ("Pump reversal potential", "-85 mV")]
+
+
 # ---------------------------------------------------------------- layout
 
 def test_projection_round_trips_and_follows_the_camera(sim):

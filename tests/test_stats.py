@@ -269,6 +269,8 @@ def test_baseline_fit_of_a_curve_without_floor_gives_v0_near_zero():
 
 def test_fit_sigma_keeps_zero_error_points_weighted():
     np.testing.assert_array_equal(stats.fit_sigma([0.0, 2.0, 0.5, np.nan]), [0.5, 2.0, 0.5, 0.5])
+    # equal replicates whose mean rounds: an error of 1e-16 is 0, not a weight of 1e32
+    np.testing.assert_array_equal(stats.fit_sigma([5e-16, 2.0, 0.5]), [0.5, 2.0, 0.5])
     assert stats.fit_sigma([0.0, np.nan]) is None
 
 

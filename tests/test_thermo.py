@@ -6,6 +6,7 @@ import dataclasses
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from particles import Simulation, load_scenario
@@ -239,3 +240,94 @@ def test_dt_is_refused_where_rebinding_or_internal_k_binding_would_stick_too_oft
     sc = load_scenario("energetics", {key: small, "time.dt_ms": safe})
     p = Simulation(sc, seed=0).par[layout.PAR_P_STICK + getattr(layout, slot)]
     assert 0.49 < p <= physics.STICK_P_MAX, p  # this face is the one that sets the limit
+
+
+def test_rebinding_voltage_factor_scales_kappa_and_stays_dt_independent():
+    """External Na+ rebinding at V != 0: the kernel's sticking probability is the full
+    Andrews conversion (physics.sticking_probability, exact against a 1-D solution in
+    test_capture) of κ(V) = κ(0)·exp(-z_Na·V/2V_T), so the adsorption coefficient it
+    realises is the same at dt, dt/4 and dt/16 (to the table's 1e-4) with P(V = 0) near 0.3.
+    Scaling P instead (small-P formula) misses κ(V) by several % there."""
+    from particles import kernels, physics
+    from particles.layout import ENV_V, P_STICK_NA_REBIND, PAR_P_STICK, PAR_VT, PAR_Z_NA, \
+        R_STICK_REBIND
+
+    base = load_scenario("energetics")
+    v = base.values
+    dt, d_na = v["time.dt_ms"], v["ions.na.D"]
+    kappa0 = physics.face_kappas(v)[P_STICK_NA_REBIND][0]
+    # a K_D that gives P = 0.3 at V = 0 and this dt
+    kd = v["pumps.kd_na_out_mM"] * kappa0 / (physics.reduced_adsorption(0.3)
+                                            * math.sqrt(2 * d_na / dt))
+    realised, off = {}, []
+    for f in (1, 4, 16):
+        sim = Simulation(load_scenario("energetics", {"pumps.kd_na_out_mM": kd,
+                                                      "time.dt_ms": dt / f}), seed=0)
+        par, env = sim.par, sim.env.copy()
+        k0 = physics.face_kappas(sim.scenario.values)[P_STICK_NA_REBIND][0]
+        for v_mV in (-160.0, -40.0, 0.0, 40.0):
+            env[ENV_V] = v_mV
+            p = kernels.pump_rates(par, env)[R_STICK_REBIND]
+            k_v = k0 * math.exp(-0.5 * par[PAR_Z_NA] * v_mV / par[PAR_VT])
+            assert p == pytest.approx(physics.sticking_probability(k_v, dt / f, d_na), rel=1e-4)
+            realised.setdefault(v_mV, []).append(
+                physics.reduced_adsorption(p) * math.sqrt(2 * d_na * f / dt))
+            small_p = min(1.0, par[PAR_P_STICK + P_STICK_NA_REBIND] * k_v / k0)
+            off.append(abs(physics.reduced_adsorption(small_p)
+                           * math.sqrt(2 * d_na * f / dt) / k_v - 1))
+        assert par[PAR_P_STICK + P_STICK_NA_REBIND] == pytest.approx(
+            0.3 if f == 1 else physics.sticking_probability(k0, dt / f, d_na), rel=1e-4)
+    for v_mV, ks in realised.items():
+        assert max(ks) / min(ks) - 1 < 1e-4, (v_mV, ks)
+    assert max(off) > 0.03  # the old rule was off at P near 0.3
+
+
+@pytest.mark.slow
+def test_agents_external_na_lowers_turnover_at_low_k():
+    """At 0.5 mM external K+ the agents turn over more slowly in 145 mM external Na+ than
+    Na-free: external Na+ rebinds to the outward-open sites against K+ (MODEL.md §2b). At
+    -100 mV, where the voltage makes rebinding strong (the master equation gives 0.025
+    against 0.097 /ms), 50 mM Na+ and K+ inside for speed, exchange zones reaching close to
+    the membrane (K+ held at the pumps), 20 pumps for 25 ms each: the difference is several
+    standard errors of the per-pump spread (about 6 here; 3 are required)."""
+    rates = {}
+    for na_out, seed in ((145.0, 5), (0.0, 6)):
+        sim = Simulation(_scenario(ions__k__outside_mM=0.5, ions__na__outside_mM=na_out,
+                                   ions__na__inside_mM=50.0, ions__k__inside_mM=50.0,
+                                   membrane__clamp_mV=-100.0, domain__depth_um=1e-5,
+                                   bath__zone_um=0.25, dialysis__zone_um=0.25), seed=seed)
+        sim.run(2.0)
+        rates[na_out] = _net_per_pump(sim, 25.0)
+    (with_na, se_na), (free, se_free) = rates[145.0], rates[0.0]
+    assert with_na < free - 3 * math.hypot(se_na, se_free), rates
+
+
+def test_sweep_figure_draws_the_master_equation_of_a_held_concentration():
+    """A sweep over internal Na+ of `saturation` (dialysed: the free concentrations are the
+    set ones) gets the master-equation curve: at the swept points it is ring_turnover of the
+    cycle at those concentrations and the runs' mean V, and the figure draws it dashed."""
+    from particles import plotting
+    from particles.plot_iv import master_equation_curve
+
+    na = [5.0, 20.0, 80.0]
+    late = pd.DataFrame([{"ions.na.inside_mM": c, "na_in_mM": c, "na_out_mM": 145.0,
+                          "k_in_mM": 140.0, "k_out_mM": 5.0, "v_mV": -60.0 + c / 10,
+                          "time_ms": 10.0} for c in na])
+    meta = {"scenario": "saturation"}
+    got = master_equation_curve(meta, late, "ions.na.inside_mM", np.array(na))
+    sim = Simulation(load_scenario("saturation"), seed=0)
+    for c, j in zip(na, got):
+        sim.set_value("membrane.clamp", True)
+        sim.set_value("membrane.clamp_mV", -60.0 + c / 10)
+        want = 1000 * ring_turnover(sim.cycle_rates(na_in=c, na_out=145.0, k_in=140.0,
+                                                    k_out=5.0))
+        assert j == pytest.approx(want, rel=1e-9)
+    assert got[0] < got[1] < got[2]
+    assert master_equation_curve(meta, late, "pumps.count", np.array(na)) is None
+    assert master_equation_curve({}, late, "ions.na.inside_mM", np.array(na)) is None
+    rows = [{**r, "replicate": k, "seed": k, "cycles": int(r["time_ms"] * k), "time_ms": t}
+            for r in late.to_dict("records") for k in range(3) for t in (0.0, 10.0, 20.0)]
+    fig = plotting.plot_sweep(pd.DataFrame(rows), meta={**meta, "vary":
+                                                         {"ions.na.inside_mM": na}})
+    labels = [line.get_label() for line in fig.axes[0].lines]
+    assert "master equation of the cycle (well mixed)" in labels

@@ -28,7 +28,12 @@ from ..layout import (BLOCKED, C_ATP_USED, C_CHARGE_OUT, C_CYCLES, C_CYCLES_BWD,
                       R_DEPHOS, R_DEPHOS_B, R_K_OFF_OUT, R_K_REL_IN, R_NA_OFF_IN, R_NAREL,
                       R_OCC, R_OCC_B, R_OUA_OFF, R_OUA_ON, R_PHOS, R_PHOS_B, R_RET, R_RET_B,
                       R_STICK_REBIND, STREAM_PLACE, STREAM_PUMP)
+from ..physics import andrews_tables, reduced_from_stick, stick_from_reduced
 from ..rng import draw, step_key, uniforms
+
+_KP, _P_OVER_KP, _P_GRID, _KP_OVER_P = andrews_tables()
+_stick = njit(**JIT)(stick_from_reduced)
+_reduced = njit(**JIT)(reduced_from_stick)
 
 
 @njit(**JIT)
@@ -226,8 +231,11 @@ def _rates_at(par, atp, adp, pi, v, ouabain, rate):
     (``a = ATP/K_ATP``, ``d = ADP/K_ADP``). ATP on its low-affinity site speeds E2_2K ⇌ E1
     both ways (a catalyst: the ratio of the two is the constant ``PAR_KEQ_RET``). Voltage:
     each backward/forward pair splits its factor symmetrically, ``exp(±z·V/2V_T)``, with the
-    charge ``z`` of E1P -> E2P and of each Na+ release (the rebinding sticking probability
-    gets ``exp(-z_Na·V/2V_T)``)."""
+    charge ``z`` of E1P -> E2P and of each Na+ release. The rebinding's adsorption
+    coefficient κ gets ``exp(-z_Na·V/2V_T)``: its sticking probability at V = 0 is turned
+    into κ' = κ·sqrt(dt/2D), scaled, and turned back by the full Andrews relation
+    (:func:`~particles.physics.stick_from_reduced`), so rebinding stays dt-independent at
+    any V, as the other faces are."""
     u = v / par[PAR_VT]
     a = atp / par[PAR_KM_ATP]
     d = adp / par[PAR_KM_ADP]
@@ -238,7 +246,8 @@ def _rates_at(par, atp, adp, pi, v, ouabain, rate):
     rate[R_OCC_B] = par[PAR_K_OCC_B] / f_occ
     f_na = np.exp(0.5 * par[PAR_Z_NA] * u)
     rate[R_NAREL] = par[PAR_K_NAREL] * f_na
-    rate[R_STICK_REBIND] = min(1.0, par[PAR_P_STICK + P_STICK_NA_REBIND] / f_na)
+    kp0 = _reduced(par[PAR_P_STICK + P_STICK_NA_REBIND], _P_GRID, _KP_OVER_P)
+    rate[R_STICK_REBIND] = _stick(kp0 / f_na, _KP, _P_OVER_KP)
     rate[R_DEPHOS] = par[PAR_K_DEPHOS]
     rate[R_DEPHOS_B] = par[PAR_K_DEPHOS_B] * pi
     k_ret = par[PAR_K_RET0] + (par[PAR_K_RET_ATP] - par[PAR_K_RET0]) * atp / (

@@ -303,15 +303,19 @@ def fit_sigma(sem) -> np.ndarray | None:
     """Standard errors to weight a fit of point means by, shape (m,).
 
     A point whose replicates all gave the same value (e.g. no cycles at all without K+ and
-    Na+ outside) has a standard error of 0; it is given the smallest positive one of the
-    others instead of being dropped or of making every point unweighted. None when no point
-    has a positive, finite standard error (e.g. one replicate).
+    Na+ outside) has a standard error of 0, or one of rounding size (below 1e-9 of the
+    largest); it is given the smallest positive one of the others instead of being dropped,
+    of making every point unweighted or of outweighing them all. None when no point has a
+    positive, finite standard error (e.g. one replicate).
     """
     e = np.asarray(sem, dtype=float)
-    pos = e[np.isfinite(e) & (e > 0)]
+    ok = np.isfinite(e) & (e > 0)
+    if ok.any():
+        ok &= e > 1e-9 * e[ok].max()
+    pos = e[ok]
     if pos.size == 0:
         return None
-    return np.where(np.isfinite(e) & (e > 0), e, pos.min())
+    return np.where(ok, e, pos.min())
 
 
 def fit_saturation(c, v, sigma=None, *, fix_n: float | None = None) -> HillFit:
