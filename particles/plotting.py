@@ -210,6 +210,12 @@ def _phase_colour(label: str) -> str:
     return "#9D9D9D"
 
 
+def _label_height(j: int) -> float:
+    """Top of period ``j``'s label (axes fraction): neighbours alternate between two heights,
+    so the labels of short periods side by side do not run into each other."""
+    return 0.97 if j % 2 == 0 else 0.86
+
+
 def _shade_phases(ax, segs, scale, baseline: str | None, label: bool = True,
                   annotations: Mapping[int, str] | None = None):
     """Shade every period whose label differs from ``baseline`` and name it at the top."""
@@ -219,9 +225,9 @@ def _shade_phases(ax, segs, scale, baseline: str | None, label: bool = True,
         ax.axvspan(a / scale, b / scale, color=_phase_colour(lab), alpha=0.15, lw=0)
         if label:
             text = lab + (f"\n{annotations[j]}" if annotations and j in annotations else "")
-            ax.text((a + b) / 2 / scale, 0.97, text, transform=ax.get_xaxis_transform(),
-                    ha="center", va="top", fontsize=8, color=_phase_colour(lab),
-                    fontweight="bold")
+            ax.text((a + b) / 2 / scale, _label_height(j), text,
+                    transform=ax.get_xaxis_transform(), ha="center", va="top", fontsize=8,
+                    color=_phase_colour(lab), fontweight="bold")
 
 
 # ------------------------------------------------------------------------------ run view
@@ -410,14 +416,14 @@ def plot_tracer(df: pd.DataFrame, title: str = "") -> plt.Figure:
                 fmt="o", ms=3.5, elinewidth=0.8, capsize=0, color="#222222",
                 label="²⁴Na⁺ efflux (± Poisson s.e.)")
     ymin, ymax = (rate[ok].min(), rate[ok].max()) if ok.any() else (1, 10)
-    ax.set_ylim(ymin / 3, ymax * 4)  # headroom for the phase labels
+    ax.set_ylim(ymin / 3, ymax * 8)  # headroom for the phase labels (two heights)
     if empty.any():
         ax.plot(mid[empty], np.full(empty.sum(), ymin / 2.4), "v", ms=5, mfc="none",
                 color="#222222", clip_on=False, label="bin with no ²⁴Na⁺ efflux")
     _shade_phases(ax, segs, scale, segs[0][0] if segs else None, annotations=notes)
     for j, (lab, a, b) in enumerate(segs):
         if j and lab == segs[0][0] and j in notes:  # the baseline again: its own k
-            ax.text((a + b) / 2 / scale, 0.97, f"{lab}\n{notes[j]}",
+            ax.text((a + b) / 2 / scale, _label_height(j), f"{lab}\n{notes[j]}",
                     transform=ax.get_xaxis_transform(), ha="center", va="top", fontsize=8,
                     color="#444444", fontweight="bold")
     if segs and 0 in notes:
