@@ -12,6 +12,8 @@ import json
 import math
 import os
 import signal
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -291,6 +293,25 @@ def test_an_interrupt_that_an_import_turns_into_another_error_is_still_130(
         return
     assert cli_main.main(["run"]) == 130
     assert capsys.readouterr().err.strip() == "ionpump: interrupted"
+
+
+def test_an_interrupt_inside_an_extensions_pyrun_still_exits_130(tmp_path):
+    """A KeyboardInterrupt raised in code an extension runs through ``PyRun_*`` (as an
+    import may) sets CPython's unhandled-interrupt flag; under ``python -m`` the process then
+    ended by SIGINT (-2) instead of exiting 130 (seen under load)."""
+    (tmp_path / "pyrun_ionpump.py").write_text(
+        "import ctypes\n"
+        "import particles.cli as cli\n"
+        "def _command(argv):\n"
+        "    ctypes.pythonapi.PyRun_SimpleString(\n"
+        "        b'import os, signal; os.kill(os.getpid(), signal.SIGTERM)')\n"
+        "    raise ImportError('numba._devicearray failed to import')\n"
+        "cli._command = _command\n"
+        "cli.entry()\n")
+    proc = subprocess.run([sys.executable, "-m", "pyrun_ionpump"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 130, proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == "ionpump: interrupted"
 
 
 def test_sigterm_right_after_the_results_are_written(tmp_path):

@@ -43,6 +43,8 @@ def entry() -> None:
     signals.exit_on_signal()
     status = main()
     signals.hold()
+    if status == signals.EXIT_INTERRUPTED and signals.received():
+        signals.leave(status)
     sys.exit(status)
 
 

@@ -58,6 +58,20 @@ def received() -> bool:
     return _received
 
 
+def leave(status: int) -> None:
+    """End the process now with ``status``, after flushing stdout and stderr (the command's
+    results are written and closed). For an interrupted command: a KeyboardInterrupt that
+    hit code an extension module ran through ``PyRun_*`` while importing leaves CPython's
+    "unhandled KeyboardInterrupt" flag set, and ``python -m`` would then end the process by
+    SIGINT (status -2) whatever the exit status."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # noqa: BLE001  a closed or broken stream: nothing more to say
+            pass
+    os._exit(status)
+
+
 def _raise(signum, frame):  # noqa: ARG001
     global _received
     _received = True
