@@ -69,6 +69,9 @@ KEY_NAMES = {
     "membrane.clamp_mV": "clamp potential",
     "domain.width_um": "box width",
     "domain.height_um": "membrane length",
+    "domain.depth_um": "slab depth",
+    "membrane.temperature_C": "temperature",
+    "ouabain.concentration_mM": "[ouabain]",
 }
 
 #: Figures a sweep can be drawn against, with their axis labels.
