@@ -16,8 +16,8 @@ TRY: dict[str, list[str]] = {
         "Press O: ouabain locks pumps in E2P (grey, with a green plug).",
     ],
     "resting": [
-        "Press + to ×32 or more: each pump cycles about 50 times per simulated second, so at "
-        "×1 a cycle is rare.",
+        "Press + to ×32 or more: each pump completes about 10 net cycles per simulated "
+        "second, so at ×1 a whole cycle is rare.",
         "Press A to stimulate: a pulse of current lifts V; if it reaches threshold the gated "
         "Na⁺ pores open (clear passage), then inactivate (ball in the mouth) as the K⁺ pores "
         "open. Below threshold V just falls back.",
