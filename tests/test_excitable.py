@@ -13,8 +13,9 @@ import pytest
 
 from particles import Simulation, load_scenario
 from particles import kernels as kn
-from particles.checkpoint import load_checkpoint, save_checkpoint
 from particles.layout import GROUP_GATED, INWARD, NA, OUTWARD, chp_column, C_CHANNEL
+
+from .resume import assert_resumes_bit_for_bit
 
 
 def _ap(seed=1, protocol=False, **over):
@@ -189,11 +190,4 @@ def test_identical_on_one_and_two_threads_and_after_resume_mid_spike(tmp_path):
     # a checkpoint written mid-spike continues bit for bit
     small = _ap(seed=7)
     small.stimulate()
-    small.run(0.7)
-    path = save_checkpoint(small, tmp_path / "mid.ionpump")
-    small.run(2.0)
-    resumed, _ = load_checkpoint(path)
-    resumed.run(2.0)
-    assert small.timeseries().to_csv() == resumed.timeseries().to_csv()
-    assert np.array_equal(small.channels.gate, resumed.channels.gate)
-    assert np.array_equal(small.env, resumed.env)
+    assert_resumes_bit_for_bit(small, tmp_path, 0.7, 2.0)

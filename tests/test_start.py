@@ -6,13 +6,14 @@ import pytest
 from scipy import stats
 
 from particles import Simulation, load_scenario
-from particles.checkpoint import load_checkpoint, save_checkpoint
 from particles.config import ScenarioError
 from particles.layout import (C_CYCLES_FWD, INSIDE, K, N_RING, NA, NA_SITES, OUTSIDE,
                               RING_STATES)
 from particles.simulation import warmup_seed
 from particles.start import RING_AGENT_STATES, fill_steady, steady_occupancy
 from particles.state import Ions, Pumps
+
+from .resume import assert_resumes_bit_for_bit
 
 #: Scenarios whose lesson starts at rest.
 AT_REST = ["resting", "ouabain", "hodgkin-keynes", "recovery", "action-potentials"]
@@ -68,13 +69,7 @@ def test_start_is_reproducible_and_resumes_bit_for_bit(tmp_path):
     c = Simulation(sc, seed=6)
     assert not (np.array_equal(a.pumps.sites, c.pumps.sites)
                 and np.array_equal(a.ions.x, c.ions.x))
-    a.run(0.5)
-    path = save_checkpoint(a, tmp_path / "a.ionpump")
-    a.run(1.0)
-    resumed, _ = load_checkpoint(path)
-    resumed.run(1.0)
-    assert a.timeseries().to_csv() == resumed.timeseries().to_csv()
-    assert np.array_equal(a.ions.x, resumed.ions.x)
+    assert_resumes_bit_for_bit(a, tmp_path, 0.5, 1.0)
 
 
 def test_warm_up_is_not_recorded_and_uses_a_seed_of_its_own():
