@@ -4,8 +4,8 @@ The simulation does not report single events to the renderer; :class:`FrameMemor
 pump sites, states and net cycle counts of the last frame drawn and turns their differences
 into short-lived marks: a flash when an ion leaves a pump, ADP when a pump phosphorylates, P
 when it dephosphorylates, ATP when it makes ATP (phosphorylation run backwards), a reversed
-arrow when it completes a cycle backwards, and the state history of the followed pump. The memory evolves with the
-frames drawn, so the same frames in give the same pixels out.
+arrow when it completes a cycle backwards, and the state history of the followed pump. The
+memory evolves with the frames drawn, so the same frames in give the same pixels out.
 """
 
 from __future__ import annotations

@@ -260,5 +260,5 @@ class PumpPainter:
                 mark = pygame.Surface(box.size, pygame.SRCALPHA)
                 draw_reverse_arrow(mark, box.inflate(-4, -4))
                 mark.set_alpha(round(255 * alpha))
-                surf.blit(mark, mark.get_rect(center=(round(proj.membrane_x),
-                                                      round(proj.pump_y(float(sim.pumps.y[r.pump]))))))
+                y = proj.pump_y(float(sim.pumps.y[r.pump]))
+                surf.blit(mark, mark.get_rect(center=(round(proj.membrane_x), round(y))))

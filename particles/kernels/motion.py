@@ -160,9 +160,9 @@ def _move_chunk(c, keys, ions, pumps, channels, par, scratch):
     Block by block of :data:`BLOCK` ions: the normal deviates
     (:func:`~particles.rng.normal_block`), then the moves that stay within a compartment
     (:func:`_free_moves`, a loop the compiler vectorises), then, in index order, the ions
-    that reached a membrane face (:func:`_face_move`). Channel crossings of this chunk are counted in row ``c`` of
-    ``ch_part`` (only this chunk writes it; the ion itself is the only other thing
-    written)."""
+    that reached a membrane face (:func:`_face_move`). Channel crossings of this chunk are
+    counted in row ``c`` of ``ch_part`` (only this chunk writes it; the ion itself is the
+    only other thing written)."""
     kmove, ktail, kstick, kchan = keys
     ch_part = scratch.ch_part
     start = c * CHUNK
