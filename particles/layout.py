@@ -286,7 +286,8 @@ PAR_KON_NA_OUT = PAR_KON_K + 1  # external Na+ rebinding to E2P per mM at V = 0 
 PAR_KON_K_IN = PAR_KON_NA_OUT + 1  # internal K+ binding to E1 per mM (1/(mM ms))
 PAR_MM_PER_ION = PAR_KON_K_IN + 1  # + side (INSIDE, OUTSIDE): mM of one free ion there
 PAR_CONC_WEIGHT = PAR_MM_PER_ION + 2  # weight of each recount in the smoothed concentrations
-N_PAR = PAR_CONC_WEIGHT + 1
+PAR_KP_REBIND = PAR_CONC_WEIGHT + 1  # external Na+ rebinding's κ' = κ·sqrt(dt/2D) at V = 0
+N_PAR = PAR_KP_REBIND + 1
 
 # ---------------------------------------------------------------------------- environment
 

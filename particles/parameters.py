@@ -26,7 +26,8 @@ from .layout import (ENV_ADP, ENV_ATP, ENV_BATH_ON, ENV_PI, PAR_ADP_SET, PAR_CLA
                      PAR_TAU_JCH, PAR_WIDTH, PAR_X_IN, PAR_X_MEM, PAR_X_OUT, PAR_Z_OCC, Species)
 from .layout import (ENV_CONC, ENV_NUC, ENV_STIM_START, INSIDE, OUTSIDE, PAR_CH_RATE,
                      PAR_KON_K, PAR_KON_K_IN, PAR_KON_NA, PAR_KON_NA_OUT, PAR_MM_PER_ION,
-                     PAR_CONC_WEIGHT, PAR_PHI, PAR_POP, PAR_POP_LEAK, PAR_RECOUNT_EVERY)
+                     PAR_CONC_WEIGHT, PAR_KP_REBIND, PAR_PHI, PAR_POP, PAR_POP_LEAK,
+                     PAR_RECOUNT_EVERY, P_STICK_NA_REBIND)
 from .gating import q10_factor
 from .physics import CHANNEL_KINDS, patch_area_um2, population_scale
 from .state import Geometry, site_offsets
@@ -143,8 +144,12 @@ def _space_and_motion(par: np.ndarray, v: dict, g: Geometry, pore_half_um: float
     par[PAR_SIGMA:PAR_SIGMA + len(Species)] = sigma
     # Sticking probability per crossing from the adsorption coefficient by the full relation
     # (Andrews 2009; physics.sticking_probability), in the P_STICK_* order of face_kappas.
+    kappas = face_kappas(v)
     par[PAR_P_STICK:PAR_P_STICK + N_P_STICK] = [
-        sticking_probability(kappa, dt, d) for kappa, d in face_kappas(v)]
+        sticking_probability(kappa, dt, d) for kappa, d in kappas]
+    # the rebinding's κ' takes the ion well's voltage factor in the kernel (kernels.pumps)
+    kappa, d = kappas[P_STICK_NA_REBIND]
+    par[PAR_KP_REBIND] = kappa * np.sqrt(dt / (2.0 * d))
     par[PAR_WIDTH] = g.width_um
     par[PAR_HEIGHT] = g.height_um
     par[PAR_X_IN] = g.x_in_face

@@ -19,21 +19,20 @@ from ..jit import JIT
 from ..layout import (BLOCKED, C_ATP_USED, C_CHARGE_OUT, C_CYCLES, C_CYCLES_BWD, C_CYCLES_FWD,
                       C_K_IN, C_NA_IN, C_NA_OUT, C_PI_RELEASED, C_TRACER_EFFLUX, E1, E1_3NA,
                       E1P_3NA, E2_2K, E2P, E2P_2K, ENV_ADP, ENV_ATP, ENV_OUABAIN, ENV_PI, ENV_V,
-                      INSIDE, K, K_SITES, NA, NA_SITES, OUTSIDE, P_STICK_NA_REBIND, PAR_DT,
+                      INSIDE, K, K_SITES, NA, NA_SITES, OUTSIDE, PAR_DT,
                       PAR_FACE_HALF, PAR_K_DEPHOS, PAR_K_DEPHOS_B, PAR_K_K_OFF_OUT,
                       PAR_K_K_REL_IN, PAR_K_NA_OFF_IN, PAR_K_NAREL, PAR_K_OCC, PAR_K_OCC_B,
                       PAR_K_OUA_OFF, PAR_K_OUA_ON, PAR_K_PHOS, PAR_K_PHOS_B, PAR_K_RET0,
                       PAR_K_RET_ATP, PAR_KEQ_RET, PAR_KM_ADP, PAR_KM_ATP, PAR_KM_ATP_LOW,
-                      PAR_P_STICK, PAR_SIGMA, PAR_VT, PAR_X_IN, PAR_X_OUT, PAR_Z_NA, PAR_Z_OCC,
+                      PAR_KP_REBIND, PAR_SIGMA, PAR_VT, PAR_X_IN, PAR_X_OUT, PAR_Z_NA, PAR_Z_OCC,
                       R_DEPHOS, R_DEPHOS_B, R_K_OFF_OUT, R_K_REL_IN, R_NA_OFF_IN, R_NAREL,
                       R_OCC, R_OCC_B, R_OUA_OFF, R_OUA_ON, R_PHOS, R_PHOS_B, R_RET, R_RET_B,
                       R_STICK_REBIND, STREAM_PLACE, STREAM_PUMP)
-from ..physics import andrews_tables, reduced_from_stick, stick_from_reduced
+from ..physics import andrews_tables, stick_from_reduced
 from ..rng import draw, step_key, uniforms
 
-_KP, _P_OVER_KP, _P_GRID, _KP_OVER_P = andrews_tables()
+_KP, _P_OVER_KP, _, _ = andrews_tables()
 _stick = njit(**JIT)(stick_from_reduced)
-_reduced = njit(**JIT)(reduced_from_stick)
 
 
 @njit(**JIT)
@@ -232,8 +231,8 @@ def _rates_at(par, atp, adp, pi, v, ouabain, rate):
     both ways (a catalyst: the ratio of the two is the constant ``PAR_KEQ_RET``). Voltage:
     each backward/forward pair splits its factor symmetrically, ``exp(±z·V/2V_T)``, with the
     charge ``z`` of E1P -> E2P and of each Na+ release. The rebinding's adsorption
-    coefficient κ gets ``exp(-z_Na·V/2V_T)``: its sticking probability at V = 0 is turned
-    into κ' = κ·sqrt(dt/2D), scaled, and turned back by the full Andrews relation
+    coefficient κ gets ``exp(-z_Na·V/2V_T)``: κ' = κ·sqrt(dt/2D) at V = 0 (``PAR_KP_REBIND``,
+    derived once with the parameters) is scaled and turned into P by the full Andrews relation
     (:func:`~particles.physics.stick_from_reduced`), so rebinding stays dt-independent at
     any V, as the other faces are."""
     u = v / par[PAR_VT]
@@ -246,8 +245,7 @@ def _rates_at(par, atp, adp, pi, v, ouabain, rate):
     rate[R_OCC_B] = par[PAR_K_OCC_B] / f_occ
     f_na = np.exp(0.5 * par[PAR_Z_NA] * u)
     rate[R_NAREL] = par[PAR_K_NAREL] * f_na
-    kp0 = _reduced(par[PAR_P_STICK + P_STICK_NA_REBIND], _P_GRID, _KP_OVER_P)
-    rate[R_STICK_REBIND] = _stick(kp0 / f_na, _KP, _P_OVER_KP)
+    rate[R_STICK_REBIND] = _stick(par[PAR_KP_REBIND] / f_na, _KP, _P_OVER_KP)
     rate[R_DEPHOS] = par[PAR_K_DEPHOS]
     rate[R_DEPHOS_B] = par[PAR_K_DEPHOS_B] * pi
     k_ret = par[PAR_K_RET0] + (par[PAR_K_RET_ATP] - par[PAR_K_RET0]) * atp / (
