@@ -202,7 +202,7 @@ def stick_from_reduced(k, kp, p_over_kp):
 def reduced_from_stick(p, grid, kp_over_p):
     """κ' of sticking probability ``p`` (clipped to 1), by linear interpolation of κ'/P in
     the table ``grid``, ``kp_over_p`` of :func:`andrews_tables`; the inverse of
-    :func:`stick_from_reduced` (to the table's 2e-5). Compiled by the kernels too."""
+    :func:`stick_from_reduced` (to the table's 2e-5)."""
     if not p > 0:
         return 0.0
     p = min(p, 1.0)
