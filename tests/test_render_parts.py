@@ -241,6 +241,25 @@ def test_turnover_counts_the_last_5_ms_only():
     assert turnover(sim) == pytest.approx(100.0)
 
 
+def test_pump_current_readout_follows_the_net_cycles_of_the_last_5_ms():
+    """Pumps running net backwards at 40 cycles per pump per second read an inward pump
+    current of 40·m elementary charges per second over the patch's area, whatever the 1-ms
+    average of the partial reactions says (issue 13's note: it read +4 µA/cm² there)."""
+    from particles.physics import patch_area_um2
+    from render.readouts import current_lines, pump_current
+    sim = Simulation(load_scenario("energetics"), seed=1)
+    m = len(sim.pumps)
+    t = np.arange(0.0, 20.01, 0.25)
+    cycles = -0.04 * m * t  # -40 /pump/s
+    sim.recorder.rows = [{"time_ms": float(a), "cycles": float(c)} for a, c in zip(t, cycles)]
+    area_cm2 = patch_area_um2(sim.scenario.values, m) * 1e-8
+    expected = -40.0 * m * 1.602176634e-19 / area_cm2 * 1e6  # µA/cm²
+    assert pump_current(sim) == pytest.approx(expected, rel=1e-6)
+    assert dict(current_lines(sim, None))["Pump current"].startswith(f"{expected:+.2f} µA/cm²")
+    sim.recorder.rows = sim.recorder.rows[:1]  # one row: the kernel's own average
+    assert pump_current(sim) == sim.i_pump_uA_cm2
+
+
 def test_efflux_rate_bins_the_run_and_leaves_out_empty_bins():
     from render.panel import efflux_rate
     rows = [{"time_ms": 0.5 * i, "tracer_efflux": 2 * min(i, 40)} for i in range(81)]
