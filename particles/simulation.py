@@ -28,8 +28,8 @@ from .layout import (C_BATH_ADDED, C_BATH_REMOVED, C_CHANNEL, C_CYCLES_BWD, C_CY
                      ENV_STIM_START, GROUP_GATED, INWARD, NA, OUTWARD, ChannelType, chp_column,
                      ENV_OUABAIN, ENV_PI, ENV_POISONED, ENV_V, N_COUNTERS, N_TARGET, R_DEPHOS,
                      R_DEPHOS_B, R_K_OFF_OUT, R_K_REL_IN, R_NA_OFF_IN, R_NAREL, R_OCC, R_OCC_B,
-                     R_PHOS, R_PHOS_B, R_RET, R_RET_B, SIDE_BY_NAME, SPECIES_BY_NAME,
-                     TARGET_BATH, TARGET_DIALYSIS, PumpState, Side, Species)
+                     PAR_J_PER_CHARGE, R_PHOS, R_PHOS_B, R_RET, R_RET_B, SIDE_BY_NAME,
+                     SPECIES_BY_NAME, TARGET_BATH, TARGET_DIALYSIS, PumpState, Side, Species)
 from .observe import Recorder
 from .parameters import initial_environment, kernel_parameters
 from .protocol import Protocol
@@ -199,6 +199,15 @@ class Simulation:
         """Pump current density of the membrane, outward (µA/cm²): the patch's, averaged
         over ``membrane.current_window_ms``, plus the rest of the membrane's now."""
         return float(self.env[ENV_J] + self.env[ENV_JPOP_PUMP])
+
+    def pump_current_of_cycles(self, cycles_per_ms: float) -> float:
+        """Pump current density of the membrane (µA/cm², outward) when the patch's pumps
+        complete ``cycles_per_ms`` net cycles per ms (each carries one charge out: 3 Na+
+        out, 2 K+ in), over the area the patch stands for, plus the rest of the membrane's
+        pump current now (0 without a cell area). Counted by whole cycles it has the sign
+        of the net cycling, which the patch's charge over a millisecond need not have."""
+        per_charge_ms = self.par[PAR_J_PER_CHARGE] * self.dt_ms  # µA/cm² per charge/ms
+        return float(cycles_per_ms * per_charge_ms + self.env[ENV_JPOP_PUMP])
 
     @property
     def i_channel_uA_cm2(self) -> float:

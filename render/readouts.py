@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from particles.layout import ENV_JPOP_PUMP, PAR_J_PER_CHARGE, ChannelType
+from particles.layout import ChannelType
 from particles.physics import patch_area_um2
 
 TURNOVER_MS = 5.0        # simulated ms over which the panel's turnover is counted
@@ -44,16 +44,15 @@ def turnover(sim, span: float = TURNOVER_MS) -> float:
 def pump_current(sim, span: float = TURNOVER_MS) -> float:
     """The pump current density of the membrane (µA/cm², outward): the patch's from its net
     cycles over the last ``span`` simulated ms (each carries one charge out: 3 Na⁺ out, 2 K⁺
-    in) plus the rest of the membrane's now; the kernel's 1-ms average while fewer than two
+    in; :meth:`~particles.simulation.Simulation.pump_current_of_cycles`) plus the rest of
+    the membrane's now; the kernel's 1-ms average while fewer than two
     rows exist. The charge a small patch moves over 1 ms, or even 5 ms, is dominated by
     partial reactions (3 Na⁺ released before the 2 K⁺ come in) and can have the opposite
     sign to its net cycling; counted by whole cycles it agrees with the turnover shown."""
     first, last, dt = _window(sim.recorder.rows, span)
     if dt <= 0:
         return sim.i_pump_uA_cm2
-    steps = dt / sim.dt_ms
-    return float((last["cycles"] - first["cycles"]) / steps * sim.par[PAR_J_PER_CHARGE]
-                 + sim.env[ENV_JPOP_PUMP])
+    return sim.pump_current_of_cycles((last["cycles"] - first["cycles"]) / dt)
 
 
 def conditions(sim) -> list[str]:
