@@ -201,37 +201,59 @@ def test_ouabain_depolarises_by_a_few_mV_and_gradients_run_down():
     assert _window(df, 10, t_block, "i_channel_uA_cm2").mean() < 0
 
 
-def _fit_recovery(df):
+def _fit_decay(t, y, rest):
+    """Amplitude and time constant (and their standard errors) of ``y = rest + b·exp(−t/τ)``
+    with the rest level fixed."""
     from scipy.optimize import curve_fit
 
-    t = df["time_ms"].to_numpy(float)
-    na = df["na_in_mM"].to_numpy(float)
-
-    def f(t, a, b, tau):
-        return a + b * np.exp(-t / tau)
-
-    p, cov = curve_fit(f, t, na, p0=(13.0, 10.0, 40.0))
+    p, cov = curve_fit(lambda t, b, tau: rest + b * np.exp(-t / tau), t, y, p0=(5.0, 80.0))
     return p, np.sqrt(np.diag(cov))
+
+
+def _pump_time_constant(sim, na_mM):
+    """The pumps' own recovery time constant (ms) at internal Na+ ``na_mM``: ions per mM
+    inside over the slope of the patch's Na+ efflux, 3·m·dJ/dNa, J the master equation's
+    net cycles per pump per ms (:func:`particles.energetics.ring_turnover`) at the
+    simulation's other concentrations and V now."""
+    from particles.energetics import ring_turnover
+
+    d = 0.5
+    slope = (ring_turnover(sim.cycle_rates(na_in=na_mM + d))
+             - ring_turnover(sim.cycle_rates(na_in=na_mM - d))) / (2 * d)
+    ions_per_mM = sim.counts()["na_in"] / sim.counts()["na_in_mM"]
+    return ions_per_mM / (3 * len(sim.pumps) * slope)
 
 
 @pytest.mark.slow
 def test_recovery_fires_its_own_spikes_then_the_pumps_restore_sodium_with_a_time_constant():
     """`recovery` starts at rest and fires its own action potentials (issue 14); the Na+
-    they bring in then decays back towards rest with a fitted time constant."""
-    sim = Simulation(load_scenario("recovery"), seed=1)
-    sim.run()
-    df = sim.timeseries()
-    assert sim.spikes == 2 and df["v_mV"].max() > 0
+    they bring in then decays back to rest. The cell is so small (about 30 Na+ per mM
+    inside) that the load and its decay vary from seed to seed (the patch's 12 Na+ pores
+    open by chance, and one opening moves 1-2 mM), so the time constant is fitted to the
+    mean of three seeds, with the rest level fixed, and compared with the pumps' own from
+    the master equation (τ = ions per mM / (3 m dJ/dNa) at rest)."""
+    runs, taus_me = [], []
+    for seed in (1, 2, 3):
+        sim = Simulation(load_scenario("recovery"), seed=seed)
+        taus_me.append(_pump_time_constant(sim, sim.counts()["na_in_mM"]))
+        sim.run()
+        assert sim.spikes == 2
+        runs.append(sim.timeseries()[["time_ms", "na_in_mM", "k_in_mM"]])
+    df = sum(runs) / len(runs)
     rest = df[df["time_ms"] < 2]
-    after = df[df["time_ms"] >= 12].copy()
-    after["time_ms"] -= 12
-    assert after["na_in_mM"].iloc[0] > rest["na_in_mM"].mean() + 5  # the spikes' Na+
-    (a, b, tau), (sa, sb, stau) = _fit_recovery(after)
-    print(f"recovery: Na_in -> {a:.2f} ± {sa:.2f} mM, excess {b:.2f} mM, "
-          f"tau = {tau:.1f} ± {stau:.1f} ms")
-    assert b > 4 and 15 < tau < 300 and stau < 0.3 * tau, (a, b, tau, stau)
-    assert abs(a - rest["na_in_mM"].mean()) < 2.5, a  # back towards rest, not the peak
-    assert df["k_in_mM"].iloc[-5:].mean() > after["k_in_mM"].iloc[:5].mean() + 2  # K+ back in
+    after = df[df["time_ms"] >= 12]
+    t = after["time_ms"].to_numpy() - 12
+    na = after["na_in_mM"].to_numpy()
+    na_rest = rest["na_in_mM"].mean()
+    (b, tau), (sb, stau) = _fit_decay(t, na, na_rest)
+    tau_me = float(np.mean(taus_me))
+    excess0, excess_end = na[t < 3].mean() - na_rest, na[t > t[-1] - 3].mean() - na_rest
+    print(f"recovery (mean of 3 seeds): excess {excess0:.2f} -> {excess_end:.2f} mM, "
+          f"tau = {tau:.0f} ± {stau:.0f} ms; pumps' own (master equation) {tau_me:.0f} ms")
+    assert excess0 > 2.0  # the spikes' Na+
+    assert excess_end < 0.5 * excess0  # most of it pumped out in 138 ms
+    assert stau < 0.2 * tau and 0.5 * tau_me < tau < 4 * tau_me, (tau, stau, tau_me)
+    assert df["k_in_mM"].iloc[-5:].mean() > after["k_in_mM"].iloc[:5].mean() + 1  # K+ back in
 
 
 @pytest.mark.slow

@@ -18,7 +18,7 @@ DATA = Path(__file__).parent / "data"
 GOLDEN = {
     "pump-cycle": "67c3082611d03451039bdb69c78e506019dd99fcb03b1678546b4b7f67cf9cf0",
     "resting": "f86d8db7cf0cad7ddc840a3327f5c790edc35c6c158769bf1edcc28342b92dc8",
-    "recovery": "a3aec5d3fcb704bae9c12c6ca90e634ef22f9237695013d1cf28ed49b375a6b1",
+    "recovery": "78974ba0515bc3c77fdb664ab551bd811324b2121e8e39700409f76389beafc8",
     "hodgkin-keynes": "8b8fd38be99fc4572e4b31bbdb20db9a835ccbabdf5055f8cdb671bd522c9b6e",
     "ouabain": "a737fee81e9bc2560b4a357a83dbcd80e93825a74f4e3dadaee716d87996da4a",
     "energetics": "0d4d175b22581c07eaad490bc24b7ff5c74c74eb47248834f8ab16f0744d88bc",
