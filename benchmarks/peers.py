@@ -35,6 +35,8 @@ WORKLOADS = [
     ("10⁴ ions, 200 pumps", 10_000, 200, ["--steps", "1000", "--boxsize", "0.5"]),
     ("10⁵ ions, 200 pumps", 100_000, 200, ["--steps", "300", "--boxsize", "0.5"]),
     ("10⁵ ions, free diffusion", 100_000, 0, ["--steps", "300", "--boxsize", "2"]),
+    ("10⁶ ions, 200 pumps", 1_000_000, 200, ["--steps", "40", "--boxsize", "0.5"]),
+    ("10⁶ ions, free diffusion", 1_000_000, 0, ["--steps", "40", "--boxsize", "2"]),
 ]
 
 
