@@ -45,10 +45,10 @@ def pump_current(sim, span: float = TURNOVER_MS) -> float:
     """The pump current density of the membrane (µA/cm², outward): the patch's from its net
     cycles over the last ``span`` simulated ms (each carries one charge out: 3 Na⁺ out, 2 K⁺
     in; :meth:`~particles.simulation.Simulation.pump_current_of_cycles`) plus the rest of
-    the membrane's now; the kernel's 1-ms average while fewer than two
-    rows exist. The charge a small patch moves over 1 ms, or even 5 ms, is dominated by
-    partial reactions (3 Na⁺ released before the 2 K⁺ come in) and can have the opposite
-    sign to its net cycling; counted by whole cycles it agrees with the turnover shown."""
+    the membrane's now; the kernel's 1-ms average while fewer than two rows exist. The
+    charge a small patch moves over 1 ms, or even 5 ms, is dominated by partial reactions
+    (3 Na⁺ released before the 2 K⁺ come in) and can have the opposite sign to its net
+    cycling; counted by whole cycles it agrees with the turnover shown."""
     first, last, dt = _window(sim.recorder.rows, span)
     if dt <= 0:
         return sim.i_pump_uA_cm2
@@ -94,10 +94,10 @@ def energetics_lines(row: dict) -> list[tuple[str, str]]:
 def current_lines(sim, heights: "SpikeHeights") -> list[tuple[str, str]]:
     """The panel's readouts of the membrane's currents: the pump's current over the last
     ``TURNOVER_MS`` (:func:`pump_current`) and its share of the outward current (the outward
-    parts of pump, channel and leak currents), and with
-    voltage-gated Na⁺ pores the Na⁺ that entered per spike through the patch's Na⁺ pores
-    (mean over the spikes so far) and that as a multiple of the least charge the spikes need
-    (:func:`na_entry_ratio`, from the spike ``heights`` recorded). (name, value) each."""
+    parts of pump, channel and leak currents), and with voltage-gated Na⁺ pores the Na⁺ that
+    entered per spike through the patch's Na⁺ pores (mean over the spikes so far) and that
+    as a multiple of the least charge the spikes need (:func:`na_entry_ratio`, from the
+    spike ``heights`` recorded). (name, value) each."""
     out = []
     cur = sim.currents_uA_cm2()
     cur["pump"] = pump_current(sim)
