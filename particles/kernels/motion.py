@@ -11,10 +11,11 @@ once; crossings are counted per chunk and reduced in chunk order by the step).
 Each ion reads only shared state and writes only itself and its chunk's row and proposal
 slots, so results do not depend on the thread count.
 
-The face path's helpers are inlined into the move (numba ``inline='always'``): called, with
-the state passed as named tuples of arrays, they cost about 240 ns per face hit, the price of
-40 free moves, and in the close-ups' small boxes (``pump-cycle``: 3.6 % of the ions reach a
-face each step) that doubled the step (issue 15: 56 -> 30 µs per step of ``pump-cycle``).
+The face path is one flat function inlined into the move (numba ``inline='always'``): as
+calls taking named tuples of arrays it cost about 240 ns per face hit, the price of 40 free
+moves, and in the close-ups' small boxes (``pump-cycle``: 3.6 % of the ions reach a face each
+step) that doubled the step (issue 15: 56 -> 31 µs per step of ``pump-cycle`` inlined,
+29 µs flat).
 """
 
 from __future__ import annotations
@@ -84,24 +85,6 @@ def _channel_at(y, ch_bin, height, ch_y, ch_half):
     return -1
 
 
-@njit(inline='always', **JIT)
-def _pore_passes(yc, s, direction, key, i, channels, par, ch_pass):
-    """Index of the pore at membrane coordinate ``yc`` (µm) that ion ``i`` of species ``s``
-    passes through in ``direction`` (INWARD or OUTWARD) this step, or -1 (no pore there, a
-    pore of the other species, a gated pore that is not open, or the passage trial
-    failed)."""
-    q = _channel_at(yc, channels.bins, par[PAR_HEIGHT], channels.y, par[PAR_CH_HALF])
-    if q < 0:
-        return -1
-    t = channels.type[q]
-    if (t & 1) != s or not _conducts(t, channels.gate[q]):
-        return -1
-    u, _ = uniforms(draw(key, i))
-    if not u < ch_pass[t, direction]:
-        return -1
-    return q
-
-
 @njit(**JIT)
 def _conducts(t, gate):
     """True if a pore of type ``t`` in gating state ``gate`` conducts: leak pores always,
@@ -111,51 +94,6 @@ def _conducts(t, gate):
     if t == CH_KV:
         return gate == KV_OPEN
     return True
-
-
-@njit(inline='always', **JIT)
-def _stick(p, s, face, pumps, par, rate):
-    """Sticking probability of an ion of species ``s`` hitting the face of pump ``p`` from
-    compartment ``face`` now, and where it would bind (0: the sites that face fills, 1: a
-    congener Na+ on the K+ sites); probability 0 when no site is open for it."""
-    state, n_na, n_k = pumps.state, pumps.n_na, pumps.n_k
-    if face == INSIDE:
-        if not _open_inner(p, s, state, n_na, n_k):
-            return 0.0, 0
-        return par[PAR_P_STICK + (P_STICK_NA_INNER if s == NA else P_STICK_K_INNER)], 0
-    if s != NA:
-        return (par[PAR_P_STICK + P_STICK_K_OUTER] if _open_outer(p, state, n_na, n_k)
-                else 0.0), 0
-    if _open_rebind(p, state, n_na, n_k):  # external Na+ back on the Na+ sites
-        return rate[R_STICK_REBIND], 0
-    if _open_outer(p, state, n_na, n_k):  # a K+ congener
-        return par[PAR_P_STICK + P_STICK_NA_OUTER], 1
-    return 0.0, 0
-
-
-@njit(inline='always', **JIT)
-def _face_hit(i, s, face, yc, kstick, kchan, pumps, channels, par, rate, ch_pass):
-    """Ion ``i`` of species ``s`` reaches the membrane face of compartment ``face`` (INSIDE:
-    the inner face, OUTSIDE: the outer face) at ``yc`` (µm). Returns ``(p, q)``: the capture
-    proposal (a pump index, plus the pump count for a congener on the K+ sites; or -1) and
-    the pore ``q`` it passes through (or -1).
-
-    A pump face covering ``yc`` proposes a capture, with the sticking probability, while it
-    has an open site for the ion (:func:`_stick`); elsewhere the ion may pass an open pore of
-    its species."""
-    m = pumps.y.shape[0]
-    p = _pump_at(yc, m, par[PAR_HEIGHT], pumps.y, par[PAR_FACE_HALF])
-    if p >= 0:
-        prob, where = _stick(p, s, face, pumps, par, rate)
-        if prob > 0.0:
-            u, _ = uniforms(draw(kstick, i))
-            if u < prob:
-                return p + where * m, -1
-        return -1, -1
-    if channels.y.shape[0] > 0:
-        direction = OUTWARD if face == INSIDE else INWARD
-        return -1, _pore_passes(yc, s, direction, kchan, i, channels, par, ch_pass)
-    return -1, -1
 
 
 @njit(**JIT)
@@ -230,13 +168,20 @@ def _free_moves(i0, i1, ions, par, xn, yn, hit):
 def _face_move(i, c, xn, yn, kstick, kchan, ions, pumps, channels, par, rate, ch_pass,
                ch_part):
     """Finish the step of ion ``i`` (chunk ``c``), whose step from its place ends at
-    ``(xn, yn)`` (µm, reflected at the box walls) beyond its membrane face: a capture
-    proposal at the pump face it crosses (returned: a pump index, plus the pump count for a
-    congener on the K+ sites; or -1) and reflection, or passage through an open pore (the
-    rest of the step continues on the other side; counted in row ``c`` of ``ch_part``).
-    ``rate``, ``ch_pass``, ``ch_part``: this step's scratch (:class:`~particles.layout.Scratch`),
-    passed alone."""
+    ``(xn, yn)`` (µm, reflected at the box walls) beyond its membrane face; returns its
+    capture proposal (a pump index, plus the pump count for a congener Na+ on the K+ sites;
+    or -1).
+
+    Where the step crosses the face, ``yc``: a pump face there proposes a capture, with the
+    sticking probability of the site that face has open for the ion (random numbers of
+    ``kstick``), and the ion is reflected; elsewhere an open pore of its species there lets
+    it through with this step's passage probability ``ch_pass`` (random numbers of
+    ``kchan``; the rest of the step continues on the other side, counted in row ``c`` of
+    ``ch_part``), or it is reflected. ``rate``: this step's rates (the rebinding sticking
+    probability). One flat function: split into helpers, even inlined, it cost 1.5× as much
+    per face hit."""
     x, y, species, side, bound, tracer = ions
+    state, n_na, n_k = pumps.state, pumps.n_na, pumps.n_k
     width, height = par[PAR_WIDTH], par[PAR_HEIGHT]
     x_in, x_out = par[PAR_X_IN], par[PAR_X_OUT]
     s = species[i]
@@ -245,7 +190,36 @@ def _face_move(i, c, xn, yn, kstick, kchan, ions, pumps, channels, par, rate, ch
     y0 = y[i]
     x_face = x_in if face == INSIDE else x_out
     yc = y0 + (yn - y0) * (x_face - x0) / (xn - x0)  # where along the membrane
-    p, q = _face_hit(i, s, face, yc, kstick, kchan, pumps, channels, par, rate, ch_pass)
+    m = pumps.y.shape[0]
+    p = _pump_at(yc, m, height, pumps.y, par[PAR_FACE_HALF])
+    proposal = -1
+    q = -1
+    if p >= 0:  # a pump face: the sticking probability of the site open for this ion
+        prob = 0.0
+        where = 0  # 1: a congener Na+ on the K+ sites
+        if face == INSIDE:
+            if _open_inner(p, s, state, n_na, n_k):
+                prob = par[PAR_P_STICK + (P_STICK_NA_INNER if s == NA else P_STICK_K_INNER)]
+        elif s != NA:
+            if _open_outer(p, state, n_na, n_k):
+                prob = par[PAR_P_STICK + P_STICK_K_OUTER]
+        elif _open_rebind(p, state, n_na, n_k):  # external Na+ back on the Na+ sites
+            prob = rate[R_STICK_REBIND]
+        elif _open_outer(p, state, n_na, n_k):  # a K+ congener
+            prob = par[PAR_P_STICK + P_STICK_NA_OUTER]
+            where = 1
+        if prob > 0.0:
+            u, _ = uniforms(draw(kstick, i))
+            if u < prob:
+                proposal = p + where * m
+    elif channels.y.shape[0] > 0:  # an open pore of its species, and the passage trial
+        k = _channel_at(yc, channels.bins, height, channels.y, par[PAR_CH_HALF])
+        if k >= 0:
+            t = channels.type[k]
+            if (t & 1) == s and _conducts(t, channels.gate[k]):
+                u, _ = uniforms(draw(kchan, i))
+                if u < ch_pass[t, OUTWARD if face == INSIDE else INWARD]:
+                    q = k
     if q >= 0:  # through the pore: the rest of the step continues on the other side
         xn = _through_pore(face, xn, x_in, x_out, width)
         direction = OUTWARD if face == INSIDE else INWARD
@@ -257,7 +231,7 @@ def _face_move(i, c, xn, yn, kstick, kchan, ions, pumps, channels, par, rate, ch
         xn = _reflect(face, xn, x_in, x_out, width)
     x[i] = xn
     y[i] = _reflect_y(yn, height)
-    return p
+    return proposal
 
 
 @njit(**JIT)
