@@ -178,8 +178,8 @@ def _face_move(i, c, xn, yn, kstick, kchan, ions, pumps, channels, par, rate, ch
     it through with this step's passage probability ``ch_pass`` (random numbers of
     ``kchan``; the rest of the step continues on the other side, counted in row ``c`` of
     ``ch_part``), or it is reflected. ``rate``: this step's rates (the rebinding sticking
-    probability). One flat function: split into helpers, even inlined, it cost about 1.4× as much
-    per face hit."""
+    probability). One flat function: split into helpers, even inlined, it cost about 1.4×
+    as much per face hit."""
     x, y, species, side, bound, tracer = ions
     state, n_na, n_k = pumps.state, pumps.n_na, pumps.n_k
     width, height = par[PAR_WIDTH], par[PAR_HEIGHT]
