@@ -47,9 +47,9 @@ class Encoder:
         crf: H.264 quality (lower is better).
         preset: x264 speed preset. ``ultrafast`` at crf 27 gives files the size of
             ``superfast`` at crf 23 (about 13 Mbit/s for 1280×720 of thousands of moving
-            ions) with about half the encoder's CPU (measured: 10.5 against 18.7 ms of CPU
-            per frame), which leaves the cores for the simulation and the drawing: 1.9×
-            against 1.4× real time for ``pump-cycle`` on 2 cores (issue 15).
+            ions) with about half the encoder's CPU (measured on 2 cores: 10.5 against
+            18.7 ms of CPU per frame), which leaves the cores for the simulation and the
+            drawing (issue 15; README: the speed of ``record``).
     """
 
     def __init__(self, path, size: tuple[int, int], fps: float, crf: int = 27,

@@ -220,7 +220,8 @@ def _pump_time_constant(sim, na_mM):
     d = 0.5
     slope = (ring_turnover(sim.cycle_rates(na_in=na_mM + d))
              - ring_turnover(sim.cycle_rates(na_in=na_mM - d))) / (2 * d)
-    ions_per_mM = sim.counts()["na_in"] / sim.counts()["na_in_mM"]
+    now = sim.counts()
+    ions_per_mM = now["na_in"] / now["na_in_mM"]
     return ions_per_mM / (3 * len(sim.pumps) * slope)
 
 

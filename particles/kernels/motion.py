@@ -190,6 +190,7 @@ def _face_move(i, c, xn, yn, kstick, kchan, ions, pumps, channels, par, rate, ch
     y0 = y[i]
     x_face = x_in if face == INSIDE else x_out
     yc = y0 + (yn - y0) * (x_face - x0) / (xn - x0)  # where along the membrane
+    direction = OUTWARD if face == INSIDE else INWARD  # of a passage through a pore
     m = pumps.y.shape[0]
     p = _pump_at(yc, m, height, pumps.y, par[PAR_FACE_HALF])
     proposal = -1
@@ -218,11 +219,10 @@ def _face_move(i, c, xn, yn, kstick, kchan, ions, pumps, channels, par, rate, ch
             t = channels.type[k]
             if (t & 1) == s and _conducts(t, channels.gate[k]):
                 u, _ = uniforms(draw(kchan, i))
-                if u < ch_pass[t, OUTWARD if face == INSIDE else INWARD]:
+                if u < ch_pass[t, direction]:
                     q = k
     if q >= 0:  # through the pore: the rest of the step continues on the other side
         xn = _through_pore(face, xn, x_in, x_out, width)
-        direction = OUTWARD if face == INSIDE else INWARD
         side[i] = OUTSIDE if face == INSIDE else INSIDE
         ch_part[c, (channels.type[q] >> 1) * CHP_GROUP_STRIDE + s * 2 + direction] += 1
         if tracer[i]:
