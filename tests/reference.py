@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from particles.layout import STREAM_MOVE, STREAM_MOVE_TAIL, STREAM_STICK
-from particles.rng import ZIG_FN, ZIG_KN, ZIG_R, ZIG_WN
+from particles.rng import ZIG_FN, ZIG_KN, ZIG_LAYERS, ZIG_R, ZIG_WN
 
 MASK = (1 << 64) - 1
 GOLDEN = 0x9E3779B97F4A7C15
@@ -36,7 +36,7 @@ def uniforms(bits: int) -> tuple[float, float]:
 
 
 def normal32(b: int, key: int, index: int) -> float:
-    iz, hz = b & 127, (b >> 7) - (1 << 24)
+    iz, hz = b % ZIG_LAYERS, (b >> 8) - (1 << 23)
     if abs(hz) < ZIG_KN[iz]:
         return hz * ZIG_WN[iz]
     j, base = 0, index * 64
@@ -56,7 +56,7 @@ def normal32(b: int, key: int, index: int) -> float:
             return x
         b = draw(key, base + j) & 0xFFFFFFFF
         j += 1
-        iz, hz = b & 127, (b >> 7) - (1 << 24)
+        iz, hz = b % ZIG_LAYERS, (b >> 8) - (1 << 23)
         if abs(hz) < ZIG_KN[iz]:
             return hz * ZIG_WN[iz]
 

@@ -16,15 +16,15 @@ from particles.cli import main
 DATA = Path(__file__).parent / "data"
 
 GOLDEN = {
-    "pump-cycle": "67c3082611d03451039bdb69c78e506019dd99fcb03b1678546b4b7f67cf9cf0",
-    "resting": "f86d8db7cf0cad7ddc840a3327f5c790edc35c6c158769bf1edcc28342b92dc8",
-    "recovery": "78974ba0515bc3c77fdb664ab551bd811324b2121e8e39700409f76389beafc8",
-    "hodgkin-keynes": "8b8fd38be99fc4572e4b31bbdb20db9a835ccbabdf5055f8cdb671bd522c9b6e",
-    "ouabain": "a737fee81e9bc2560b4a357a83dbcd80e93825a74f4e3dadaee716d87996da4a",
-    "energetics": "0d4d175b22581c07eaad490bc24b7ff5c74c74eb47248834f8ab16f0744d88bc",
-    "saturation": "e45ef6e4b27cdc91eeea56bfebd5fd5d399a31a0b9137468a5adb16d33f90c19",
-    str(DATA / "all-events.toml"): "1267d6f0073abff35672c29e2edc03b882a014c0273811189dc6e87a13543ec6",
-    "action-potentials": "78fd02a8d2f5bcae1b58666a9b572de990729802faf4ed7cc19c25cf2900711b",
+    "pump-cycle": "5f986bd0d13df56d411acf3fea10cbee836fa4a196e5ab7bc00d35b6bcf993b7",
+    "resting": "e6071cbfdeba5e0e0042097de0cffdf4856d685be79d3a8affcb3d7994aebf9b",
+    "recovery": "0282087c23b57b15ba2f32d5a42395404b58e1b520f00c5a2dfacb53a6667437",
+    "hodgkin-keynes": "b28de7ea5c7a7ddc91ce1fd5ae09ec95f29a997ff60d876faa387f3a64fb7421",
+    "ouabain": "ab16995213606db1f658ac77dba56627cacb8eb585053e26909cfde2e4f0c945",
+    "energetics": "54a042f0bb9862d1e1722d0193bdf7939cf994bba1d703837603c4483a5e0257",
+    "saturation": "4edbdce1c0f5f0ce16ba15bd30e91e637e1c5350aeb3897a125591a09f02c7a6",
+    str(DATA / "all-events.toml"): "22ea816e78f7c75b9d09c7b11664cd59624d8e936c0c49161494f50d730784bb",
+    "action-potentials": "ad6e3843e30a32456ab4c074f6cac101e35e919b7e1f6a4d63eb106ff7df6ba0",
 }
 
 
