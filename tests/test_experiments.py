@@ -246,7 +246,7 @@ def test_recovery_fires_its_own_spikes_then_the_pumps_restore_sodium_with_a_time
     t = after["time_ms"].to_numpy() - 12
     na = after["na_in_mM"].to_numpy()
     na_rest = rest["na_in_mM"].mean()
-    (b, tau), (sb, stau) = _fit_decay(t, na, na_rest)
+    (_, tau), (_, stau) = _fit_decay(t, na, na_rest)
     tau_me = float(np.mean(taus_me))
     excess0, excess_end = na[t < 3].mean() - na_rest, na[t > t[-1] - 3].mean() - na_rest
     print(f"recovery (mean of 3 seeds): excess {excess0:.2f} -> {excess_end:.2f} mM, "

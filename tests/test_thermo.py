@@ -260,8 +260,14 @@ def test_rebinding_voltage_factor_scales_kappa_and_stays_dt_independent():
     realises is the same at dt, dt/4 and dt/16 (to the table's 1e-4) with P(V = 0) near 0.3.
     Scaling P instead (small-P formula) misses κ(V) by several % there."""
     from particles import kernels, physics
-    from particles.layout import ENV_V, P_STICK_NA_REBIND, PAR_P_STICK, PAR_VT, PAR_Z_NA, \
-        R_STICK_REBIND
+    from particles.layout import (
+        ENV_V,
+        P_STICK_NA_REBIND,
+        PAR_P_STICK,
+        PAR_VT,
+        PAR_Z_NA,
+        R_STICK_REBIND,
+    )
 
     base = load_scenario("energetics")
     v = base.values
