@@ -17,12 +17,21 @@ TRY: dict[str, list[str]] = {
     ],
     "resting": [
         "Press + to ×32 or more: each pump completes about 10 net cycles per simulated "
-        "second, so at ×1 a whole cycle is rare.",
+        "second, so at ×1 a whole cycle is rare (`resting-timelapse` shows them at ×1).",
         "Press A to stimulate: a pulse of current lifts V; if it reaches threshold the gated "
         "Na⁺ pores open (clear passage), then inactivate (ball in the mouth) as the K⁺ pores "
         "open. Below threshold V just falls back.",
         "Press 1 to add 5 mM Na⁺ inside: the turnover rises (the pumps are not saturated).",
         "Press O for ouabain and watch the turnover (last 5 ms) fall to 0.",
+    ],
+    "resting-timelapse": [
+        "Click a pump to follow it: at ×1 it completes a cycle every few seconds (3 Na⁺ out, "
+        "2 K⁺ in); N pauses at its next step and names it.",
+        "Watch the concentrations and V in the panel: they hold, because the leak pores let "
+        "back 3 Na⁺ and 2 K⁺ for every cycle.",
+        "Press D (poison): ATP runs down over 10–20 simulated ms, the pumps slow, V "
+        "depolarises by 1–2 mV and Na⁺ inside creeps up. D again washes out.",
+        "Press 1 to add 5 mM Na⁺ inside: the turnover rises (the pumps are not saturated).",
     ],
     "recovery": [
         "Watch the train of spikes load the cell with Na⁺, then Na⁺ inside fall back towards "

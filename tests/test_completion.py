@@ -74,7 +74,8 @@ def test_shell_completes(shell, tmp_path, capsys):
     assert complete("") == sorted([*(m.__name__.rsplit(".", 1)[1] for m in COMMANDS),
                                    "--help", "--version"])
     assert complete("run", "") == sorted([*builtin_names(), "mine.toml", "sub"])
-    assert complete("run", "res") == ["resting"]
+    assert complete("run", "res") == [n for n in builtin_names() if n.startswith("res")]
+    assert complete("run", "resting-t") == ["resting-timelapse"]
     assert complete("run", "--check") == ["--checkpoint", "--checkpoint-every"]
     assert complete("run", "resting", "--out", "") == ["mine.toml", "out.csv", "sub"]
     assert complete("run", "resting", "--seed", "") == []
