@@ -18,6 +18,7 @@ DATA = Path(__file__).parent / "data"
 GOLDEN = {
     "pump-cycle": "5f986bd0d13df56d411acf3fea10cbee836fa4a196e5ab7bc00d35b6bcf993b7",
     "resting": "e6071cbfdeba5e0e0042097de0cffdf4856d685be79d3a8affcb3d7994aebf9b",
+    "resting-timelapse": "20869f79c4f8d16fe0c7c13323226431a02d74b37f6e658794020b94d1e0a469",
     "recovery": "0282087c23b57b15ba2f32d5a42395404b58e1b520f00c5a2dfacb53a6667437",
     "hodgkin-keynes": "b28de7ea5c7a7ddc91ce1fd5ae09ec95f29a997ff60d876faa387f3a64fb7421",
     "ouabain": "ab16995213606db1f658ac77dba56627cacb8eb585053e26909cfde2e4f0c945",
