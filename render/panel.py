@@ -31,6 +31,7 @@ SEPARATOR = (200, 203, 210)
 HISTORY_S = 10.0             # playback seconds shown by the history strip
 PORE_ICON = (160, 160, 168)  # the gating-state icons of the key: shape, not colour
 V_SPIKE_RANGE = (-90.0, 50.0)  # mV the V chart always spans around a spike
+V_MIN_SPAN_MV = 2.0  # the V chart spans at least this: a steady V is drawn flat, labelled
 STIM_SHADE = (255, 236, 170)   # where the stimulus is on, behind the V trace
 
 
@@ -102,7 +103,8 @@ class Panel:
             draw_chart(surf, self.text, lay, chart, rows, [("v_mV", V_LINE, "V")], title,
                        floor=None,
                        include=V_SPIKE_RANGE if spike_in_view(recent, sim.v_mV) else None,
-                       marks=(0.0,), shade=("i_stim_uA_cm2", STIM_SHADE, "stimulus"))
+                       marks=(0.0,), shade=("i_stim_uA_cm2", STIM_SHADE, "stimulus"),
+                       min_span=V_MIN_SPAN_MV)
             y += ch
             chart = pygame.Rect(x0, y, x1 - x0, ch2 - round(fs * 0.6))
             if _has_tracer(row):
@@ -287,7 +289,8 @@ def efflux_rate(rows: list[dict], bins: int = 40) -> list[dict]:
 def draw_chart(surf, text: Text, lay: Layout, rect, rows: list[dict], series, title: str,
                floor: float | None = 0.0, log: bool = False,
                include: tuple[float, float] | None = None, marks: tuple[float, ...] = (),
-               shade: tuple[str, tuple, str] | None = None, whole: bool = False) -> None:
+               shade: tuple[str, tuple, str] | None = None, whole: bool = False,
+               min_span: float = 0.0) -> None:
     """A live line chart of the recent ``rows`` (as many as the plot is px wide), or of the
     whole run (``whole``: rows evenly spread from the first to the last, one per px).
 
@@ -306,6 +309,9 @@ def draw_chart(surf, text: Text, lay: Layout, rect, rows: list[dict], series, ti
         marks: values drawn as a labelled line across the plot when in range (e.g. 0 mV).
         shade: (column, colour, name): the plot's background shaded where that column is not
             0 (e.g. while a stimulus is on), named in the title line; None: no shading.
+        min_span: the value axis spans at least this (in the series' unit), centred on the
+            data, so a steady line is drawn flat with distinct labels instead of its noise
+            blown up to the plot's height.
     """
     fs = lay.px(12)
     text.blit(surf, title, (rect.left, rect.top), fs, PANEL_FG, True)
@@ -345,7 +351,7 @@ def draw_chart(surf, text: Text, lay: Layout, rect, rows: list[dict], series, ti
         floor = None
     if all(np.isnan(v).all() for v in ys):
         return
-    lo, hi = _axis_range(ys, floor, include)
+    lo, hi = _axis_range(ys, floor, include, min_span)
     _axis_labels(surf, text, lay, plot, lo, hi, log, marks)
     text.blit(surf, fmt_time(t0), (plot.left, plot.bottom + 2), lay.px(10), PANEL_DIM)
     text.blit(surf, fmt_time(t[-1]), (plot.right, plot.bottom + 2), lay.px(10), PANEL_DIM,
@@ -370,9 +376,11 @@ def _shade(surf, plot, X: np.ndarray, on: np.ndarray, color) -> None:
 
 
 def _axis_range(ys: list[np.ndarray], floor: float | None,
-                include: tuple[float, float] | None) -> tuple[float, float]:
+                include: tuple[float, float] | None,
+                min_span: float = 0.0) -> tuple[float, float]:
     """The value axis's (low, high) for the series ``ys``: their range with 8 % margins,
-    not below ``floor``, and spanning ``include`` (exactly, if the data lie inside it)."""
+    at least ``min_span`` wide (centred on the data), not below ``floor``, and spanning
+    ``include`` (exactly, if the data lie inside it)."""
     lo = min(float(np.nanmin(v)) for v in ys)
     hi = max(float(np.nanmax(v)) for v in ys)
     if include is not None and include[0] <= lo and hi <= include[1]:
@@ -381,6 +389,9 @@ def _axis_range(ys: list[np.ndarray], floor: float | None,
     if span < 1e-9:
         span = max(abs(hi) * 0.1, 1.0)
     lo, hi = lo - 0.08 * span, hi + 0.08 * span
+    if hi - lo < min_span:
+        mid = 0.5 * (lo + hi)
+        lo, hi = mid - 0.5 * min_span, mid + 0.5 * min_span
     if include is not None:
         lo, hi = min(lo, include[0]), max(hi, include[1])
     if floor is not None:

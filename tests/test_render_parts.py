@@ -375,6 +375,21 @@ def test_v_axis_spans_the_spike_range_around_a_spike():
     assert -71 < lo < -70 and -66 < hi < -65                # at rest: the data's range
 
 
+def test_a_steady_v_is_drawn_flat_with_distinct_labels():
+    """A V steady to 0.05 mV (resting-timelapse) spans V_MIN_SPAN_MV centred on the data,
+    so the three axis labels differ, instead of its noise filling the plot."""
+    from render.panel import V_MIN_SPAN_MV, _axis_range
+    from render.text import fmt_num
+    v = np.array([-65.05, -65.02, -65.0])
+    lo, hi = _axis_range([v], None, None, V_MIN_SPAN_MV)
+    assert hi - lo == pytest.approx(V_MIN_SPAN_MV)
+    assert lo < v.min() and v.max() < hi and abs((lo + hi) / 2 - v.mean()) < 0.05
+    labels = {fmt_num(lo + f * (hi - lo)) for f in (0.0, 0.5, 1.0)}
+    assert len(labels) == 3, labels
+    wide = np.array([-80.0, -60.0])                         # wider data: their own range
+    assert _axis_range([wide], None, None, V_MIN_SPAN_MV) == _axis_range([wide], None, None)
+
+
 def test_v_chart_draws_the_0_mV_line_and_the_stimulus():
     from render.panel import STIM_SHADE, draw_chart
     lay = Layout.for_size((1280, 720))
