@@ -16,7 +16,7 @@ from particles.cli import main
 DATA = Path(__file__).parent / "data"
 
 GOLDEN = {
-    "pump-cycle": "5f986bd0d13df56d411acf3fea10cbee836fa4a196e5ab7bc00d35b6bcf993b7",
+    "pump-cycle": "59fd1737cc8a9db4bf97b40f7d40103b140ae765ba9f675944f1ae45ed55487f",
     "resting": "e6071cbfdeba5e0e0042097de0cffdf4856d685be79d3a8affcb3d7994aebf9b",
     "resting-timelapse": "20869f79c4f8d16fe0c7c13323226431a02d74b37f6e658794020b94d1e0a469",
     "recovery": "0282087c23b57b15ba2f32d5a42395404b58e1b520f00c5a2dfacb53a6667437",
