@@ -18,14 +18,14 @@ DATA = Path(__file__).parent / "data"
 GOLDEN = {
     "pump-cycle": "59fd1737cc8a9db4bf97b40f7d40103b140ae765ba9f675944f1ae45ed55487f",
     "resting": "e6071cbfdeba5e0e0042097de0cffdf4856d685be79d3a8affcb3d7994aebf9b",
-    "resting-timelapse": "20869f79c4f8d16fe0c7c13323226431a02d74b37f6e658794020b94d1e0a469",
-    "recovery": "0282087c23b57b15ba2f32d5a42395404b58e1b520f00c5a2dfacb53a6667437",
-    "hodgkin-keynes": "b28de7ea5c7a7ddc91ce1fd5ae09ec95f29a997ff60d876faa387f3a64fb7421",
-    "ouabain": "ab16995213606db1f658ac77dba56627cacb8eb585053e26909cfde2e4f0c945",
-    "energetics": "54a042f0bb9862d1e1722d0193bdf7939cf994bba1d703837603c4483a5e0257",
+    "resting-timelapse": "fad390a0301689fed0be81a2603e35abf8c0b5e7ed454538a1a92e5fc89fe61d",
+    "recovery": "c41373e51caf211b159490c93fa5c5a8332a05d5f57647c7331ada9085b866ca",
+    "hodgkin-keynes": "fe390a81a7d133d1a69a39e2c07449e8d50c95ce89cf376bb75062693f7d9821",
+    "ouabain": "2da0ea7b3d5fe590b7388d74804a4c75f3e95ef983a6f8d25db72207a9404933",
+    "energetics": "785d6af75c4f7559f6dbd822cd9df05b4f2a34c8986b75d16198eaa888121194",
     "saturation": "4edbdce1c0f5f0ce16ba15bd30e91e637e1c5350aeb3897a125591a09f02c7a6",
-    str(DATA / "all-events.toml"): "22ea816e78f7c75b9d09c7b11664cd59624d8e936c0c49161494f50d730784bb",
-    "action-potentials": "ad6e3843e30a32456ab4c074f6cac101e35e919b7e1f6a4d63eb106ff7df6ba0",
+    str(DATA / "all-events.toml"): "ee290596b1b959c3eba2962477eaba7df42c681871aba46d5a83eec5b4a08eb3",
+    "action-potentials": "e4411cd24bf3d06b04bf7fa2fd86dfa4fdff7023d763b77d52f1e06dd1ffaba9",
 }
 
 

@@ -39,7 +39,7 @@ from ..layout import (KV_STATES, N_CH_TYPES, N_CHP, N_COUNT, N_HH, N_RATE, N_RIN
 from .ions import _count, _label_tracer
 from .motion import CHUNK, PARALLEL_MIN_CHUNKS, _move
 from .population import _ring_matrix
-from .pumps import _rates
+from .pumps import _pump_transitions, _rates
 from .step import _advance, _exchanges
 
 OMP_WAIT_POLICY = "PASSIVE"
@@ -52,7 +52,7 @@ on one thread). Results do not depend on it."""
 os.environ.setdefault("OMP_WAIT_POLICY", OMP_WAIT_POLICY)
 
 __all__ = ["CHUNK", "PARALLEL_MIN_CHUNKS", "advance", "count", "exchanges",
-           "label_tracer", "move", "pump_rates", "ring_matrix", "scratch"]
+           "label_tracer", "move", "pump_rates", "pump_transitions", "ring_matrix", "scratch"]
 
 
 def scratch(n_ions: int) -> Scratch:
@@ -113,6 +113,13 @@ def pump_rates(par: np.ndarray, env: np.ndarray) -> np.ndarray:
     out = np.zeros(N_RATE)
     _rates(par, env, out)
     return out
+
+
+def pump_transitions(seed: int, step: int, ions: IonArrays, pumps: PumpArrays,
+                     par: np.ndarray, rate: np.ndarray, counters: np.ndarray) -> None:
+    """The pumps' first-order transitions of step ``step`` over ``par[PAR_DT]`` ms (see
+    :func:`.pumps._pump_transitions`), at the rates ``rate`` (:func:`pump_rates`)."""
+    _pump_transitions(int(seed), int(step), ions, pumps, par, rate, counters)
 
 
 def ring_matrix(par: np.ndarray, env: np.ndarray, rate: np.ndarray) -> np.ndarray:
