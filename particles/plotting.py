@@ -531,7 +531,7 @@ def plot_sweep(df: pd.DataFrame, meta: Mapping | None = None, title: str = "",
     if title:  # scenario (and overrides) on a line of their own, wrapped to the figure
         import textwrap
 
-        head = textwrap.fill(title, width=int(75 * n_keys)) + "\n" + head
+        head = textwrap.fill(title, width=int(64 * n_keys)) + "\n" + head
     fig.suptitle(head, fontsize=12)
     fig.tight_layout()
     return fig
