@@ -16,13 +16,15 @@ TRY: dict[str, list[str]] = {
         "Press O: ouabain locks pumps in E2P (grey, with a green plug).",
     ],
     "resting": [
-        "Press + to ×32 or more: each pump completes about 10 net cycles per simulated "
-        "second, so at ×1 a whole cycle is rare (`resting-timelapse` shows them at ×1).",
+        "Each pump completes about 10 net cycles per simulated second, so at ×1 a whole "
+        "cycle is rare: `resting-timelapse` shows them at ×1.",
         "Press A to stimulate: a pulse of current lifts V; if it reaches threshold the gated "
         "Na⁺ pores open (clear passage), then inactivate (ball in the mouth) as the K⁺ pores "
         "open. Below threshold V just falls back.",
         "Press 1 to add 5 mM Na⁺ inside: the turnover rises (the pumps are not saturated).",
-        "Press O for ouabain and watch the turnover (last 5 ms) fall to 0.",
+        "Press O: 1 µM ouabain at its real binding rate blocks a pump only after minutes of "
+        "simulated time, so nothing changes while you watch (`ouabain` uses a time-scaled "
+        "dose).",
     ],
     "resting-timelapse": [
         "Click a pump to follow it: at ×1 it completes a cycle every few seconds (3 Na⁺ out, "

@@ -123,7 +123,7 @@ def _e1(p, u, t, rate, ions, pumps, par, kplace, counters):
     pump occludes its two K+ (backward return). Returns the time taken (ms), ``t`` if
     nothing happened within ``t`` (as the other state helpers)."""
     n_na, n_k = pumps.n_na, pumps.n_k
-    w, tau = 0, t
+    tau = t
     if n_k[p] > 0:
         w, tau = _pick(u, t, rate[R_K_REL_IN], rate[R_RET_B] if n_k[p] == K_SITES else 0.0)
         if w == 1:
