@@ -49,40 +49,12 @@ Results are identical either way."""
 
 
 @njit(**JIT)
-def _pump_at(y, n_pumps, height, pump_y, face_half):
-    """Index of the pump whose face covers membrane coordinate ``y`` (µm), or -1.
-
-    Pumps are evenly spaced, so the candidate is the bin ``floor(y · m / height)``: O(1)."""
-    if n_pumps == 0 or y < 0.0 or y >= height:
+def _bin(y, n, height):
+    """Bin ``floor(y · n / height)`` of membrane coordinate ``y`` (µm) among ``n`` equal
+    bins of the membrane's ``height``, or -1 (``y`` off the membrane, or ``n`` = 0)."""
+    if n == 0 or y < 0.0 or y >= height:
         return -1
-    p = int(y * n_pumps / height)
-    if p >= n_pumps:
-        p = n_pumps - 1
-    if abs(y - pump_y[p]) <= face_half:
-        return p
-    return -1
-
-
-@njit(**JIT)
-def _channel_at(y, ch_bin, height, ch_y, ch_half):
-    """Index of the channel whose pore covers membrane coordinate ``y`` (µm), or -1.
-
-    ``ch_bin`` maps the bin ``floor(y · B / height)`` to a pore overlapping it; the pore
-    covering ``y`` is that one or a neighbour (pores sorted by y, bins <= half a pore): O(1)."""
-    nb = ch_bin.shape[0]
-    if nb == 0 or y < 0.0 or y >= height:
-        return -1
-    b = int(y * nb / height)
-    if b >= nb:
-        b = nb - 1
-    q0 = ch_bin[b]
-    if q0 < 0:
-        return -1
-    n = ch_y.shape[0]
-    for q in range(max(q0 - 1, 0), min(q0 + 2, n)):
-        if abs(y - ch_y[q]) <= ch_half:
-            return q
-    return -1
+    return min(int(y * n / height), n - 1)
 
 
 @njit(**JIT)
@@ -97,19 +69,71 @@ def _conducts(t, gate):
 
 
 @njit(**JIT)
+def _stick_probability(face, s, st, n_na, n_k, p_stick, p_rebind):
+    """(sticking probability, 1 if as a congener Na+ on the K+ sites else 0) of an ion of
+    species ``s`` that crosses the face of compartment ``face`` where a pump in state ``st``
+    holding ``n_na`` Na+ and ``n_k`` K+ is: the probability of the site open for it (0 if
+    none). ``p_stick``: the ``P_STICK_*`` probabilities, a tuple (Na+ inner, K+ outer, Na+
+    outer as a congener, unused, K+ inner); ``p_rebind``: this step's for external Na+ back
+    on the Na+ sites."""
+    if face == INSIDE:
+        if _open_inner(s, st, n_na, n_k):
+            return p_stick[P_STICK_NA_INNER if s == NA else P_STICK_K_INNER], 0
+        return 0.0, 0
+    if s != NA:
+        if _open_outer(st, n_na, n_k):
+            return p_stick[P_STICK_K_OUTER], 0
+        return 0.0, 0
+    if _open_rebind(st, n_na, n_k):
+        return p_rebind, 0
+    if _open_outer(st, n_na, n_k):
+        return p_stick[P_STICK_NA_OUTER], 1
+    return 0.0, 0
+
+
+@njit(**JIT)
 def _move_chunk(c, keys, ions, pumps, channels, par, scratch):
     """Move the free ions of chunk ``c`` (see :func:`_move`); return its proposal count.
 
     Block by block of :data:`BLOCK` ions: the normal deviates
     (:func:`~particles.rng.normal_block`), then the moves that stay within a compartment
     (:func:`_free_moves`, a loop the compiler vectorises), then, in index order, the ions
-    that reached a membrane face (:func:`_face_move`). Channel crossings of this chunk are
-    counted in row ``c`` of ``ch_part`` (only this chunk writes it; the ion itself is the
-    only other thing written)."""
+    that reached a membrane face. Their step from its place ends at ``(xn, yn)`` (µm,
+    reflected at the box walls) beyond the face; where it crosses the face, ``yc``:
+
+    - a pump face there proposes a capture with the sticking probability of the site that
+      face has open for the ion (:func:`_stick_probability`; random numbers of ``kstick``),
+      as a pump index, plus the pump count for a congener Na+ on the K+ sites, and the ion
+      is reflected;
+    - elsewhere an open pore of its species there lets it through with this step's passage
+      probability ``ch_pass`` (random numbers of ``kchan``; the rest of the step continues
+      on the other side, counted in row ``c`` of ``ch_part``), or it is reflected.
+
+    Only this chunk writes its row of ``ch_part`` and its proposal slots; the ion itself is
+    the only other thing written.
+
+    The face path is written out in this loop, with the arrays taken apart once per chunk
+    and helpers that take only scalars: every call of a kernel function that takes arrays
+    (or a named tuple of them) costs an atomic reference count up and down of each array,
+    which numba's pruning does not remove across branches. As a function of its own
+    (inlined or not) the face path cost 16 such pairs per face hit; in ``pump-cycle``'s
+    small box (3.6 % of the ions reach a face each step) that was a third of the step.
+    """
     kmove, ktail, kstick, kchan = keys
-    ch_part, rate, ch_pass = scratch.ch_part, scratch.rate, scratch.ch_pass
+    x, y, species, side, bound, tracer = ions
+    state, n_na, n_k, pump_y = pumps.state, pumps.n_na, pumps.n_k, pumps.y
+    ch_y, ch_bins, ch_type, ch_gate = channels.y, channels.bins, channels.type, channels.gate
+    ch_part, ch_pass = scratch.ch_part, scratch.ch_pass
+    width, height = par[PAR_WIDTH], par[PAR_HEIGHT]
+    x_in, x_out = par[PAR_X_IN], par[PAR_X_OUT]
+    face_half, ch_half = par[PAR_FACE_HALF], par[PAR_CH_HALF]
+    p_stick = (par[PAR_P_STICK + 0], par[PAR_P_STICK + 1], par[PAR_P_STICK + 2],
+               par[PAR_P_STICK + 3], par[PAR_P_STICK + 4])
+    p_rebind = scratch.rate[R_STICK_REBIND]
+    m = pump_y.shape[0]
+    n_ch = ch_y.shape[0]
     start = c * CHUNK
-    stop = min(ions.x.shape[0], start + CHUNK)
+    stop = min(x.shape[0], start + CHUNK)
     xn = np.empty(BLOCK)
     yn = np.empty(BLOCK)
     flag = np.empty(BLOCK, np.uint8)
@@ -121,13 +145,51 @@ def _move_chunk(c, keys, ions, pumps, channels, par, scratch):
         normal_block(kmove, ktail, b0, b1, xn, yn, flag)
         _free_moves(b0, b1, ions, par, xn, yn, flag)
         for i in range(b0, b1):
-            if flag[i - b0]:
-                p = _face_move(i, c, xn[i - b0], yn[i - b0], kstick, kchan, ions, pumps,
-                               channels, par, rate, ch_pass, ch_part)
-                if p >= 0:
-                    scratch.prop_ion[start + cnt] = i
-                    scratch.prop_pump[start + cnt] = p
-                    cnt += 1
+            if not flag[i - b0]:
+                continue
+            xe = xn[i - b0]
+            ye = yn[i - b0]
+            s = species[i]
+            face = side[i]
+            x_face = x_in if face == INSIDE else x_out
+            yc = y[i] + (ye - y[i]) * (x_face - x[i]) / (xe - x[i])  # where it crosses
+            p = _bin(yc, m, height)  # pumps are evenly spaced: this one or none
+            if p >= 0 and abs(yc - pump_y[p]) > face_half:
+                p = -1
+            q = -1
+            if p >= 0:
+                prob, congener = _stick_probability(face, s, state[p], n_na[p], n_k[p],
+                                                    p_stick, p_rebind)
+                if prob > 0.0:
+                    u, _ = uniforms(draw(kstick, i))
+                    if u < prob:
+                        scratch.prop_ion[start + cnt] = i
+                        scratch.prop_pump[start + cnt] = p + congener * m
+                        cnt += 1
+            else:  # the pore covering yc is that of its bin or a neighbour (pores sorted)
+                b = _bin(yc, ch_bins.shape[0], height)
+                k0 = ch_bins[b] if b >= 0 else -1
+                if k0 >= 0:
+                    for k in range(max(k0 - 1, 0), min(k0 + 2, n_ch)):
+                        if abs(yc - ch_y[k]) <= ch_half:
+                            t = ch_type[k]
+                            if (t & 1) == s and _conducts(t, ch_gate[k]):
+                                u, _ = uniforms(draw(kchan, i))
+                                direction = OUTWARD if face == INSIDE else INWARD
+                                if u < ch_pass[t, direction]:
+                                    q = k
+                            break
+            if q >= 0:  # through the pore: the rest of the step continues on the other side
+                xe = _through_pore(face, xe, x_in, x_out, width)
+                side[i] = OUTSIDE if face == INSIDE else INSIDE
+                direction = OUTWARD if face == INSIDE else INWARD
+                ch_part[c, (ch_type[q] >> 1) * CHP_GROUP_STRIDE + s * 2 + direction] += 1
+                if tracer[i]:
+                    ch_part[c, CHP_TRACER_OUT if face == INSIDE else CHP_TRACER_IN] += 1
+            else:
+                xe = _reflect(face, xe, x_in, x_out, width)
+            x[i] = xe
+            y[i] = _reflect_y(ye, height)
     return cnt
 
 
@@ -137,8 +199,8 @@ def _free_moves(i0, i1, ions, par, xn, yn, hit):
     (entry ``i - i0``), reflected at the box walls. An ion whose step stays in its
     compartment is moved; one that reaches its membrane face is left in place, flagged in
     ``hit`` (uint8) with its reflected-at-the-walls end point in ``xn``, ``yn`` (µm), for
-    :func:`_face_move`. Bound ions and ions in the reservoir do not move. Selects, no
-    branches, and indices from 0 over slices: the compiler vectorises the loop."""
+    the face path of :func:`_move_chunk`. Bound ions and ions in the reservoir do not move.
+    Selects, no branches, and indices from 0 over slices: the compiler vectorises the loop."""
     width, height = par[PAR_WIDTH], par[PAR_HEIGHT]
     x_in, x_out = par[PAR_X_IN], par[PAR_X_OUT]
     sigma_na, sigma_k = par[PAR_SIGMA + NA], par[PAR_SIGMA + K]
@@ -162,76 +224,6 @@ def _free_moves(i0, i1, ions, par, xn, yn, hit):
         hit[j] = h
         x[j] = a if stay else x0
         y[j] = _reflect_y(b, height) if stay else y0
-
-
-@njit(inline='always', **JIT)
-def _face_move(i, c, xn, yn, kstick, kchan, ions, pumps, channels, par, rate, ch_pass,
-               ch_part):
-    """Finish the step of ion ``i`` (chunk ``c``), whose step from its place ends at
-    ``(xn, yn)`` (µm, reflected at the box walls) beyond its membrane face; returns its
-    capture proposal (a pump index, plus the pump count for a congener Na+ on the K+ sites;
-    or -1).
-
-    Where the step crosses the face, ``yc``: a pump face there proposes a capture, with the
-    sticking probability of the site that face has open for the ion (random numbers of
-    ``kstick``), and the ion is reflected; elsewhere an open pore of its species there lets
-    it through with this step's passage probability ``ch_pass`` (random numbers of
-    ``kchan``; the rest of the step continues on the other side, counted in row ``c`` of
-    ``ch_part``), or it is reflected. ``rate``: this step's rates (the rebinding sticking
-    probability). One flat function: split into helpers, even inlined, it cost about 1.4×
-    as much per face hit."""
-    x, y, species, side, bound, tracer = ions
-    state, n_na, n_k = pumps.state, pumps.n_na, pumps.n_k
-    width, height = par[PAR_WIDTH], par[PAR_HEIGHT]
-    x_in, x_out = par[PAR_X_IN], par[PAR_X_OUT]
-    s = species[i]
-    face = side[i]
-    x0 = x[i]
-    y0 = y[i]
-    x_face = x_in if face == INSIDE else x_out
-    yc = y0 + (yn - y0) * (x_face - x0) / (xn - x0)  # where along the membrane
-    direction = OUTWARD if face == INSIDE else INWARD  # of a passage through a pore
-    m = pumps.y.shape[0]
-    p = _pump_at(yc, m, height, pumps.y, par[PAR_FACE_HALF])
-    proposal = -1
-    q = -1
-    if p >= 0:  # a pump face: the sticking probability of the site open for this ion
-        prob = 0.0
-        where = 0  # 1: a congener Na+ on the K+ sites
-        if face == INSIDE:
-            if _open_inner(p, s, state, n_na, n_k):
-                prob = par[PAR_P_STICK + (P_STICK_NA_INNER if s == NA else P_STICK_K_INNER)]
-        elif s != NA:
-            if _open_outer(p, state, n_na, n_k):
-                prob = par[PAR_P_STICK + P_STICK_K_OUTER]
-        elif _open_rebind(p, state, n_na, n_k):  # external Na+ back on the Na+ sites
-            prob = rate[R_STICK_REBIND]
-        elif _open_outer(p, state, n_na, n_k):  # a K+ congener
-            prob = par[PAR_P_STICK + P_STICK_NA_OUTER]
-            where = 1
-        if prob > 0.0:
-            u, _ = uniforms(draw(kstick, i))
-            if u < prob:
-                proposal = p + where * m
-    elif channels.y.shape[0] > 0:  # an open pore of its species, and the passage trial
-        k = _channel_at(yc, channels.bins, height, channels.y, par[PAR_CH_HALF])
-        if k >= 0:
-            t = channels.type[k]
-            if (t & 1) == s and _conducts(t, channels.gate[k]):
-                u, _ = uniforms(draw(kchan, i))
-                if u < ch_pass[t, direction]:
-                    q = k
-    if q >= 0:  # through the pore: the rest of the step continues on the other side
-        xn = _through_pore(face, xn, x_in, x_out, width)
-        side[i] = OUTSIDE if face == INSIDE else INSIDE
-        ch_part[c, (channels.type[q] >> 1) * CHP_GROUP_STRIDE + s * 2 + direction] += 1
-        if tracer[i]:
-            ch_part[c, CHP_TRACER_OUT if face == INSIDE else CHP_TRACER_IN] += 1
-    else:
-        xn = _reflect(face, xn, x_in, x_out, width)
-    x[i] = xn
-    y[i] = _reflect_y(yn, height)
-    return proposal
 
 
 @njit(**JIT)
@@ -333,7 +325,7 @@ def _accept(ions, pumps, par, scratch, counters):
             congener = prop_pump[base + j] >= m
             s = species[i]
             if side[i] == INSIDE:
-                if not _open_inner(p, s, state, n_na, n_k):
+                if not _open_inner(s, state[p], n_na[p], n_k[p]):
                     continue
                 if s == NA:
                     k = n_na[p]
@@ -347,7 +339,7 @@ def _accept(ions, pumps, par, scratch, counters):
                     counters[C_K_IN] -= 1
                     counters[C_CHARGE_OUT] += 1
             elif s == NA and not congener:
-                if not _open_rebind(p, state, n_na, n_k):
+                if not _open_rebind(state[p], n_na[p], n_k[p]):
                     continue
                 k = n_na[p]
                 n_na[p] += 1
@@ -357,7 +349,7 @@ def _accept(ions, pumps, par, scratch, counters):
                     counters[C_TRACER_EFFLUX] -= 1
                 counters[C_K_CAPTURED] += 1
             else:
-                if not _open_outer(p, state, n_na, n_k):
+                if not _open_outer(state[p], n_na[p], n_k[p]):
                     continue
                 k = NA_SITES + n_k[p]
                 n_k[p] += 1

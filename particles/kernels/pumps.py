@@ -44,26 +44,30 @@ _stick = njit(**JIT)(stick_from_reduced)
 
 
 @njit(**JIT)
-def _open_inner(p, species, state, n_na, n_k):
-    """True if pump ``p`` accepts an ion of ``species`` at its inner face now: Na+ on the
-    Na+ sites of an E1 holding no K+, K+ on the K+ sites of an E1 holding no Na+."""
-    if state[p] != E1:
+def _open_inner(species, st, n_na, n_k):
+    """True if a pump in state ``st`` holding ``n_na`` Na+ and ``n_k`` K+ accepts an ion of
+    ``species`` at its inner face: Na+ on the Na+ sites of an E1 holding no K+, K+ on the
+    K+ sites of an E1 holding no Na+. (Scalars, not the pump arrays: a kernel function
+    taking arrays costs a reference count of each per call, see :mod:`.motion`.)"""
+    if st != E1:
         return False
     if species == NA:
-        return n_k[p] == 0 and n_na[p] < NA_SITES
-    return n_na[p] == 0 and n_k[p] < K_SITES
+        return n_k == 0 and n_na < NA_SITES
+    return n_na == 0 and n_k < K_SITES
 
 
 @njit(**JIT)
-def _open_rebind(p, state, n_na, n_k):
-    """True if pump ``p`` accepts an external Na+ back on its Na+ sites (E2P, no K+)."""
-    return state[p] == E2P and n_k[p] == 0 and n_na[p] < NA_SITES
+def _open_rebind(st, n_na, n_k):
+    """True if a pump in state ``st`` holding ``n_na``, ``n_k`` accepts an external Na+
+    back on its Na+ sites (E2P, no K+)."""
+    return st == E2P and n_k == 0 and n_na < NA_SITES
 
 
 @njit(**JIT)
-def _open_outer(p, state, n_na, n_k):
-    """True if pump ``p`` accepts an ion at its outer (K+) sites now."""
-    return state[p] == E2P and n_na[p] == 0 and n_k[p] < K_SITES
+def _open_outer(st, n_na, n_k):
+    """True if a pump in state ``st`` holding ``n_na``, ``n_k`` accepts an ion at its outer
+    (K+) sites."""
+    return st == E2P and n_na == 0 and n_k < K_SITES
 
 
 @njit(inline='always', **JIT)
