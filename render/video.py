@@ -1,9 +1,9 @@
 """Frames -> video through ffmpeg (:func:`record`, used by ``ionpump record``; :class:`Encoder`,
 used by ``V`` in the window).
 
-Frames are streamed to an ffmpeg process over a pipe as raw rgb24, so memory stays flat
-whatever the length. MP4: H.264, yuv420p, ``+faststart`` (plays in browsers, slide software,
-phones). GIF: the frames are first streamed to a lossless temporary file, then ffmpeg builds
+Frames are streamed to an ffmpeg process over a pipe, so memory stays flat whatever the
+length. MP4: H.264, yuv420p tagged BT.709, ``+faststart`` (plays in browsers, slide software,
+phones); the frames are converted to yuv420p here (:mod:`render.yuv`) and piped as such. GIF: the frames are first streamed to a lossless temporary file, then ffmpeg builds
 an optimised palette (``palettegen``) and applies it (``paletteuse``); the GIF loops. The
 ffmpeg binary is the one shipped by ``imageio-ffmpeg``. The file is written under a temporary
 name and renamed when complete, so an interrupted recording still leaves a playable file.
@@ -22,6 +22,12 @@ from pathlib import Path
 import numpy as np
 
 from particles.config import ScenarioError
+
+from .yuv import plane_bytes, rgb_to_yuv420
+
+BT709 = ["-color_range", "tv", "-colorspace", "bt709", "-color_primaries", "bt709",
+         "-color_trc", "bt709"]
+"""ffmpeg options of the MP4 frames' colours: limited range, BT.709 (:mod:`render.yuv`)."""
 
 
 class VideoError(ScenarioError):
@@ -66,12 +72,17 @@ class Encoder:
             raise VideoError(self.path, f"MP4 needs an even width and height, got {W}x{H}")
         self.tmp = self.path.with_name(f".{self.path.name}.part{self.kind}")
         exe = ffmpeg_exe()
-        src = ["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{W}x{H}", "-r", f"{fps}",
-               "-i", "-"]
+        self._planes = None  # MP4: the frame as yuv420p planes (render.yuv)
+        pix = ["-pix_fmt", "rgb24"]
+        if self.kind == ".mp4":
+            self._planes = np.empty(plane_bytes(W, H), np.uint8)
+            pix = ["-pix_fmt", "yuv420p", *BT709]
+        src = ["-f", "rawvideo", *pix, "-s", f"{W}x{H}", "-r", f"{fps}", "-i", "-"]
         if self.kind == ".mp4":
             target = self.tmp
             args = ["-an", "-c:v", "libx264", "-preset", preset, "-crf", str(crf),
-                    "-pix_fmt", "yuv420p", "-movflags", "+faststart", "-f", "mp4", str(target)]
+                    "-pix_fmt", "yuv420p", *BT709, "-movflags", "+faststart", "-f", "mp4",
+                    str(target)]
         else:
             self._work = tempfile.TemporaryDirectory(prefix="ionpump-gif-",
                                                      dir=self.path.parent or ".")
@@ -90,8 +101,12 @@ class Encoder:
         if frame.shape != (H, W, 3) or frame.dtype != np.uint8:
             raise ValueError(f"frame must be ({H}, {W}, 3) uint8, got {frame.shape} "
                              f"{frame.dtype}")
+        data = np.ascontiguousarray(frame)
+        if self._planes is not None:
+            rgb_to_yuv420(data, self._planes)
+            data = self._planes
         try:
-            self.proc.stdin.write(np.ascontiguousarray(frame).data)
+            self.proc.stdin.write(data.data)
         except BrokenPipeError:
             raise VideoError(self.path, "ffmpeg stopped: " + self._stderr()) from None
         self.frames += 1

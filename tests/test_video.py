@@ -161,3 +161,59 @@ def test_frames_drawn_while_stepping_are_those_of_drawing_then_stepping():
     a.run(1.0)
     assert np.array_equal(view.ions.x, x) and len(view.recorder.rows) == rows
     assert view.time_ms < a.time_ms and view.counts()["time_ms"] == view.time_ms
+
+
+def bt709_reference(rgb):
+    """Limited-range BT.709 Y, Cb, Cr (float) of ``(..., 3)`` RGB, from ITU-R BT.709-6."""
+    kr, kb = 0.2126, 0.0722
+    r, g, b = (rgb[..., k].astype(float) for k in range(3))
+    y = kr * r + (1 - kr - kb) * g + kb * b
+    return (16 + 219 / 255 * y, 128 + 224 / 255 * (b - y) / (2 * (1 - kb)),
+            128 + 224 / 255 * (r - y) / (2 * (1 - kr)))
+
+
+def test_yuv420_planes_are_bt709_limited_range():
+    from render.yuv import plane_bytes, rgb_to_yuv420
+
+    rng = np.random.default_rng(7)
+    H, W = 36, 50
+    rgb = rng.integers(0, 256, (H, W, 3), dtype=np.uint8)
+    out = np.empty(plane_bytes(W, H), np.uint8)
+    rgb_to_yuv420(rgb, out)
+    y_ref, cb_ref, cr_ref = bt709_reference(rgb)
+    Y = out[:H * W].reshape(H, W)
+    Cb = out[H * W:H * W * 5 // 4].reshape(H // 2, W // 2)
+    Cr = out[H * W * 5 // 4:].reshape(H // 2, W // 2)
+    # chroma of the mean of each 2x2 block (the matrix is linear)
+    mean2 = rgb.reshape(H // 2, 2, W // 2, 2, 3).astype(float).mean(axis=(1, 3))
+    _, cb2, cr2 = bt709_reference(mean2)
+    assert np.abs(Y - y_ref).max() <= 0.5 + 1e-3  # rounded to nearest
+    assert np.abs(Cb - cb2).max() <= 0.5 + 1e-3 and np.abs(Cr - cr2).max() <= 0.5 + 1e-3
+    for rgb1, ycc in (((255, 255, 255), (235, 128, 128)), ((0, 0, 0), (16, 128, 128)),
+                      ((255, 0, 0), (63, 102, 240)), ((0, 0, 255), (32, 240, 118))):
+        block = np.empty((2, 2, 3), np.uint8)
+        block[:] = rgb1
+        small = np.empty(6, np.uint8)
+        rgb_to_yuv420(block, small)
+        assert (small[0], small[4], small[5]) == ycc
+
+
+def test_mp4_colours_come_back_as_drawn(tmp_path):
+    """The palette's colours survive MP4 (tagged BT.709, so players convert back with the
+    matrix they were converted with): within a few levels away from stripe edges."""
+    from particles.palette import K_RGB, NA_RGB, TRACER_RGB
+    from render.video import Encoder
+
+    colours = [(255, 255, 255), (0, 0, 0), NA_RGB, K_RGB, TRACER_RGB, (0, 158, 115),
+               (204, 121, 167), (240, 228, 66), (128, 128, 128)]
+    W, H = 16 * len(colours), 32
+    frame = np.zeros((H, W, 3), np.uint8)
+    for k, c in enumerate(colours):
+        frame[:, 16 * k:16 * (k + 1)] = c
+    enc = Encoder(tmp_path / "c.mp4", (W, H), 10, crf=18)
+    for _ in range(3):
+        enc.write(frame)
+    stream, back = probe(enc.close())
+    assert "bt709" in stream, stream
+    got = back[1, H // 2, [16 * k + 8 for k in range(len(colours))]].astype(int)
+    assert np.abs(got - np.array(colours)).max() <= 6, got

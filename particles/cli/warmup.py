@@ -3,7 +3,8 @@
 ``make`` runs it once after installing, so the first ``make run`` or ``make test`` loads
 compiled kernels instead of compiling them (about 20 s on 2 cores). It goes through the
 public API only, as the commands do: a few steps of every built-in scenario, the same
-without channels or bath, every protocol event, and two frames of the offscreen renderer.
+without channels or bath, every protocol event, and two frames of the offscreen renderer
+(one converted to an MP4's planes).
 Each stage prints one line with the number of functions numba compiled for it; run again,
 every count is 0 (all loaded from the cache, :mod:`particles.jit`).
 """
@@ -47,11 +48,14 @@ def _events() -> None:
 
 
 def _frames() -> None:
+    import numpy as np
+
     from render.video import frames
+    from render.yuv import plane_bytes, rgb_to_yuv420
 
     it = frames(_simulation("recovery"), (320, 180), 30.0)  # gated pores drawn too
     next(it)
-    next(it)
+    rgb_to_yuv420(next(it), np.empty(plane_bytes(320, 180), np.uint8))  # as MP4s are piped
 
 
 def stages() -> Iterator[tuple[str, Callable[[], None]]]:
