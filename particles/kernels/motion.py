@@ -11,11 +11,13 @@ once; crossings are counted per chunk and reduced in chunk order by the step).
 Each ion reads only shared state and writes only itself and its chunk's row and proposal
 slots, so results do not depend on the thread count.
 
-The face path is one flat function inlined into the move (numba ``inline='always'``): as
-calls taking named tuples of arrays it cost about 240 ns per face hit, the price of 40 free
-moves, and in the close-ups' small boxes (``pump-cycle``: 3.6 % of the ions reach a face each
-step) that doubled the step (issue 15: 56 -> 31 µs per step of ``pump-cycle`` inlined,
-29 µs flat).
+The face path is written out in :func:`_move_chunk`'s loop, and its helpers take scalars
+only. In the close-ups' small boxes (``pump-cycle``: 3.6 % of the ions reach a face each
+step) its cost per face hit matters: as calls taking named tuples of arrays the step took
+56 µs, as one function inlined by numba 29 µs, and written out 23 µs (issue 15). What it
+cost was reference counting: numba counts every array a kernel function receives up and
+down (an atomic add each way), and does not prune the pairs across the branches of a
+function like this one.
 """
 
 from __future__ import annotations
