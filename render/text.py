@@ -31,6 +31,7 @@ class Text:
             pygame.font.init()
         self._fonts: dict[tuple[int, bool], pygame.font.Font] = {}
         self._cache: dict[tuple, pygame.Surface] = {}
+        self._sizes: dict[tuple, tuple[int, int]] = {}
         self.drawn: list[tuple[pygame.Rect, pygame.Rect | None, str, str]] = []
         self.area: pygame.Rect | None = None
         self.layer = "frame"
@@ -40,9 +41,20 @@ class Text:
         self.drawn.append((pygame.Rect(rect), self.area and pygame.Rect(self.area), self.layer,
                            text))
 
+    def size(self, text: str, size: int, bold: bool = False) -> tuple[int, int]:
+        """(width, height) px of ``text`` at ``size`` px (cached like :meth:`render`: the
+        captions are measured word by word at every frame)."""
+        key = (text, int(size), bool(bold))
+        wh = self._sizes.get(key)
+        if wh is None:
+            if len(self._sizes) > 20000:
+                self._sizes.clear()
+            wh = self._sizes[key] = self.font(size, bold).size(text)
+        return wh
+
     def width(self, text: str, size: int, bold: bool = False) -> int:
         """Width (px) of ``text`` at ``size`` px."""
-        return self.font(size, bold).size(text)[0]
+        return self.size(text, size, bold)[0]
 
     def fit(self, text: str, size: int, width: float, bold: bool = False,
             smallest: int = 8) -> int:
@@ -110,7 +122,7 @@ class Text:
 
     def label_rect(self, text, pos, size, anchor) -> pygame.Rect:
         """The box :meth:`label` would draw for ``text`` with its ``anchor`` point at ``pos``."""
-        w, h = self.font(size, True).size(text)
+        w, h = self.size(text, size, True)
         rect = pygame.Rect(0, 0, w, h)
         setattr(rect, anchor, (round(pos[0]), round(pos[1])))
         return rect.inflate(round(size * 0.6), round(size * 0.25))
