@@ -4,9 +4,9 @@ Normal deviates use the ziggurat method (Marsaglia & Tsang 2000, J. Stat. Softw.
 256 layers; the layer index (8 bits) and the signed magnitude (24 bits) come from separate
 bits (avoiding the correlation Doornik 2005 found in the original), and the rare slow path
 (about 1.3 % of draws) takes further bits from ``draw(tail_key, index)`` with its own
-counter, so it stays a pure function of (seed, step, ion) too. :func:`normal_block` makes
-the pairs of a block of entries at once, bit for bit those of :func:`normal_pair` (the move
-uses it: its fast path vectorises).
+counter, so it stays a pure function of (seed, step, ion) too. :func:`normal_pair_fast` is
+the fast path alone, branch-free, for loops that vectorise (the move) and take
+:func:`normal_pair` for the few pairs it flags: the deviates are the same bit for bit.
 
 Every random number the simulation draws is ``hash(key(seed, stream, step) + (index + 1) · γ)``
 with the SplitMix64 finaliser (Steele, Lea & Flood 2014) and γ the 64-bit golden ratio, so
@@ -143,39 +143,14 @@ def normal32(b, key, index):
 
 
 @njit(**JIT)
-def normal_block(key, tail_key, i0, i1, z1, z2, slow):
-    """The normal pairs of entries ``i0 <= i < i1`` under ``key``: ``z1[i - i0], z2[i - i0]``
-    equal :func:`normal_pair` ``(draw(key, i), tail_key, i)`` bit for bit.
-
-    Two passes: the fast path of every entry (a loop the compiler vectorises: hash, table
-    look-ups, multiplies), flagging in ``slow`` (uint8, ``>= i1 - i0``; bit 0: the first
-    deviate, bit 1: the second) the deviates that need the slow path; then the slow path for
-    those alone (about 1.3 % of deviates). About twice as fast as :func:`normal_pair` entry
-    by entry, whose branches and rare slow path keep the compiler from vectorising.
-
-    Args:
-        key, tail_key: keys of the draws and of the slow path's further bits.
-        i0, i1: the entries.
-        z1, z2: ``(>= i1 - i0,)`` float64 outputs.
-        slow: ``(>= i1 - i0,)`` uint8 scratch.
-    """
-    for i in range(i0, i1):
-        b = draw(key, i)
-        iz1, hz1, s1 = _fast_bits(b & _LOW32)
-        iz2, hz2, s2 = _fast_bits(b >> _S32)
-        z1[i - i0] = hz1 * ZIG_WN[iz1]
-        z2[i - i0] = hz2 * ZIG_WN[iz2]
-        slow[i - i0] = s1 | (s2 << 1)
-    for i in range(i0, i1):
-        f = slow[i - i0]
-        if f:
-            b = draw(key, i)
-            if f & 1:
-                iz, hz, _ = _fast_bits(b & _LOW32)
-                z1[i - i0] = _zig_slow(hz, iz, tail_key, np.uint64(2 * i))
-            if f & 2:
-                iz, hz, _ = _fast_bits(b >> _S32)
-                z2[i - i0] = _zig_slow(hz, iz, tail_key, np.uint64(2 * i + 1))
+def normal_pair_fast(bits):
+    """The pair of :func:`normal_pair` ``(bits, ...)`` by the ziggurat's fast path alone, and
+    whether either deviate needs the slow path (about 2.6 % of pairs; then the pair is not
+    :func:`normal_pair`'s and that must be called). No branches: a loop over entries that
+    calls it vectorises (the move does, and handles the flagged entries afterwards)."""
+    iz1, hz1, s1 = _fast_bits(bits & _LOW32)
+    iz2, hz2, s2 = _fast_bits(bits >> _S32)
+    return hz1 * ZIG_WN[iz1], hz2 * ZIG_WN[iz2], s1 | s2
 
 
 @njit(**JIT)
