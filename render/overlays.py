@@ -203,7 +203,7 @@ class Overlays:
     def title_card(self, surf, lay: Layout, sim, alpha: float) -> None:
         """The scenario's title and description (wrapped to the world view), faded to
         ``alpha`` (0..1). The card is composed once per scenario and size, and faded as a
-        whole (about 1 ms a frame less than composing it at every frame of the fade)."""
+        whole (about 0.5 ms a frame less than composing it at every frame of the fade)."""
         wr = lay.world
         key = (sim.scenario.title, sim.scenario.description, wr.size, lay.px(34))
         if self._card is None or self._card[0] != key:

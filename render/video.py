@@ -3,7 +3,8 @@ used by ``V`` in the window).
 
 Frames are streamed to an ffmpeg process over a pipe, so memory stays flat whatever the
 length. MP4: H.264, yuv420p tagged BT.709, ``+faststart`` (plays in browsers, slide software,
-phones); the frames are converted to yuv420p here (:mod:`render.yuv`) and piped as such. GIF: the frames are first streamed to a lossless temporary file, then ffmpeg builds
+phones); the frames are converted to yuv420p here (:mod:`render.yuv`) and piped as such.
+GIF: the frames are first streamed to a lossless temporary file (rgb24), then ffmpeg builds
 an optimised palette (``palettegen``) and applies it (``paletteuse``); the GIF loops. The
 ffmpeg binary is the one shipped by ``imageio-ffmpeg``. The file is written under a temporary
 name and renamed when complete, so an interrupted recording still leaves a playable file.
@@ -73,22 +74,21 @@ class Encoder:
         self.tmp = self.path.with_name(f".{self.path.name}.part{self.kind}")
         exe = ffmpeg_exe()
         self._planes = None  # MP4: the frame as yuv420p planes (render.yuv)
-        pix = ["-pix_fmt", "rgb24"]
         if self.kind == ".mp4":
             self._planes = np.empty(plane_bytes(W, H), np.uint8)
             pix = ["-pix_fmt", "yuv420p", *BT709]
-        src = ["-f", "rawvideo", *pix, "-s", f"{W}x{H}", "-r", f"{fps}", "-i", "-"]
-        if self.kind == ".mp4":
             target = self.tmp
             args = ["-an", "-c:v", "libx264", "-preset", preset, "-crf", str(crf),
                     "-pix_fmt", "yuv420p", *BT709, "-movflags", "+faststart", "-f", "mp4",
                     str(target)]
         else:
+            pix = ["-pix_fmt", "rgb24"]
             self._work = tempfile.TemporaryDirectory(prefix="ionpump-gif-",
                                                      dir=self.path.parent or ".")
             target = Path(self._work.name) / "frames.mkv"
             args = ["-an", "-c:v", "ffv1", "-f", "matroska", str(target)]
         self._intermediate = target
+        src = ["-f", "rawvideo", *pix, "-s", f"{W}x{H}", "-r", f"{fps}", "-i", "-"]
         cmd = [exe, "-hide_banner", "-loglevel", "error", "-y", *src, *args]
         self._err = tempfile.TemporaryFile()
         # A session of its own: Ctrl-C reaches us, not ffmpeg, so we can close it cleanly.

@@ -2,8 +2,8 @@
 
 :class:`~render.video.Encoder` converts each MP4 frame here and pipes the planes to ffmpeg as
 ``yuv420p`` (tagged BT.709), instead of piping RGB and letting ffmpeg convert: half the bytes
-through the pipe and no conversion in ffmpeg, about 4 ms less CPU per 1280×720 frame on 2
-cores (``ionpump bench``'s video figure; issue 15 item 8). It also gets the colours right
+through the pipe and no conversion in ffmpeg, about 3.5 ms less CPU per 1280×720 frame on
+2 cores (``ionpump bench``'s video figure; issue 15 item 8). It also gets the colours right
 where ffmpeg's default would not: ffmpeg converts with the BT.601 matrix and leaves the
 stream untagged, which players show with BT.709 at HD sizes, shifting the palette's hues.
 
